@@ -1,0 +1,148 @@
+"""Grading and presentation of one question: pure functions, the same for practice, quizzes and the exam.
+
+Answers are expressed in option *texts*, never positions, so shuffling what is shown can never change a grade.
+"""
+
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass
+from typing import Any
+
+from modules.banks import Question
+from modules.domain import QuestionType
+
+# An answer as the page collects it:
+#   single -> str | None; multiple -> list[str]; true_false -> bool | None;
+#   ordering -> list[str] (items in the order the technician put them); matching -> dict[left, right | None].
+Answer = Any
+
+
+@dataclass(frozen=True)
+class ShownQuestion:
+    """Exactly what a technician saw: stored as the snapshot of a graded response."""
+
+    question_id: str
+    module_id: str
+    type: QuestionType
+    prompt: str
+    scenario: str | None
+    options: tuple[str, ...]      # single/multiple options, or ordering items, in shown order
+    lefts: tuple[str, ...]        # matching: left-hand items in shown order
+    rights: tuple[str, ...]       # matching: right-hand choices in shown order
+    key: Any                      # the correct answer, in the same form as Answer
+    explanation: str
+    source: str
+    content_hash: str
+    partial_credit: bool
+
+    def to_snapshot(self) -> dict:
+        return {
+            "question_id": self.question_id, "module_id": self.module_id, "type": self.type.value,
+            "prompt": self.prompt, "scenario": self.scenario, "options": list(self.options),
+            "lefts": list(self.lefts), "rights": list(self.rights), "key": self.key,
+            "explanation": self.explanation, "source": self.source, "content_hash": self.content_hash,
+            "partial_credit": self.partial_credit,
+        }
+
+    @classmethod
+    def from_snapshot(cls, data: dict) -> "ShownQuestion":
+        return cls(
+            question_id=data["question_id"], module_id=data["module_id"], type=QuestionType(data["type"]),
+            prompt=data["prompt"], scenario=data.get("scenario"), options=tuple(data["options"]),
+            lefts=tuple(data["lefts"]), rights=tuple(data["rights"]), key=data["key"],
+            explanation=data["explanation"], source=data["source"], content_hash=data["content_hash"],
+            partial_credit=data["partial_credit"],
+        )
+
+
+def answer_key(question: Question) -> Answer:
+    """The answer that scores full marks, in the same form a page collects."""
+    if question.type is QuestionType.SINGLE:
+        return question.answer
+    if question.type is QuestionType.MULTIPLE:
+        return sorted(question.answer)
+    if question.type is QuestionType.TRUE_FALSE:
+        return question.answer
+    if question.type is QuestionType.ORDERING:
+        return list(question.items)
+    return dict(question.pairs)
+
+
+def show(question: Question, rng: random.Random | None = None) -> ShownQuestion:
+    """Present a question; with an rng the options (or items, or right-hand choices) are shuffled."""
+    options: list[str] = list(question.options or question.items)
+    lefts = [left for left, _ in question.pairs]
+    rights = [right for _, right in question.pairs]
+    if rng is not None:
+        rng.shuffle(options)
+        rng.shuffle(lefts)
+        rng.shuffle(rights)
+    # Never show an ordering question already solved.
+    if question.type is QuestionType.ORDERING and options == list(question.items) and len(options) > 1:
+        options = options[1:] + options[:1]
+    if question.type is QuestionType.MATCHING and rng is None:
+        rights = sorted(rights)
+    return ShownQuestion(
+        question_id=question.id, module_id=question.module_id, type=question.type, prompt=question.prompt,
+        scenario=question.scenario, options=tuple(options), lefts=tuple(lefts), rights=tuple(rights),
+        key=answer_key(question), explanation=question.explanation, source=question.source,
+        content_hash=question.content_hash, partial_credit=question.partial_credit,
+    )
+
+
+def grade(shown: ShownQuestion, answer: Answer) -> float:
+    """Score 0..1. Without partial credit only the full key scores; with it, a share of the key."""
+    key = shown.key
+    kind = shown.type
+    if kind is QuestionType.SINGLE:
+        return 1.0 if answer == key else 0.0
+    if kind is QuestionType.TRUE_FALSE:
+        return 1.0 if answer is key else 0.0
+    if kind is QuestionType.MULTIPLE:
+        chosen = set(answer or ())
+        wanted = set(key)
+        if chosen == wanted:
+            return 1.0
+        if not shown.partial_credit:
+            return 0.0
+        # Each right choice earns a share, each wrong choice takes one away (Moodle's usual scheme).
+        return max(0.0, (len(chosen & wanted) - len(chosen - wanted)) / len(wanted))
+    if kind is QuestionType.ORDERING:
+        given = list(answer or ())
+        if given == list(key):
+            return 1.0
+        if not shown.partial_credit:
+            return 0.0
+        return sum(1 for a, b in zip(given, key) if a == b) / len(key)
+    given_pairs = dict(answer or {})
+    right = sum(1 for left, wanted in key.items() if given_pairs.get(left) == wanted)
+    if right == len(key):
+        return 1.0
+    return right / len(key) if shown.partial_credit else 0.0
+
+
+def is_complete(shown: ShownQuestion, answer: Answer) -> bool:
+    """Whether every part of the question has been answered (used to enable Submit)."""
+    if shown.type in (QuestionType.SINGLE, QuestionType.TRUE_FALSE):
+        return answer is not None
+    if shown.type is QuestionType.MULTIPLE:
+        return bool(answer)
+    if shown.type is QuestionType.ORDERING:
+        return answer is not None and sorted(answer) == sorted(shown.options)
+    return answer is not None and all(answer.get(left) for left in shown.lefts)
+
+
+def describe_answer(shown: ShownQuestion, answer: Answer) -> str:
+    """An answer (or the key) in plain words for feedback and attempt review."""
+    if answer is None or answer == [] or answer == {}:
+        return "(no answer)"
+    if shown.type is QuestionType.TRUE_FALSE:
+        return "True" if answer else "False"
+    if shown.type is QuestionType.SINGLE:
+        return str(answer)
+    if shown.type is QuestionType.MULTIPLE:
+        return "; ".join(sorted(answer))
+    if shown.type is QuestionType.ORDERING:
+        return " → ".join(answer)
+    return "; ".join(f"{left} → {right or '(none)'}" for left, right in answer.items())

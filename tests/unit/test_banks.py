@@ -1,0 +1,238 @@
+"""Bank validation: every kind of bad bank gives its message on the right line, and good banks keep working."""
+
+from pathlib import Path
+
+import pytest
+
+from modules import settings
+from modules.__main__ import main
+from modules.banks import load_banks
+from modules.domain import QuestionType
+
+VALID = """\
+module:
+  id: demo
+  title: "Demo module"
+  order: 1
+  objectives: ["Know the demo"]
+  lesson: |
+    ## After this module you can
+    - know the demo
+questions:
+  - id: demo-001
+    type: single
+    prompt: "Which layer is removed?"
+    options: ["Stratum corneum", "Dermis", "Fat"]
+    answer: "Stratum corneum"
+    explanation: "Only the surface is polished."
+    source: "clinic-material: Microdermabrasion Science & Safety"
+    difficulty: easy
+    tags: [skin]
+  - id: demo-002
+    type: multiple
+    prompt: "Pick the PPE"
+    options: ["Gloves", "Mask", "Sandals"]
+    answer: ["Gloves", "Mask"]
+    partial_credit: true
+    explanation: "Gloves and mask protect."
+    source: "clinical-facts: Safety and infection control [NIC]"
+    difficulty: medium
+    tags: [ppe]
+  - id: demo-003
+    type: true_false
+    prompt: "Sunscreen goes on after treatment."
+    answer: true
+    explanation: "Fresh skin burns easily."
+    source: "clinic-material: How Microdermabrasion Treatments Work in Practice"
+    difficulty: easy
+    tags: []
+  - id: demo-004
+    type: ordering
+    prompt: "Put in order"
+    items: ["Cleanse", "Treat", "Moisturise"]
+    explanation: "Clean first."
+    source: "clinic-material: How Microdermabrasion Treatments Work in Practice"
+    difficulty: medium
+    tags: [steps]
+  - id: demo-005
+    type: matching
+    prompt: "Match"
+    pairs: {"Redness": "Hours to a day", "Flaking": "A few days"}
+    explanation: "Short-lived."
+    source: "clinic-material: Microdermabrasion Science & Safety"
+    difficulty: hard
+    tags: [aftercare]
+"""
+
+
+def write(folder: Path, name: str, text: str | bytes) -> Path:
+    path = folder / name
+    path.write_bytes(text if isinstance(text, bytes) else text.encode("utf-8"))
+    return path
+
+
+def line_of(text: str, fragment: str, occurrence: int = 1) -> int:
+    lines = text.splitlines()
+    hits = [i + 1 for i, line in enumerate(lines) if fragment in line]
+    return hits[occurrence - 1]
+
+
+def only_problem(folder: Path):
+    banks = load_banks(folder)
+    assert len(banks.problems) == 1, [str(p) for p in banks.problems]
+    return banks.problems[0]
+
+
+def test_valid_bank_loads_every_type(tmp_path):
+    write(tmp_path, "demo.yaml", VALID)
+    banks = load_banks(tmp_path)
+    assert banks.problems == []
+    assert [m.id for m in banks.modules] == ["demo"]
+    assert {q.type for q in banks.questions.values()} == set(QuestionType)
+    assert banks.question("demo-002").answer == ("Gloves", "Mask")
+    assert banks.question("demo-005").pairs == (("Redness", "Hours to a day"), ("Flaking", "A few days"))
+
+
+@pytest.mark.parametrize(
+    "old, new, fragment, message",
+    [
+        ("    explanation: \"Only", "    explaination: \"Only", "explaination:", "unknown key 'explaination'"),
+        ("    answer: \"Stratum corneum\"", "    answer: \"Epidermis\"", "answer: \"Epidermis\"",
+         "answer 'Epidermis' is not one of the options"),
+        ("    type: ordering", "    type: sorting", "type: sorting", "unknown type 'sorting'"),
+        ("  - id: demo-002", "  - id: demo-001", "id: demo-001", "duplicate question id 'demo-001'"),
+        ("    options: [\"Stratum corneum\", \"Dermis\", \"Fat\"]", "    options: [\"Stratum corneum\"]",
+         "options: [\"Stratum corneum\"]", "'options' needs at least 2 entries"),
+        ("    prompt: \"Pick the PPE\"", "    prompt: \"  \"", "prompt: \"  \"", "'prompt' is empty"),
+        ("  order: 1", "  order: first", "order: first", "'order' must be a whole number"),
+        ("    answer: true", "    answer: \"yes\"", "answer: \"yes\"", "must be true or false"),
+        ("    difficulty: hard", "    difficulty: tricky", "difficulty: tricky", "must be easy, medium or hard"),
+        ("    prompt: \"Match\"", "    prompt: [\"Match\"]", "prompt: [\"Match\"]", "'prompt' must be text"),
+        ("    answer: [\"Gloves\", \"Mask\"]", "    answer: [\"Gloves\", \"Boots\"]", "Boots",
+         "answer 'Boots' is not one of the options"),
+        ("    items: [\"Cleanse\", \"Treat\", \"Moisturise\"]", "    items: [\"Cleanse\", \"Cleanse\"]",
+         "items: [\"Cleanse\", \"Cleanse\"]", "'items' has duplicates"),
+    ],
+)
+def test_each_bad_field_is_reported_on_its_line(tmp_path, old, new, fragment, message):
+    text = VALID.replace(old, new, 1)
+    assert text != VALID
+    write(tmp_path, "demo.yaml", text)
+    problems = load_banks(tmp_path).problems
+    matching = [p for p in problems if message in p.message]
+    assert len(matching) == 1, [str(p) for p in problems]
+    problem = matching[0]
+    assert problem.file == "demo.yaml"
+    assert problem.line == line_of(text, fragment, occurrence=2 if "duplicate question" in message else 1)
+
+
+def test_missing_required_field_names_the_field_and_the_question_line(tmp_path):
+    text = VALID.replace("    source: \"clinic-material: Microdermabrasion Science & Safety\"\n", "", 1)
+    write(tmp_path, "demo.yaml", text)
+    problem = only_problem(tmp_path)
+    assert problem.message == "missing required field 'source'"
+    assert problem.line == line_of(text, "id: demo-001")
+
+
+def test_yaml_syntax_error_gives_the_line(tmp_path):
+    text = VALID.replace("    prompt: \"Match\"", "    prompt: \"Match", 1)
+    write(tmp_path, "demo.yaml", text)
+    problem = only_problem(tmp_path)
+    assert problem.message.startswith("YAML syntax error")
+    assert problem.line >= line_of(text, "prompt: \"Match")
+
+
+def test_file_that_is_not_utf8_is_refused_with_its_line(tmp_path):
+    raw = VALID.replace("Demo module", "Démo").encode("latin-1")
+    write(tmp_path, "demo.yaml", raw)
+    problem = only_problem(tmp_path)
+    assert "not UTF-8" in problem.message
+    assert problem.line == line_of(VALID, "Demo module")
+
+
+def test_aliases_are_refused(tmp_path):
+    text = VALID.replace("    tags: [skin]", "    tags: &t [skin]", 1).replace("    tags: [ppe]", "    tags: *t", 1)
+    write(tmp_path, "demo.yaml", text)
+    problem = only_problem(tmp_path)
+    assert "aliases" in problem.message
+    assert problem.line == line_of(text, "tags: *t")
+
+
+def test_duplicate_mapping_key_is_refused(tmp_path):
+    text = VALID.replace("    difficulty: easy\n    tags: [skin]", "    difficulty: easy\n    difficulty: hard\n    tags: [skin]", 1)
+    write(tmp_path, "demo.yaml", text)
+    problem = only_problem(tmp_path)
+    assert problem.message == "duplicate key 'difficulty'"
+    assert problem.line == line_of(text, "difficulty: hard")
+
+
+def test_oversized_file_is_refused(tmp_path, monkeypatch):
+    monkeypatch.setattr("modules.banks.MAX_BANK_BYTES", 1024)
+    write(tmp_path, "demo.yaml", VALID)
+    assert "larger than" in only_problem(tmp_path).message
+
+
+def test_a_bad_bank_never_half_loads_and_the_others_keep_working(tmp_path):
+    write(tmp_path, "a.yaml", VALID)
+    broken = VALID.replace("id: demo\n", "id: other\n").replace("demo-00", "other-00").replace(
+        "type: sorting", "").replace("    type: ordering", "    type: sorting")
+    write(tmp_path, "b.yaml", broken)
+    banks = load_banks(tmp_path)
+    assert [m.id for m in banks.modules] == ["demo"]
+    assert [p.file for p in banks.problems] == ["b.yaml"]
+    assert not any(q.startswith("other-") for q in banks.questions)
+
+
+def test_duplicate_question_id_across_files_rejects_the_later_file(tmp_path):
+    write(tmp_path, "a.yaml", VALID)
+    second = VALID.replace("id: demo\n", "id: second\n").replace("demo-005", "second-005")
+    write(tmp_path, "b.yaml", second)
+    banks = load_banks(tmp_path)
+    assert [m.id for m in banks.modules] == ["demo"]
+    messages = [str(p) for p in banks.problems]
+    assert any("duplicate question id 'demo-001' (also in a.yaml)" in m for m in messages)
+    assert f"b.yaml:{line_of(second, 'id: demo-001')}:" in messages[0]
+
+
+def test_edits_are_picked_up_without_restart(tmp_path):
+    path = write(tmp_path, "demo.yaml", VALID)
+    assert load_banks(tmp_path).question("demo-001").prompt == "Which layer is removed?"
+    path.write_text(VALID.replace("Which layer is removed?", "Which layer goes?"), encoding="utf-8")
+    assert load_banks(tmp_path).question("demo-001").prompt == "Which layer goes?"
+
+
+def test_content_hash_changes_with_text_but_not_with_tags(tmp_path):
+    write(tmp_path, "demo.yaml", VALID)
+    before = load_banks(tmp_path).question("demo-001").content_hash
+    write(tmp_path, "demo.yaml", VALID.replace("tags: [skin]", "tags: [skin, layers]"))
+    assert load_banks(tmp_path).question("demo-001").content_hash == before
+    write(tmp_path, "demo.yaml", VALID.replace("Which layer is removed?", "Which layer goes?"))
+    assert load_banks(tmp_path).question("demo-001").content_hash != before
+
+
+def test_check_banks_command_prints_file_line_message_and_exits_1(tmp_path, capsys):
+    text = VALID.replace("explanation: \"Only", "explaination: \"Only")
+    write(tmp_path, "demo.yaml", text)
+    assert main(["check-banks", str(tmp_path)]) == 1
+    out = capsys.readouterr().out
+    assert f"{tmp_path / 'demo.yaml'}:{line_of(text, 'explaination')}: unknown key 'explaination'" in out
+
+
+def test_check_banks_command_summarises_valid_banks(tmp_path, capsys):
+    write(tmp_path, "demo.yaml", VALID)
+    assert main(["check-banks", str(tmp_path)]) == 0
+    out = capsys.readouterr().out
+    assert "1 modules, 5 questions" in out
+    assert "easy 2, medium 2, hard 1" in out
+
+
+def test_shipped_banks_are_valid_and_complete():
+    folder = Path(settings.get("TRAINING_BANKS_DIR"))
+    banks = load_banks(folder)
+    assert banks.problems == []
+    assert len(banks.modules) == 8
+    for module in banks.modules:
+        assert len(module.questions) >= 20, module.id
+        assert len({q.type for q in module.questions}) >= 3, module.id
+        assert len({q.difficulty for q in module.questions}) == 3, module.id
+        assert module.lesson.lstrip().startswith("## After this module you can"), module.id
