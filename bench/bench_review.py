@@ -1,0 +1,100 @@
+"""Spaced-review speed: one technician's due queue over 2,000 cards, and rebuilding every card from history.
+
+Run: .venv/bin/python bench/bench_review.py   (prints figures; asserts nothing about speed)
+"""
+
+from __future__ import annotations
+
+import statistics
+import sys
+import time
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from modules.review import (  # noqa: E402
+    ReviewCard,
+    due_count,
+    due_queue,
+    flagged_for_trainer,
+    on_answer,
+    rebuild_cards,
+)
+
+NOW = datetime(2025, 6, 1, 12, 0, tzinfo=timezone.utc)
+QUESTIONS = [f"m{m}-q{q:02d}" for m in range(1, 9) for q in range(1, 251)]  # 2,000 question ids
+TECHNICIANS = 5_000
+ANSWERS_EACH = 20
+
+
+def timed(fn, repeat: int) -> tuple[float, object]:
+    """Median wall time of `repeat` runs, in seconds, and the last result."""
+    times, result = [], None
+    for _ in range(repeat):
+        start = time.perf_counter()
+        result = fn()
+        times.append(time.perf_counter() - start)
+    return statistics.median(times), result
+
+
+def one_technicians_cards(rng: np.random.Generator) -> list[ReviewCard]:
+    cards = []
+    for question in QUESTIONS:
+        when = NOW - timedelta(days=int(rng.integers(1, 120)), minutes=int(rng.integers(0, 1440)))
+        card = on_answer(None, 1, question, False, when)
+        for _ in range(int(rng.integers(0, 4))):
+            if card.due_at >= NOW:
+                break
+            card = on_answer(card, 1, question, bool(rng.random() < 0.8), card.due_at)
+        cards.append(card)
+    return cards
+
+
+def history(rng: np.random.Generator) -> pd.DataFrame:
+    rows = TECHNICIANS * ANSWERS_EACH
+    users = np.repeat(np.arange(1, TECHNICIANS + 1), ANSWERS_EACH)
+    # Each technician practises a handful of questions several times, as people do.
+    own_pool = rng.integers(0, len(QUESTIONS), size=(TECHNICIANS, 8))
+    picks = own_pool[users - 1, rng.integers(0, 8, size=rows)]
+    minutes = rng.integers(0, 90 * 24 * 60, size=rows)
+    return pd.DataFrame(
+        {
+            "user_id": users,
+            "question_id": np.array(QUESTIONS, dtype=object)[picks],
+            "correct": rng.random(rows) < 0.7,
+            "answered_at": pd.Timestamp(NOW - timedelta(days=90)) + pd.to_timedelta(minutes, unit="min"),
+        }
+    )
+
+
+def main() -> None:
+    rng = np.random.default_rng(2025)
+    valid = set(QUESTIONS)
+
+    cards = one_technicians_cards(rng)
+    rows = [(c.user_id, c.question_id, c.card_json) for c in cards]
+    queue_s, queue = timed(lambda: due_queue(cards, NOW, valid, "Europe/London"), 50)
+    load_s, _ = timed(lambda: [ReviewCard.from_stored(*row) for row in rows], 10)
+    count_s, _ = timed(lambda: due_count(cards, NOW, valid, "Europe/London"), 50)
+    print(f"due queue, 1 technician, {len(cards):,} cards: {queue_s * 1e3:.2f} ms ({len(queue):,} due)")
+    print(f"  due count alone: {count_s * 1e3:.2f} ms")
+    print(f"  parsing the {len(rows):,} stored rows first: {load_s * 1e3:.2f} ms "
+          f"(queue is {queue_s / load_s:.2f}x the parse)")
+
+    frame = history(rng)
+    single_s, _ = timed(lambda: on_answer(cards[0], 1, cards[0].question_id, True, NOW), 200)
+    rebuild_s, rebuilt = timed(lambda: rebuild_cards(frame), 1)
+    flag_s, flagged = timed(lambda: flagged_for_trainer(frame), 3)
+    per_answer_us = rebuild_s / len(frame) * 1e6
+    print(f"rebuild, {TECHNICIANS:,} technicians x {ANSWERS_EACH} answers = {len(frame):,} answers: "
+          f"{rebuild_s:.2f} s -> {len(rebuilt):,} cards ({per_answer_us:.1f} us per answer; "
+          f"one on_answer call {single_s * 1e6:.1f} us, ratio {per_answer_us / (single_s * 1e6):.2f})")
+    print(f"flagged for trainer over {len(frame):,} answers: {flag_s * 1e3:.1f} ms ({len(flagged):,} flags)")
+
+
+if __name__ == "__main__":
+    main()
