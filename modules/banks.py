@@ -209,29 +209,35 @@ def _alias_lines(text: str) -> list[int]:
             if isinstance(event, yaml.AliasEvent)]
 
 
-def _structural_problems(name: str, root: yaml.Node, text: str) -> list[Problem]:
-    """Aliases and duplicate mapping keys: PyYAML accepts both silently, trainers would not expect either."""
-    problems: list[Problem] = []
-    seen: set[int] = set()
-    stack = [root]
-    while stack:
-        node = stack.pop()
-        if id(node) in seen:
-            # Composed aliases share the anchored node; only the event stream knows where the alias was written.
-            return [Problem(name, line, "YAML aliases (*name) are not allowed") for line in _alias_lines(text)]
-        seen.add(id(node))
+class _AliasUsed(Exception):
+    pass
+
+
+class _RefuseAliases(dict):
+    """The constructor reads this cache only when a node is met twice, which is what an alias is."""
+
+    def __getitem__(self, node):
+        raise _AliasUsed(node)
+
+
+class _DuplicateKey(Exception):
+    def __init__(self, key_node):
+        self.key_node = key_node
+
+
+class _BankLoader(SafeLoader):
+    """The C safe loader, refusing what PyYAML would accept silently: aliases and duplicate mapping keys."""
+
+    def construct_mapping(self, node, deep=False):
         if isinstance(node, yaml.MappingNode):
-            keys: set = set()
-            for key_node, value_node in node.value:
-                if isinstance(key_node, yaml.ScalarNode):
-                    if key_node.value in keys:
-                        problems.append(Problem(name, key_node.start_mark.line + 1,
-                                                f"duplicate key '{key_node.value}'"))
-                    keys.add(key_node.value)
-                stack.append(value_node)
-        elif isinstance(node, yaml.SequenceNode):
-            stack.extend(node.value)
-    return problems
+            keys = [k.value for k, _ in node.value if isinstance(k, yaml.ScalarNode)]
+            if len(set(keys)) != len(keys):
+                seen: set = set()
+                for key_node, _ in node.value:
+                    if key_node.value in seen:
+                        raise _DuplicateKey(key_node)
+                    seen.add(key_node.value)
+        return super().construct_mapping(node, deep)
 
 
 def parse_yaml(name: str, raw: bytes) -> tuple[Any, yaml.Node | None, list[Problem]]:
@@ -244,15 +250,18 @@ def parse_yaml(name: str, raw: bytes) -> tuple[Any, yaml.Node | None, list[Probl
         line = raw[: error.start].count(b"\n") + 1
         return None, None, [Problem(name, line, "file is not UTF-8 text; save it as UTF-8")]
     try:
-        loader = SafeLoader(text)
+        loader = _BankLoader(text)
         try:
             root = loader.get_single_node()
             if root is None:
                 return None, None, [Problem(name, 1, "file is empty")]
-            problems = _structural_problems(name, root, text)
-            if problems:
-                return None, root, problems
+            loader.constructed_objects = _RefuseAliases()
             data = loader.construct_document(root)
+        except _AliasUsed:
+            return None, root, [Problem(name, line, "YAML aliases (*name) are not allowed") for line in _alias_lines(text)]
+        except _DuplicateKey as duplicate:
+            key = duplicate.key_node
+            return None, root, [Problem(name, key.start_mark.line + 1, f"duplicate key '{key.value}'")]
         finally:
             loader.dispose()
     except yaml.MarkedYAMLError as error:
