@@ -1,0 +1,42 @@
+"""Study-side records: practice answers and the spaced-review cards that every answer feeds."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Iterable
+
+from modules import review
+from modules.store import Store
+from modules.store_schema import ResponseRecord
+
+
+def review_cards(store: Store, user_id: int) -> dict[str, review.ReviewCard]:
+    """The technician's current cards by question id."""
+    return {row.question_id: review.ReviewCard.from_stored(user_id, row.question_id, row.card_json)
+            for row in store.current_review_cards(user_id)}
+
+
+def feed_review(store: Store, user_id: int, answers: Iterable[tuple[str, bool]], now: datetime,
+                rating: review.Rating | None = None) -> None:
+    """A miss creates or lapses a card; a right answer moves an existing card on. Nothing else is stored."""
+    answers = list(answers)
+    if not answers:
+        return
+    cards = review_cards(store, user_id)
+    for question_id, correct in answers:
+        updated = review.on_answer(cards.get(question_id), user_id, question_id, correct, now,
+                                   rating if correct else None)
+        if updated is not None:
+            store.save_review_card(user_id, question_id, updated.card_json, updated.due_at)
+            cards[question_id] = updated
+
+
+def record_practice_answer(store: Store, user_id: int, attempt_id: int, record: ResponseRecord,
+                           now: datetime) -> None:
+    store.record_response(attempt_id, record)
+    feed_review(store, user_id, [(record.question_id, record.correct)], now)
+
+
+def due_cards(store: Store, user_id: int, valid_question_ids: set[str], now: datetime,
+              tz_name: str) -> list[review.ReviewCard]:
+    return review.due_queue(review_cards(store, user_id).values(), now, valid_question_ids, tz_name)

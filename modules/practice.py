@@ -1,0 +1,47 @@
+"""Practice rounds: unlimited, instant feedback, never counted towards certification."""
+
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass
+
+from modules.banks import BankSet
+from modules.grading import ShownQuestion, grade, show
+from modules.store_schema import ResponseRecord
+
+
+@dataclass(frozen=True)
+class PracticeSummary:
+    answered: int
+    correct: int
+    to_revisit: tuple[ShownQuestion, ...]
+
+    @property
+    def share(self) -> float:
+        return self.correct / self.answered if self.answered else 0.0
+
+
+def draw(banks: BankSet, module_id: str, count: int, rng: random.Random | None = None) -> list[ShownQuestion]:
+    """A practice round: `count` questions of one module in random order, options shuffled."""
+    module = banks.module(module_id)
+    if module is None:
+        return []
+    rng = rng or random.Random()
+    chosen = rng.sample(list(module.questions), min(count, len(module.questions)))
+    return [show(q, rng) for q in chosen]
+
+
+def response_record(position: int, shown: ShownQuestion, answer, seconds_taken: float | None = None) -> ResponseRecord:
+    """A graded answer with the snapshot of exactly what was shown."""
+    score = grade(shown, answer)
+    return ResponseRecord(
+        position=position, question_id=shown.question_id, module_id=shown.module_id,
+        content_hash=shown.content_hash, snapshot=shown.to_snapshot(), answer=answer, score=score,
+        correct=score == 1.0, seconds_taken=seconds_taken,
+    )
+
+
+def summarise(round_: list[ShownQuestion], scores: dict[int, float]) -> PracticeSummary:
+    missed = tuple(round_[i] for i, score in sorted(scores.items()) if score < 1.0)
+    return PracticeSummary(answered=len(scores), correct=sum(1 for s in scores.values() if s == 1.0),
+                           to_revisit=missed)

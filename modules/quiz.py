@@ -1,0 +1,125 @@
+"""Graded module quizzes and the certification exam: the rules, enforced on the server with an injected clock.
+
+Graded attempts shuffle questions and options, keep right/wrong hidden until submission and are stored with a
+snapshot of exactly what was shown. The exam's deadline lives in the database from the moment it starts.
+"""
+
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from modules.banks import BankSet
+from modules.clock import require_utc
+from modules.domain import AttemptKind
+from modules.errors import QuizError
+from modules.grading import ShownQuestion, grade, show
+from modules.policy import Policy
+from modules.store_schema import Attempt, AttemptResult, ResponseRecord
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What a technician sees after submitting: score, pass or fail, per-question feedback, modules to revisit."""
+
+    attempt_id: int
+    score: float
+    passed: bool
+    per_question: tuple[tuple[ShownQuestion, object, float], ...]
+    module_scores: dict[str, float]
+    to_revisit: tuple[str, ...]
+    certificate_code: str | None = None
+
+
+def local_day_start(now: datetime, tz_name: str) -> datetime:
+    local = require_utc(now).astimezone(ZoneInfo(tz_name))
+    return local.replace(hour=0, minute=0, second=0, microsecond=0).astimezone(ZoneInfo("UTC"))
+
+
+def graded_attempts_today(attempts: list[Attempt], module_id: str, now: datetime, tz_name: str) -> list[Attempt]:
+    start = local_day_start(now, tz_name)
+    return [a for a in attempts if a.kind is AttemptKind.QUIZ and a.module_id == module_id and a.started_at >= start]
+
+
+def check_quiz_allowed(attempts: list[Attempt], module_id: str, policy: Policy, now: datetime,
+                       tz_name: str) -> None:
+    """Refuse a start beyond the daily limit and say when the next try opens."""
+    used = graded_attempts_today(attempts, module_id, now, tz_name)
+    if len(used) >= policy.quiz_attempts_per_day:
+        opens = (local_day_start(now, tz_name) + timedelta(days=1)).astimezone(ZoneInfo(tz_name))
+        raise QuizError(
+            f"You have used all {policy.quiz_attempts_per_day} graded attempts for this module today. "
+            f"Your next try opens at {opens:%H:%M on %d %b %Y}. Practice stays open in the meantime."
+        )
+
+
+def draw_quiz(banks: BankSet, module_id: str, policy: Policy, rng: random.Random) -> list[ShownQuestion]:
+    module = banks.module(module_id)
+    if module is None:
+        raise QuizError("This module is not available right now.")
+    picked = rng.sample(list(module.questions), min(policy.quiz_questions, len(module.questions)))
+    return [show(q, rng) for q in picked]
+
+
+def draw_exam(banks: BankSet, policy: Policy, rng: random.Random) -> list[ShownQuestion]:
+    shown: list[ShownQuestion] = []
+    for module in banks.modules:
+        picked = rng.sample(list(module.questions), min(policy.exam_questions_per_module, len(module.questions)))
+        shown.extend(show(q, rng) for q in picked)
+    rng.shuffle(shown)
+    return shown
+
+
+def passed_modules(attempts: list[Attempt]) -> set[str]:
+    return {a.module_id for a in attempts if a.kind is AttemptKind.QUIZ and a.result and a.result.passed}
+
+
+def exam_missing(banks: BankSet, attempts: list[Attempt], signoffs: int, policy: Policy) -> list[str]:
+    """What still stands between a technician and the exam, in plain words; empty when it is unlocked."""
+    passed = passed_modules(attempts)
+    missing = [f"Pass the module quiz for {m.order}. {m.title}" for m in banks.modules if m.id not in passed]
+    if signoffs < policy.signoffs_required:
+        missing.append(f"Have a trainer sign off {policy.signoffs_required - signoffs} more supervised "
+                       f"practical treatment(s) ({signoffs} of {policy.signoffs_required} so far)")
+    return missing
+
+
+def score_responses(shown: list[ShownQuestion], answers: dict[int, object]) -> tuple[list[ResponseRecord], float,
+                                                                                     dict[str, float]]:
+    """Grade every shown question (unanswered scores 0): records, overall share, and share per module."""
+    records: list[ResponseRecord] = []
+    per_module: dict[str, list[float]] = {}
+    for position, question in enumerate(shown):
+        answer = answers.get(position)
+        score = grade(question, answer) if answer is not None else 0.0
+        records.append(ResponseRecord(
+            position=position, question_id=question.question_id, module_id=question.module_id,
+            content_hash=question.content_hash, snapshot=question.to_snapshot(), answer=answer, score=score,
+            correct=score == 1.0))
+        per_module.setdefault(question.module_id, []).append(score)
+    total = sum(r.score for r in records) / len(records) if records else 0.0
+    return records, total, {m: sum(s) / len(s) for m, s in per_module.items()}
+
+
+def passes(score: float, pass_percent: int) -> bool:
+    # Compare in whole hundredths of a percent so 0.8 passes an 80% mark despite float rounding.
+    return round(score * 10000) >= pass_percent * 100
+
+
+def revisit(module_scores: dict[str, float], pass_percent: int) -> tuple[str, ...]:
+    return tuple(sorted(m for m, s in module_scores.items() if not passes(s, pass_percent)))
+
+
+def answer_deadline(attempt: Attempt, policy: Policy) -> datetime | None:
+    """The last moment an exam answer still counts: the deadline plus a short grace for slow connections."""
+    if attempt.deadline is None:
+        return None
+    return attempt.deadline + timedelta(seconds=policy.exam_grace_seconds)
+
+
+def result_for(score: float, passed: bool, closed_by: str, module_scores: dict[str, float],
+               now: datetime) -> AttemptResult:
+    return AttemptResult(score=score, passed=passed, closed_by=closed_by,
+                         detail={"module_scores": module_scores}, finished_at=now)
