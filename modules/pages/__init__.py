@@ -1,0 +1,1 @@
+"""Streamlit views: UI only, each page checks the role itself and calls the domain."""

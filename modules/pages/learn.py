@@ -1,0 +1,29 @@
+"""Learn: one module's lesson, with its diagrams."""
+
+import streamlit as st
+
+from modules.domain import Role
+from modules.pages import common
+
+user = common.require()
+bank_set = common.banks()
+if not bank_set.modules:
+    st.info("No modules are available yet.")
+    st.stop()
+
+ids = [m.id for m in bank_set.modules]
+chosen = st.session_state.get("learn_module")
+module_id = st.selectbox("Module", ids, index=ids.index(chosen) if chosen in ids else 0,
+                         format_func=lambda i: f"{bank_set.module(i).order}. {bank_set.module(i).title}")
+st.session_state["learn_module"] = module_id
+module = bank_set.module(module_id)
+
+st.title(module.title)
+common.render_lesson(module.lesson)
+st.divider()
+if user.role is Role.TECHNICIAN:
+    with common.plain_errors():
+        common.store().mark_lesson_read(user.id, module.id)
+if st.button("Practise this module", type="primary"):
+    st.session_state["practice_module"] = module.id
+    st.switch_page("modules/pages/practice.py")

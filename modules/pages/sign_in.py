@@ -1,0 +1,48 @@
+"""Sign in, or on the very first run create the first manager account."""
+
+import streamlit as st
+
+from modules import auth
+from modules.errors import AuthError, StoreError
+from modules.pages import common
+
+with common.plain_errors():
+    first_run = auth.needs_first_manager(common.store())
+
+if first_run:
+    st.title("Create the first manager account")
+    st.write("Nobody has an account yet. The first account manages the others.")
+    with st.form("first-manager"):
+        full_name = st.text_input("Full name")
+        username = st.text_input("Username")
+        password = st.text_input("Password", type="password")
+        confirm = st.text_input("Confirm password", type="password")
+        st.caption("At least 8 characters. A long phrase is easier to remember and harder to guess.")
+        create = st.form_submit_button("Create account", type="primary")
+    if create:
+        try:
+            user = auth.create_first_manager(common.store(), full_name, username, password, confirm,
+                                             clock=common.clock)
+        except (AuthError, StoreError) as error:
+            st.error(str(error))
+        else:
+            common.sign_in_as(user)
+            st.rerun()
+    st.stop()
+
+st.title("Sign in")
+if st.session_state.pop("_signed_out_idle", False):
+    st.info("You were signed out after 30 minutes without activity.")
+with st.form("sign-in"):
+    username = st.text_input("Username")
+    password = st.text_input("Password", type="password")
+    submitted = st.form_submit_button("Sign in", type="primary")
+if submitted:
+    try:
+        user = auth.sign_in(common.store(), username, password, clock=common.clock)
+    except (AuthError, StoreError) as error:
+        st.error(str(error))
+    else:
+        common.sign_in_as(user)
+        st.rerun()
+st.caption("Checking a certificate? Use *Verify a certificate* in the menu; no account needed.")

@@ -1,0 +1,64 @@
+"""AppTest fixtures: a fresh database per test, users of each role, and an app signed in as one of them."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import streamlit as st
+from streamlit.testing.v1 import AppTest
+
+from modules.domain import Role
+from modules.store import Store
+
+ROOT = Path(__file__).resolve().parents[2]
+PASSWORD = "correct horse battery"
+
+
+@pytest.fixture(autouse=True)
+def fresh_streamlit_caches():
+    st.cache_data.clear()
+    st.cache_resource.clear()
+    yield
+    st.cache_data.clear()
+    st.cache_resource.clear()
+
+
+@pytest.fixture
+def app_store(tmp_path, monkeypatch) -> Store:
+    url = f"sqlite:///{tmp_path / 'app.db'}"
+    monkeypatch.setenv("TRAINING_DB_URL", url)
+    store = Store.open(url)
+    yield store
+    store.close()
+
+
+@pytest.fixture
+def users(app_store):
+    """One active user of each role, by role name."""
+    made = {}
+    for role, name in ((Role.MANAGER, "Maya Manager"), (Role.TRAINER, "Tom Trainer"),
+                       (Role.TECHNICIAN, "Tess Technician")):
+        user_id = app_store.create_user(role.value, name, role, PASSWORD, location="North")
+        made[role.value] = app_store.get_user(user_id)
+    return made
+
+
+def open_app(user=None, page: str | None = None, timeout: float = 30) -> AppTest:
+    """The real app.py, optionally signed in as `user` and switched to `page` (a file under modules/pages/)."""
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=timeout)
+    if user is not None:
+        at.session_state["user"] = user
+    at.run()
+    if page is not None:
+        at.switch_page(f"modules/pages/{page}")
+        at.run()
+    return at
+
+
+def texts(at: AppTest) -> str:
+    """Everything readable on the page, for assertions about what a person sees."""
+    parts = [e.value for e in at.markdown] + [e.value for e in at.title] + [e.value for e in at.subheader]
+    parts += [e.value for e in at.error] + [e.value for e in at.warning] + [e.value for e in at.info]
+    parts += [e.value for e in at.success] + [e.value for e in at.caption]
+    return "\n".join(str(p) for p in parts)

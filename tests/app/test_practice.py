@@ -1,0 +1,109 @@
+"""Learn and Practice pages: a technician reads a lesson and practises a round from start to summary."""
+
+from modules.banks import load_banks
+from modules import settings
+from modules.domain import AttemptKind
+from modules.store import Actor
+
+from tests.app.conftest import open_app, texts
+
+
+def answer_correctly(at, bank_set):
+    """Answer the question on screen with its key, using the widgets a person would use."""
+    question = current_question(at, bank_set)
+    kind = question.type.value
+    if kind == "single":
+        at.radio[0].set_value(question.answer)
+    elif kind == "true_false":
+        at.radio[0].set_value("True" if question.answer else "False")
+    elif kind == "multiple":
+        for box in at.checkbox:
+            box.set_value(box.label in question.answer)
+    elif kind == "ordering":
+        for box, item in zip(at.selectbox, question.items):
+            box.set_value(item)
+    else:
+        pairs = dict(question.pairs)
+        for box in at.selectbox:
+            box.set_value(pairs[box.label])
+    at.run()
+    return question
+
+
+def test_home_lists_every_module_in_order(users):
+    at = open_app(users["technician"])
+    assert not at.exception
+    subheaders = [s.value for s in at.subheader]
+    assert subheaders[0].startswith("1. ") and len(subheaders) == 8
+
+
+def test_learn_shows_the_lesson_with_its_diagram(users):
+    at = open_app(users["technician"], "learn.py")
+    assert not at.exception
+    assert "After this module you can" in texts(at)
+    assert len(at.get("image")) == 1
+
+
+def test_a_practice_round_from_start_to_summary_is_recorded(users, app_store):
+    technician = users["technician"]
+    bank_set = load_banks(settings.get("TRAINING_BANKS_DIR"))
+    at = open_app(technician, "practice.py")
+    at.number_input[0].set_value(3)
+    next(b for b in at.button if b.label == "Start practice").click().run()
+    for number in range(3):
+        question = answer_correctly(at, bank_set)
+        next(b for b in at.button if b.label == "Check answer").click().run()
+        assert not at.exception
+        assert "Correct." in [s.value for s in at.success]
+        assert question.explanation in texts(at)
+        next(b for b in at.button if b.label in ("Next question", "See summary")).click().run()
+    assert "Round complete" in texts(at)
+    assert "Everything right" in texts(at)
+    attempts = app_store.attempts_for(Actor(technician.id, technician.role), technician.id, AttemptKind.PRACTICE)
+    assert len(attempts) == 1
+    assert len(app_store.responses_for_attempt(Actor(technician.id, technician.role), attempts[0].id)) == 3
+
+
+def current_question(at, bank_set):
+    prompt = next(m.value for m in at.markdown if m.value.startswith("**") and m.value.endswith("**"))
+    return next(q for q in bank_set.questions.values() if f"**{q.prompt}**" == prompt)
+
+
+def answer_wrongly(at, question):
+    """A complete answer that differs from the key, whatever the question type."""
+    kind = question.type.value
+    if kind == "single":
+        at.radio[0].set_value(next(o for o in at.radio[0].options if o != question.answer))
+    elif kind == "true_false":
+        at.radio[0].set_value("False" if question.answer else "True")
+    elif kind == "multiple":
+        wrong = next(o for o in question.options if o not in question.answer)
+        for box in at.checkbox:
+            box.set_value(box.label == wrong)
+    elif kind == "ordering":
+        items = list(question.items)
+        for box, item in zip(at.selectbox, items[1:] + items[:1]):
+            box.set_value(item)
+    else:
+        rights = [right for _, right in question.pairs]
+        shifted = dict(zip([left for left, _ in question.pairs], rights[1:] + rights[:1]))
+        for box in at.selectbox:
+            box.set_value(shifted[box.label])
+    at.run()
+
+
+def test_a_wrong_practice_answer_shows_the_key_and_comes_back_for_review(users, app_store):
+    technician = users["technician"]
+    bank_set = load_banks(settings.get("TRAINING_BANKS_DIR"))
+    at = open_app(technician, "practice.py")
+    at.number_input[0].set_value(5)
+    next(b for b in at.button if b.label == "Start practice").click().run()
+    for _ in range(5):
+        question = current_question(at, bank_set)
+        answer_wrongly(at, question)
+        next(b for b in at.button if b.label == "Check answer").click().run()
+        assert not at.exception
+        assert "Not quite" in texts(at) or "Partly right" in texts(at)
+        next(b for b in at.button if b.label in ("Next question", "See summary")).click().run()
+    assert "Worth revisiting" in texts(at)
+    assert len(app_store.current_review_cards(technician.id)) == 5
