@@ -129,7 +129,7 @@ def is_complete(shown: ShownQuestion, answer: Answer) -> bool:
     if shown.type is QuestionType.MULTIPLE:
         return bool(answer)
     if shown.type is QuestionType.ORDERING:
-        return answer is not None and sorted(answer) == sorted(shown.options)
+        return answer is not None and None not in answer and sorted(answer) == sorted(shown.options)
     return answer is not None and all(answer.get(left) for left in shown.lefts)
 
 

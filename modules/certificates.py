@@ -1,0 +1,333 @@
+"""Certificates as plain values: verification codes, expiry and status rules, the PDF and the ZIP of PDFs.
+
+Nothing here touches the database: the store hands in `CertificateView` values and a `now`, and gets back
+statuses, bytes or codes. Every datetime is timezone-aware UTC; the clinic's zone is used only for display.
+"""
+
+from __future__ import annotations
+
+import calendar
+import io
+import re
+import secrets
+import unicodedata
+import zipfile
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Iterable, Protocol, Sequence
+from urllib.parse import quote
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+import segno
+from fpdf import FPDF
+from fpdf.enums import Align, XPos, YPos
+
+from modules.clock import require_utc
+from modules.domain import CertificateCode, CertificateStatus
+
+__all__ = [
+    "CertificateView", "certificate_filename", "certificate_pdf", "certificate_status", "certificates_zip",
+    "current_certificate", "current_status", "display_date", "expiry_for", "new_certificate_code",
+    "normalise_code", "pdf_safe_text", "verify_url",
+]
+
+# Crockford's base32 minus I, L, O and U: no letter can be misread as a digit (or spell a word),
+# so a code read aloud over the phone or typed from paper survives.
+CODE_ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
+CODE_LENGTH = 16  # 16 symbols x 5 bits = 80 random bits
+CODE_GROUP = 4
+EXPIRING_WINDOW = timedelta(days=30)
+
+# What people type instead of the real symbol (Crockford's decoding rules).
+_LOOKALIKES = str.maketrans({"O": "0", "I": "1", "L": "1"})
+_SEPARATORS = re.compile(r"[\s\-\u2010-\u2015\u2212]+")
+
+
+class _Chooser(Protocol):
+    def choice(self, seq: Sequence[str]) -> str: ...
+
+
+# ---------------------------------------------------------------------------------------------- codes
+
+
+def new_certificate_code(rng: _Chooser = secrets) -> CertificateCode:  # type: ignore[assignment]
+    """A fresh unguessable code such as `7KQ2-M9XD-4TPR-8BNC` (80 random bits from `rng`)."""
+    symbols = "".join(rng.choice(CODE_ALPHABET) for _ in range(CODE_LENGTH))
+    return CertificateCode(_grouped(symbols))
+
+
+def normalise_code(text: object) -> CertificateCode | None:
+    """The canonical form of a code someone typed, or None if it cannot be one.
+
+    Accepts lowercase, spaces, missing or extra dashes, and the look-alikes O->0, I/L->1.
+    """
+    if not isinstance(text, str) or len(text) > 4 * CODE_LENGTH:
+        return None
+    symbols = _SEPARATORS.sub("", text).upper().translate(_LOOKALIKES)
+    if len(symbols) != CODE_LENGTH or any(ch not in CODE_ALPHABET for ch in symbols):
+        return None
+    return CertificateCode(_grouped(symbols))
+
+
+def _grouped(symbols: str) -> str:
+    return "-".join(symbols[i : i + CODE_GROUP] for i in range(0, len(symbols), CODE_GROUP))
+
+
+def verify_url(base_url: str, code: str) -> str:
+    """The public verify-page address for `code`, e.g. `https://clinic.example/verify?code=7KQ2-...`."""
+    return f"{base_url.rstrip('/')}/verify?code={quote(code, safe='')}"
+
+
+# --------------------------------------------------------------------------------------- expiry, status
+
+
+def expiry_for(issued_at: datetime, validity_months: int) -> datetime:
+    """`issued_at` plus whole calendar months; a day the target month lacks becomes its last day."""
+    require_utc(issued_at)
+    if isinstance(validity_months, bool) or not isinstance(validity_months, int) or validity_months < 1:
+        raise ValueError(f"validity_months must be a positive whole number, got {validity_months!r}")
+    months_since_year_zero = issued_at.month - 1 + validity_months
+    year = issued_at.year + months_since_year_zero // 12
+    month = months_since_year_zero % 12 + 1
+    day = min(issued_at.day, calendar.monthrange(year, month)[1])
+    return issued_at.replace(year=year, month=month, day=day)
+
+
+def certificate_status(
+    issued_at: datetime, expires_at: datetime, revoked: bool, now: datetime
+) -> CertificateStatus:
+    """The status of one certificate at `now`.
+
+    REVOKED beats everything; EXPIRED from the expiry instant on; EXPIRING while
+    `expires_at - now <= 30 days`; otherwise CERTIFIED.
+    """
+    for moment in (issued_at, expires_at, now):
+        require_utc(moment)
+    if expires_at <= issued_at:
+        raise ValueError(f"a certificate must expire after it is issued ({issued_at} -> {expires_at})")
+    if revoked:
+        return CertificateStatus.REVOKED
+    if now >= expires_at:
+        return CertificateStatus.EXPIRED
+    if expires_at - now <= EXPIRING_WINDOW:
+        return CertificateStatus.EXPIRING
+    return CertificateStatus.CERTIFIED
+
+
+@dataclass(frozen=True)
+class CertificateView:
+    """What the outside world may know about one certificate (the verify page shows exactly this)."""
+
+    code: str
+    holder_name: str
+    title: str
+    issued_at: datetime
+    expires_at: datetime
+    revoked_at: datetime | None = None
+    revoke_reason: str | None = None
+    score: float | None = None
+
+    def __post_init__(self) -> None:
+        require_utc(self.issued_at)
+        require_utc(self.expires_at)
+        if self.revoked_at is not None:
+            require_utc(self.revoked_at)
+
+    @property
+    def revoked(self) -> bool:
+        return self.revoked_at is not None
+
+    def status(self, now: datetime) -> CertificateStatus:
+        return certificate_status(self.issued_at, self.expires_at, self.revoked, now)
+
+
+def current_certificate(certs: Iterable[CertificateView], now: datetime) -> CertificateView | None:
+    """The certificate that decides a person's status: the non-revoked one that runs longest,
+    else (only revoked ones) the latest revoked one, else None."""
+    require_utc(now)
+    certs = list(certs)
+    live = [c for c in certs if not c.revoked]
+    if live:
+        return max(live, key=lambda c: (c.expires_at, c.issued_at))
+    if certs:
+        return max(certs, key=lambda c: (c.issued_at, c.expires_at))
+    return None
+
+
+def current_status(certs: Iterable[CertificateView], now: datetime) -> CertificateStatus:
+    """A person's certification status from all their certificates (NOT_CERTIFIED if they have none)."""
+    cert = current_certificate(certs, now)
+    return CertificateStatus.NOT_CERTIFIED if cert is None else cert.status(now)
+
+
+# ------------------------------------------------------------------------------------------------ PDF
+
+_PDF_ENCODING = "cp1252"  # the widest single-byte set fpdf2's built-in fonts can show
+# Letters with no decomposition to a base letter, so NFKD alone would lose them.
+_NO_DECOMPOSITION = str.maketrans(
+    {"Ł": "L", "ł": "l", "Đ": "D", "đ": "d", "Ħ": "H", "ħ": "h", "ı": "i", "Ŧ": "T", "ŧ": "t",
+     "Ə": "E", "ə": "e", "ĸ": "k", "Ŋ": "N", "ŋ": "n", "‐": "-", "‑": "-", "‒": "-", "−": "-"}
+)
+_MONTHS = ("January", "February", "March", "April", "May", "June", "July", "August", "September",
+           "October", "November", "December")  # fixed English names: strftime %B follows the OS locale
+
+
+def pdf_safe_text(text: str) -> str:
+    """`text` reduced to what a built-in PDF font can draw, without ever raising.
+
+    Characters the font has are kept (Zoë stays Zoë); accented letters outside it lose the accent
+    (Łukasz -> Lukasz, Dvořák -> Dvorak); anything else (李) becomes '?'.
+    """
+    out: list[str] = []
+    for ch in re.sub(r"\s", " ", str(text)).strip():  # tabs and newlines would break the line
+        if _encodable(ch):
+            out.append(ch)
+            continue
+        base = "".join(
+            b for b in unicodedata.normalize("NFKD", ch.translate(_NO_DECOMPOSITION))
+            if not unicodedata.combining(b)
+        )
+        out.append(base if base and _encodable(base) else "?")
+    return "".join(out)
+
+
+def _encodable(text: str) -> bool:
+    try:
+        text.encode(_PDF_ENCODING)
+    except UnicodeEncodeError:
+        return False
+    return unicodedata.category(text[0]) != "Cc"
+
+
+def display_date(moment: datetime, timezone_name: str = "UTC") -> str:
+    """A UTC moment as the calendar date in the clinic's zone, e.g. '23 November 2026'."""
+    local = require_utc(moment).astimezone(_zone(timezone_name))
+    return f"{local.day} {_MONTHS[local.month - 1]} {local.year}"
+
+
+def _zone(timezone_name: str) -> ZoneInfo:
+    try:
+        return ZoneInfo(timezone_name)
+    except (ZoneInfoNotFoundError, ValueError) as error:
+        raise ValueError(f"unknown time zone {timezone_name!r}") from error
+
+
+def certificate_pdf(
+    view: CertificateView,
+    clinic_name: str,
+    verify_url: str,
+    timezone_name: str = "UTC",
+    compress: bool = True,
+) -> bytes:
+    """One landscape A4 certificate with a QR code of `verify_url`.
+
+    `compress=False` leaves page streams readable, so tests can find the text in the bytes.
+    A revoked certificate is stamped REVOKED, so a printed copy never looks current.
+    """
+    issued, expires = display_date(view.issued_at, timezone_name), display_date(view.expires_at, timezone_name)
+    pdf = FPDF(orientation="landscape", unit="mm", format="A4")
+    pdf.core_fonts_encoding = _PDF_ENCODING
+    pdf.set_compression(compress)
+    pdf.set_title(pdf_safe_text(f"Certificate {view.code}"))
+    pdf.set_author(pdf_safe_text(clinic_name))
+    pdf.set_auto_page_break(False)
+    pdf.set_margins(25, 20, 25)
+    pdf.add_page()
+
+    pdf.set_draw_color(40, 70, 110)
+    pdf.set_line_width(1.2)
+    pdf.rect(8, 8, pdf.w - 16, pdf.h - 16)
+    pdf.set_line_width(0.3)
+    pdf.rect(11, 11, pdf.w - 22, pdf.h - 22)
+
+    pdf.set_y(22)
+    _centred(pdf, clinic_name, "B", 16, 9, colour=(40, 70, 110))
+    pdf.ln(6)
+    _centred(pdf, "CERTIFICATE", "B", 34, 15)
+    pdf.ln(4)
+    _centred(pdf, "This certifies that", "", 14, 9)
+    _centred(pdf, view.holder_name, "B", 28, 14)
+    _centred(pdf, "has successfully completed", "", 14, 9)
+    _centred(pdf, view.title, "B", 20, 11)
+    pdf.ln(6)
+    _centred(pdf, f"Issued {issued}  |  Valid until {expires}", "", 13, 8)
+
+    if view.revoked:
+        pdf.ln(3)
+        _centred(pdf, "REVOKED", "B", 30, 13, colour=(180, 20, 20))
+        if view.revoke_reason:
+            _centred(pdf, view.revoke_reason, "", 11, 6, colour=(180, 20, 20))
+
+    qr_size = 38
+    qr_x, qr_y = pdf.w - 25 - qr_size, pdf.h - 20 - qr_size
+    pdf.image(_qr_png(verify_url), x=qr_x, y=qr_y, w=qr_size, h=qr_size)
+
+    pdf.set_text_color(0, 0, 0)
+    text_width = qr_x - pdf.l_margin - 5
+    pdf.set_xy(pdf.l_margin, pdf.h - 20 - 22)
+    pdf.set_font("Helvetica", "", 10)
+    pdf.cell(text_width, 6, "Certificate code", new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+    pdf.set_font("Courier", "B", 14)
+    pdf.cell(text_width, 7, pdf_safe_text(view.code), new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+    pdf.set_font("Helvetica", "", 9)
+    pdf.multi_cell(text_width, 4.5, pdf_safe_text(f"Check it is genuine and current at {verify_url}"))
+    return bytes(pdf.output())
+
+
+def _centred(pdf: FPDF, text: str, style: str, size: float, height: float,
+             colour: tuple[int, int, int] = (0, 0, 0)) -> None:
+    """One centred line, shrunk (down to 10 pt) rather than wrapped or clipped when it is long."""
+    text = pdf_safe_text(text)
+    width = pdf.w - pdf.l_margin - pdf.r_margin
+    pdf.set_font("Helvetica", style, size)
+    while size > 10 and pdf.get_string_width(text) > width:
+        size -= 1
+        pdf.set_font("Helvetica", style, size)
+    pdf.set_text_color(*colour)
+    if pdf.get_string_width(text) > width:
+        pdf.multi_cell(width, size * 0.45, text, align=Align.C, new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+    else:
+        pdf.cell(width, height, text, align=Align.C, new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+
+
+def _qr_png(data: str) -> io.BytesIO:
+    buffer = io.BytesIO()
+    segno.make(data, error="m", micro=False).save(buffer, kind="png", scale=8, border=2)
+    buffer.seek(0)
+    return buffer
+
+
+# ------------------------------------------------------------------------------------------------ ZIP
+
+
+def certificate_filename(view: CertificateView) -> str:
+    """A file name safe on every OS: the code, then the holder's name as an ASCII slug."""
+    return f"{_slug(view.code, keep_case=True) or 'certificate'}-{_slug(view.holder_name) or 'holder'}.pdf"
+
+
+def _slug(text: str, keep_case: bool = False) -> str:
+    ascii_text = unicodedata.normalize("NFKD", text.translate(_NO_DECOMPOSITION))
+    ascii_text = ascii_text.encode("ascii", "ignore").decode("ascii")
+    ascii_text = ascii_text if keep_case else ascii_text.lower()
+    return re.sub(r"[^A-Za-z0-9]+", "-", ascii_text).strip("-")[:80].rstrip("-")
+
+
+def certificates_zip(items: Iterable[tuple[str, bytes]]) -> bytes:
+    """One ZIP of PDFs from (file name, PDF bytes) pairs.
+
+    Names are made safe (no folders, no '..', ASCII only, `.pdf`) and made unique with -2, -3, ...
+    so no certificate silently overwrites another in the archive.
+    """
+    used: set[str] = set()
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_DEFLATED, compresslevel=6) as archive:
+        for name, data in items:
+            base = re.split(r"[\\/]", name)[-1]
+            stem = _slug(re.sub(r"\.pdf$", "", base, flags=re.IGNORECASE), keep_case=True) or "certificate"
+            candidate, n = f"{stem}.pdf", 1
+            while candidate.lower() in used:
+                n += 1
+                candidate = f"{stem}-{n}.pdf"
+            used.add(candidate.lower())
+            archive.writestr(candidate, data)
+    return buffer.getvalue()

@@ -1,0 +1,169 @@
+"""CSV and Excel exports: they open with accents and real dates, and no cell can run as a formula."""
+
+from __future__ import annotations
+
+import csv
+import io
+from datetime import date, datetime, timezone
+
+import numpy as np
+import pandas as pd
+import pytest
+from openpyxl import load_workbook
+
+from modules.exports import neutralise_cell, to_csv_bytes, to_xlsx_bytes
+
+UTC = timezone.utc
+HYPERLINK = '=HYPERLINK("http://x","y")'
+
+
+def register() -> pd.DataFrame:
+    return pd.DataFrame(
+        {
+            "name": ["Zoë Łukasz", HYPERLINK, "Anna Smith"],
+            "location": ["Leeds", "@SUM(A1)", None],
+            "issued": [datetime(2026, 6, 1, 10, 0, tzinfo=UTC), datetime(2026, 1, 15, tzinfo=UTC), pd.NaT],
+            "score": [0.92, -3.0, np.nan],
+            "attempts": [1, 2, 3],
+        }
+    )
+
+
+# ---------------------------------------------------------------------------------------- neutralise
+
+
+@pytest.mark.parametrize("text", ["=1+1", "+1", "-2", "@SUM(A1)", "\t=1", "\r=1", HYPERLINK])
+def test_formula_triggers_get_a_leading_apostrophe(text):
+    assert neutralise_cell(text) == "'" + text
+
+
+@pytest.mark.parametrize("value", ["Anna", "", "a=b", " =1", "'=1", 5, -3, 1.5, None, date(2026, 1, 1)])
+def test_everything_else_is_unchanged(value):
+    assert neutralise_cell(value) == value
+
+
+# ----------------------------------------------------------------------------------------------- CSV
+
+
+def read_csv(data: bytes) -> list[list[str]]:
+    return list(csv.reader(io.StringIO(data.decode("utf-8-sig"), newline="")))
+
+
+def test_csv_starts_with_a_bom_and_keeps_accents():
+    data = to_csv_bytes(register())
+    assert data.startswith(b"\xef\xbb\xbf")
+    assert read_csv(data)[1][0] == "Zoë Łukasz"
+
+
+def test_csv_neutralises_text_cells_but_not_numbers():
+    rows = read_csv(to_csv_bytes(register()))
+    assert rows[0] == ["name", "location", "issued", "score", "attempts"]
+    assert rows[2][0] == "'" + HYPERLINK
+    assert rows[2][1] == "'@SUM(A1)"
+    assert rows[2][3] == "-3.0"  # a real negative number is data, not an attack
+
+
+def test_csv_neutralises_a_formula_looking_header():
+    rows = read_csv(to_csv_bytes(pd.DataFrame({"=cmd|' /C calc'!A0": ["x"]})))
+    assert rows[0] == ["'=cmd|' /C calc'!A0"]
+
+
+def test_csv_rows_end_with_crlf_and_text_with_newlines_stays_one_cell():
+    data = to_csv_bytes(pd.DataFrame({"note": ["line one\nline two"], "n": [1]}))
+    assert data.count(b"\r\n") == 2
+    assert read_csv(data)[1] == ["line one\nline two", "1"]
+
+
+def test_csv_writes_aware_datetimes_in_the_clinic_zone_with_offset():
+    rows = read_csv(to_csv_bytes(register(), timezone_name="Europe/London"))
+    assert rows[1][2] == "2026-06-01 11:00:00+01:00"
+    assert rows[2][2] == "2026-01-15 00:00:00+00:00"
+    assert rows[3][2] == ""  # no date is an empty cell, not "NaT"
+    new_york = read_csv(to_csv_bytes(register(), timezone_name="America/New_York"))
+    assert new_york[1][2] == "2026-06-01 06:00:00-04:00"
+    assert read_csv(to_csv_bytes(register(), timezone_name="Asia/Kolkata"))[1][2] == "2026-06-01 15:30:00+05:30"
+
+
+def test_csv_does_not_change_the_callers_frame():
+    frame = register()
+    to_csv_bytes(frame)
+    assert frame.loc[1, "name"] == HYPERLINK
+
+
+# --------------------------------------------------------------------------------------------- Excel
+
+
+def read_xlsx(data: bytes):
+    return load_workbook(io.BytesIO(data))["Register"]
+
+
+def test_xlsx_header_is_bold_and_frozen():
+    sheet = read_xlsx(to_xlsx_bytes(register()))
+    assert [c.value for c in sheet[1]] == ["name", "location", "issued", "score", "attempts"]
+    assert all(c.font.bold for c in sheet[1])
+    assert sheet.freeze_panes == "A2"
+    assert sheet.max_row == 4
+
+
+def test_xlsx_dates_are_real_date_cells_in_clinic_local_time():
+    sheet = read_xlsx(to_xlsx_bytes(register(), timezone_name="Europe/London"))
+    summer, winter_midnight, missing = sheet["C2"], sheet["C3"], sheet["C4"]
+    assert summer.is_date and summer.value == datetime(2026, 6, 1, 11, 0)  # BST: UTC+1
+    assert winter_midnight.is_date and winter_midnight.value == datetime(2026, 1, 15)
+    assert "h" not in winter_midnight.number_format.lower()  # a date at midnight shows as a plain date
+    assert missing.value is None
+
+
+def test_xlsx_writes_plain_dates_and_naive_datetimes_as_dates():
+    frame = pd.DataFrame({"day": [date(2026, 2, 28)], "when": [datetime(2026, 2, 28, 14, 5)]})
+    sheet = load_workbook(io.BytesIO(to_xlsx_bytes(frame))).active
+    assert sheet["A2"].is_date and sheet["A2"].value == datetime(2026, 2, 28)
+    assert sheet["B2"].is_date and sheet["B2"].value == datetime(2026, 2, 28, 14, 5)
+
+
+def test_xlsx_formula_looking_text_is_stored_as_text():
+    sheet = read_xlsx(to_xlsx_bytes(register()))
+    name, location = sheet["A3"], sheet["B3"]
+    assert name.data_type == "s" and name.value == "'" + HYPERLINK
+    assert location.data_type == "s" and location.value == "'@SUM(A1)"
+
+
+def test_xlsx_error_code_text_stays_text():
+    sheet = load_workbook(io.BytesIO(to_xlsx_bytes(pd.DataFrame({"name": ["#N/A"]})))).active
+    assert sheet["A2"].data_type == "s" and sheet["A2"].value == "#N/A"
+
+
+def test_xlsx_keeps_numbers_numeric_and_missing_values_empty():
+    sheet = read_xlsx(to_xlsx_bytes(register()))
+    assert sheet["D2"].value == 0.92 and sheet["D3"].value == -3.0 and sheet["D4"].value is None
+    assert sheet["E4"].value == 3 and sheet["E4"].data_type == "n"
+    assert sheet["B4"].value is None
+
+
+def test_xlsx_drops_control_characters_instead_of_failing():
+    sheet = load_workbook(io.BytesIO(to_xlsx_bytes(pd.DataFrame({"name": ["Ann\x07a\x00"]})))).active
+    assert sheet["A2"].value == "Anna"
+
+
+def test_xlsx_columns_fit_their_content_within_limits():
+    frame = pd.DataFrame({"n": [1], "name": ["Maximiliana Wolfeschlegelsteinhausen"], "note": ["x" * 500]})
+    sheet = load_workbook(io.BytesIO(to_xlsx_bytes(frame))).active
+    assert sheet.column_dimensions["A"].width == 8
+    assert sheet.column_dimensions["B"].width >= len("Maximiliana Wolfeschlegelsteinhausen")
+    assert sheet.column_dimensions["C"].width == 60
+
+
+def test_xlsx_sheet_name_is_made_valid():
+    data = to_xlsx_bytes(pd.DataFrame({"a": [1]}), sheet_name="Register [2026/11]: all staff of every clinic")
+    title = load_workbook(io.BytesIO(data)).active.title
+    assert len(title) <= 31 and not set("[]:*?/\\") & set(title)
+
+
+def test_xlsx_of_an_empty_frame_has_just_the_header():
+    sheet = load_workbook(io.BytesIO(to_xlsx_bytes(pd.DataFrame(columns=["name", "issued"])))).active
+    assert [c.value for c in sheet[1]] == ["name", "issued"] and sheet.max_row == 1
+
+
+def test_xlsx_refuses_an_unknown_time_zone():
+    with pytest.raises(ValueError):
+        to_xlsx_bytes(register(), timezone_name="Nowhere/Special")
