@@ -44,9 +44,11 @@ def users(app_store):
     return made
 
 
-def open_app(user=None, page: str | None = None, timeout: float = 30) -> AppTest:
-    """The real app.py, optionally signed in as `user` and switched to `page` (a file under modules/pages/)."""
+def open_app(user=None, page: str | None = None, timeout: float = 30, clock=None) -> AppTest:
+    """The real app.py, optionally signed in as `user`, on an injected `clock`, switched to `page`."""
     at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=timeout)
+    if clock is not None:
+        at.session_state["_clock"] = clock
     if user is not None:
         at.session_state["user"] = user
     at.run()

@@ -1,0 +1,49 @@
+"""My progress: each module, exam attempts, and the current certificate with its PDF."""
+
+import streamlit as st
+
+from modules import settings
+from modules.certificates import certificate_filename, certificate_pdf, verify_url
+from modules.domain import CertificateStatus, Role
+from modules.pages import common
+from modules.progress import progress_for
+
+user = common.require(Role.TECHNICIAN)
+st.title("My progress")
+with common.plain_errors():
+    progress = progress_for(common.store(), user, common.banks(), common.clock())
+    due = common.due_review_count(user)
+
+if due:
+    st.info(f"{due} question(s) due for review today.")
+rows = [{"Module": m.title, "Lesson read": "✓" if m.lesson_read else "", "Practice answered": m.practice_answered,
+         "Best graded score": "—" if m.best_score is None else f"{m.best_score:.0%}",
+         "Graded attempts": m.graded_attempts, "Passed": "✓" if m.passed else ""} for m in progress.modules]
+st.dataframe(rows, hide_index=True, width="stretch")
+
+st.subheader("Certification exam")
+if not progress.exams:
+    st.write("No exam attempts yet.")
+for exam in progress.exams:
+    if exam.result is None:
+        st.write(f"Started {common.local_time(exam.started_at)}: in progress.")
+    else:
+        verdict = "passed" if exam.result.passed else "not passed"
+        st.write(f"{common.local_time(exam.started_at)}: {exam.result.score:.0%}, {verdict}.")
+
+st.subheader("Certificate")
+labels = {CertificateStatus.CERTIFIED: "Certified", CertificateStatus.EXPIRING: "Certified — expiring within 30 days",
+          CertificateStatus.EXPIRED: "Expired", CertificateStatus.REVOKED: "Revoked",
+          CertificateStatus.NOT_CERTIFIED: "Not certified yet"}
+st.markdown(f"**Status:** {labels[progress.status]}")
+view = progress.certificate
+if view is not None:
+    st.write(f"Code **{view.code}** · issued {common.local_time(view.issued_at, '%d %b %Y')} · "
+             f"expires {common.local_time(view.expires_at, '%d %b %Y')}")
+    st.download_button(
+        "Download my certificate (PDF)",
+        data=lambda: certificate_pdf(view, settings.get("TRAINING_CLINIC_NAME"),
+                                     verify_url(settings.get("TRAINING_BASE_URL"), view.code), common.tz_name()),
+        file_name=certificate_filename(view), mime="application/pdf")
+    if progress.status is CertificateStatus.EXPIRING:
+        st.warning("Your certificate expires soon: take the exam again to recertify.")

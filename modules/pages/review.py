@@ -1,0 +1,76 @@
+"""Review: the questions a technician missed come back just before they would be forgotten (FSRS)."""
+
+import streamlit as st
+
+from modules.domain import AttemptKind, Role
+from modules.grading import is_complete, show
+from modules.learning import due_cards, feed_review
+from modules.pages import common
+from modules.practice import response_record
+from modules.review import Rating
+
+user = common.require(Role.TECHNICIAN)
+bank_set = common.banks()
+st.title("Review")
+st.caption("Questions you missed come back here on the day you are about to forget them. Review never counts "
+           "towards certification.")
+
+state = st.session_state.get("review")
+if state is None:
+    with common.plain_errors():
+        due = due_cards(common.store(), user.id, set(bank_set.questions), common.clock(), common.tz_name())
+    st.metric("Due today", len(due))
+    if not due:
+        st.success("Nothing is due today. Well done — come back tomorrow, or practise a module.")
+        st.stop()
+    if st.button(f"Review {len(due)} question(s)", type="primary"):
+        with common.plain_errors():
+            attempt_id = common.store().start_attempt(user.id, AttemptKind.REVIEW)
+        st.session_state["review"] = {"queue": [show(bank_set.question(c.question_id)) for c in due],
+                                      "index": 0, "answers": {}, "scores": {}, "attempt_id": attempt_id}
+        st.rerun()
+    st.stop()
+
+queue, index = state["queue"], state["index"]
+if index >= len(queue):
+    right = sum(1 for s in state["scores"].values() if s == 1.0)
+    st.success(f"Review done: {right} of {len(queue)} right. Missed ones come back tomorrow.")
+    if st.button("Back to review"):
+        del st.session_state["review"]
+        st.rerun()
+    st.stop()
+
+shown = queue[index]
+st.progress(index / len(queue), text=f"Question {index + 1} of {len(queue)}")
+key = f"review-{index}-{shown.question_id}"
+answered = index in state["scores"]
+answer = common.question_input(shown, key, disabled=answered)
+
+
+def next_card(rating=None):
+    record = response_record(index, shown, state["answers"][index])
+    with common.plain_errors():
+        common.store().record_response(state["attempt_id"], record)
+        feed_review(common.store(), user.id, [(shown.question_id, record.correct)], common.clock(), rating)
+    state["index"] = index + 1
+
+
+if not answered:
+    if st.button("Check answer", type="primary", disabled=not is_complete(shown, answer)):
+        state["answers"][index] = answer
+        state["scores"][index] = response_record(index, shown, answer).score
+        st.rerun()
+else:
+    score = state["scores"][index]
+    common.show_feedback(shown, state["answers"][index], score)
+    if score == 1.0:
+        st.write("How did that feel?")
+        hard, good, easy = st.columns(3)
+        for column, label, rating in ((hard, "Hard", Rating.Hard), (good, "Good", Rating.Good),
+                                      (easy, "Easy", Rating.Easy)):
+            if column.button(label, key=f"rate-{label}", type="primary" if label == "Good" else "secondary"):
+                next_card(rating)
+                st.rerun()
+    elif st.button("Next", type="primary"):
+        next_card()
+        st.rerun()

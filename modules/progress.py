@@ -1,0 +1,59 @@
+"""A technician's own progress: per module, the exam, and the current certificate."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from modules.banks import BankSet
+from modules.certificates import CertificateView, current_certificate, current_status
+from modules.domain import AttemptKind, CertificateStatus
+from modules.store import Actor, Store
+from modules.store_schema import Attempt, Certificate, User
+
+
+@dataclass(frozen=True)
+class ModuleProgress:
+    module_id: str
+    title: str
+    lesson_read: bool
+    practice_answered: int
+    best_score: float | None
+    passed: bool
+    graded_attempts: int
+
+
+@dataclass(frozen=True)
+class Progress:
+    modules: tuple[ModuleProgress, ...]
+    exams: tuple[Attempt, ...]
+    certificate: CertificateView | None
+    status: CertificateStatus
+
+
+def certificate_view(certificate: Certificate) -> CertificateView:
+    return CertificateView(code=certificate.code, holder_name=certificate.full_name, title=certificate.title,
+                           issued_at=certificate.issued_at, expires_at=certificate.expires_at,
+                           revoked_at=certificate.revoked_at, revoke_reason=certificate.revoked_reason,
+                           score=certificate.score)
+
+
+def progress_for(store: Store, user: User, banks: BankSet, now: datetime) -> Progress:
+    actor = Actor(user.id, user.role)
+    read = store.lessons_read(user.id)
+    attempts = store.attempts_for(actor, user.id)
+    practice_counts: dict[str, int] = {}
+    for attempt in attempts:
+        if attempt.kind is AttemptKind.PRACTICE and attempt.module_id:
+            answered = len(store.responses_for_attempt(actor, attempt.id))
+            practice_counts[attempt.module_id] = practice_counts.get(attempt.module_id, 0) + answered
+    modules = []
+    for module in banks.modules:
+        graded = [a for a in attempts if a.kind is AttemptKind.QUIZ and a.module_id == module.id and a.result]
+        scores = [a.result.score for a in graded]
+        modules.append(ModuleProgress(
+            module.id, module.title, module.id in read, practice_counts.get(module.id, 0),
+            max(scores) if scores else None, any(a.result.passed for a in graded), len(graded)))
+    views = [certificate_view(c) for c in store.certificates_for(actor, user.id)]
+    exams = tuple(a for a in attempts if a.kind is AttemptKind.EXAM)
+    return Progress(tuple(modules), exams, current_certificate(views, now), current_status(views, now))

@@ -1,0 +1,145 @@
+"""The certification path in the app: graded quizzes, the timed exam (resumable), the certificate."""
+
+import random
+from datetime import datetime, timedelta, timezone
+
+from modules import certification, settings
+from modules.banks import load_banks
+from modules.clock import FixedClock
+from modules.domain import AttemptKind, CertificateStatus
+from modules.grading import answer_key
+from modules.policy import load_policy
+from modules.progress import progress_for
+from modules.store import Actor
+
+from tests.app.conftest import open_app, texts
+
+NOW = datetime(2026, 11, 23, 9, 0, tzinfo=timezone.utc)
+BANKS = load_banks(settings.get("TRAINING_BANKS_DIR"))
+POLICY, _ = load_policy(settings.get("TRAINING_BANKS_DIR"), BANKS)
+
+
+def pass_quizzes(store, user, module_ids, now=NOW):
+    for module_id in module_ids:
+        sitting = certification.start_quiz(store, user, BANKS, POLICY, module_id, now, "UTC", random.Random(1))
+        answers = {i: answer_key(BANKS.question(s.question_id)) for i, s in enumerate(sitting.shown)}
+        assert certification.submit_quiz(store, user, sitting, answers, POLICY, now).passed
+
+
+def answer_all_on_page(at, right: bool):
+    """Answer every question on a quiz or exam page, each in its own container, rerunning like a browser."""
+    for container in [c for c in at.main.children.values() if getattr(c, "type", "") == "container"]:
+        prompt = next(m.value for m in container.markdown if m.value.startswith("**") and m.value.endswith("**"))
+        question = next(q for q in BANKS.questions.values() if f"**{q.prompt}**" == prompt)
+        fill(container, question, right)
+        at.run()
+
+
+def fill(container, question, right):
+    key = answer_key(question)
+    kind = question.type.value
+    if kind == "single":
+        container.radio[0].set_value(key if right else next(o for o in question.options if o != key))
+    elif kind == "true_false":
+        container.radio[0].set_value("True" if key == right else "False")
+    elif kind == "multiple":
+        wrong = next(o for o in question.options if o not in key)
+        for box in container.checkbox:
+            box.set_value(box.label in key if right else box.label == wrong)
+    elif kind == "ordering":
+        order = key if right else key[1:] + key[:1]
+        for box, item in zip(container.selectbox, order):
+            box.set_value(item)
+    else:
+        rights = list(key.values())
+        wanted = key if right else dict(zip(key.keys(), rights[1:] + rights[:1]))
+        for box in container.selectbox:
+            box.set_value(wanted[box.label])
+
+
+def test_a_technician_passes_a_module_quiz_in_the_app(users, app_store):
+    technician = users["technician"]
+    at = open_app(technician, "quiz.py", clock=FixedClock(NOW))
+    next(b for b in at.button if b.label == "Start graded quiz").click().run()
+    assert not at.success and not at.error  # nothing is marked before submission
+    answer_all_on_page(at, right=True)
+    next(b for b in at.button if b.label == "Submit quiz").click().run()
+    assert not at.exception
+    assert "Passed" in texts(at)
+    assert at.metric[0].value == "100%"
+    quizzes = app_store.attempts_for(Actor(technician.id, technician.role), technician.id, AttemptKind.QUIZ)
+    assert len(quizzes) == 1 and quizzes[0].result.passed
+    responses = app_store.responses_for_attempt(Actor(technician.id, technician.role), quizzes[0].id)
+    assert len(responses) == POLICY.quiz_questions
+    assert all(r.snapshot["prompt"] and r.content_hash for r in responses)
+
+
+def test_the_fourth_graded_attempt_of_the_day_is_refused(users, app_store):
+    technician = users["technician"]
+    for _ in range(POLICY.quiz_attempts_per_day):
+        pass_quizzes(app_store, technician, ["mechanics"])
+    at = open_app(technician, "quiz.py", clock=FixedClock(NOW))
+    at.selectbox[0].set_value("mechanics").run()
+    next(b for b in at.button if b.label == "Start graded quiz").click().run()
+    assert "next try opens at 00:00 on 24 Nov 2026" in texts(at)
+
+
+def test_exam_is_locked_until_every_quiz_is_passed(users, app_store):
+    technician = users["technician"]
+    pass_quizzes(app_store, technician, [m.id for m in BANKS.modules[1:]])
+    at = open_app(technician, "exam.py", clock=FixedClock(NOW))
+    assert f"Pass the module quiz for 1. {BANKS.modules[0].title}" in texts(at)
+    assert not any(b.label == "Start the exam" for b in at.button)
+
+
+def test_exam_pass_issues_a_certificate_and_a_reload_resumes_the_same_exam(users, app_store):
+    technician = users["technician"]
+    pass_quizzes(app_store, technician, [m.id for m in BANKS.modules])
+    clock = FixedClock(NOW)
+    at = open_app(technician, "exam.py", clock=clock)
+    next(b for b in at.button if b.label == "Start the exam").click().run()
+    first_prompts = [m.value for m in at.markdown if m.value.startswith("**")]
+    answer_all_on_page(at, right=True)
+
+    clock.advance(minutes=10)
+    reloaded = open_app(technician, "exam.py", clock=clock)  # a new session: same questions, same deadline
+    assert [m.value for m in reloaded.markdown if m.value.startswith("**")] == first_prompts
+    assert "about **35 min**" in texts(reloaded)
+    assert "40 of 40 answered" in texts(reloaded)
+    next(b for b in reloaded.button if b.label == "Submit the exam").click().run()
+    assert "You passed with 100%" in texts(reloaded)
+    progress = progress_for(app_store, technician, BANKS, clock())
+    assert progress.status is CertificateStatus.CERTIFIED
+    assert progress.certificate.expires_at.date() == (NOW + timedelta(days=365)).date()
+
+    mine = open_app(technician, "my_progress.py", clock=clock)
+    assert progress.certificate.code in texts(mine)
+    assert mine.get("download_button")
+
+
+def test_a_failed_exam_names_the_modules_to_revisit(users, app_store):
+    technician = users["technician"]
+    pass_quizzes(app_store, technician, [m.id for m in BANKS.modules])
+    at = open_app(technician, "exam.py", clock=FixedClock(NOW))
+    next(b for b in at.button if b.label == "Start the exam").click().run()
+    answer_all_on_page(at, right=False)
+    next(b for b in at.button if b.label == "Submit the exam").click().run()
+    assert "Not passed this time: 0%" in texts(at)
+    assert "Revisit these modules" in texts(at)
+    assert BANKS.modules[0].title in texts(at)
+
+
+def test_an_exam_left_open_past_the_deadline_is_closed_with_the_answers_saved_in_time(users, app_store):
+    technician = users["technician"]
+    pass_quizzes(app_store, technician, [m.id for m in BANKS.modules])
+    clock = FixedClock(NOW)
+    sitting = certification.start_or_resume_exam(app_store, technician, BANKS, POLICY, clock(), random.Random(4))
+    first = sitting.shown[0]
+    certification.save_exam_answer(app_store, technician, sitting, 0, answer_key(BANKS.question(first.question_id)),
+                                   POLICY, clock())
+    clock.advance(minutes=POLICY.exam_minutes, seconds=POLICY.exam_grace_seconds + 1)
+    at = open_app(technician, "exam.py", clock=clock)
+    assert "Not passed this time" in texts(at)
+    exam = app_store.attempts_for(Actor(technician.id, technician.role), technician.id, AttemptKind.EXAM)[0]
+    assert exam.result.closed_by == "deadline"
+    assert exam.result.score == 1 / len(sitting.shown)

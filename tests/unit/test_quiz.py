@@ -1,0 +1,100 @@
+"""Quiz and exam rules with an injected clock: daily limits, unlocking, deadlines with grace, pass marks."""
+
+import random
+from datetime import datetime, timedelta, timezone
+
+import pytest
+
+from modules import settings
+from modules.banks import load_banks
+from modules.domain import AttemptKind
+from modules.errors import QuizError
+from modules.policy import Policy
+from modules.quiz import (
+    answer_deadline, check_quiz_allowed, draw_exam, draw_quiz, exam_missing, passes, revisit, score_responses,
+)
+from modules.grading import answer_key
+from modules.store_schema import Attempt, AttemptResult
+
+NOON = datetime(2026, 11, 23, 12, 0, tzinfo=timezone.utc)
+BANKS = load_banks(settings.get("TRAINING_BANKS_DIR"))
+
+
+def attempt(module_id="skin-science", started_at=NOON, passed=None, kind=AttemptKind.QUIZ, deadline=None):
+    result = None if passed is None else AttemptResult(score=1.0 if passed else 0.2, passed=passed)
+    return Attempt(id=1, user_id=1, kind=kind, module_id=module_id, started_at=started_at, deadline=deadline,
+                   questions=None, policy=None, result=result)
+
+
+def test_daily_limit_refuses_the_fourth_graded_attempt_and_says_when_the_next_opens():
+    policy = Policy(quiz_attempts_per_day=3)
+    today = [attempt(started_at=NOON - timedelta(hours=h)) for h in (1, 2, 3)]
+    with pytest.raises(QuizError, match=r"next try opens at 00:00 on 24 Nov 2026"):
+        check_quiz_allowed(today, "skin-science", policy, NOON, "UTC")
+
+
+def test_attempts_from_yesterday_and_other_modules_do_not_count():
+    policy = Policy(quiz_attempts_per_day=3)
+    history = [attempt(started_at=NOON - timedelta(days=1)) for _ in range(3)]
+    history += [attempt(module_id="mechanics") for _ in range(3)]
+    check_quiz_allowed(history, "skin-science", policy, NOON, "UTC")
+
+
+def test_the_day_follows_the_clinic_time_zone():
+    policy = Policy(quiz_attempts_per_day=1)
+    # 23:30 UTC on the 22nd is already the 23rd in Sydney, the same local day as noon UTC on the 23rd.
+    late = [attempt(started_at=datetime(2026, 11, 22, 23, 30, tzinfo=timezone.utc))]
+    with pytest.raises(QuizError):
+        check_quiz_allowed(late, "skin-science", policy, NOON, "Australia/Sydney")
+    check_quiz_allowed(late, "skin-science", policy, NOON, "UTC")
+
+
+def test_quiz_draws_the_policy_size_from_one_module_without_repeats():
+    shown = draw_quiz(BANKS, "mechanics", Policy(quiz_questions=10), random.Random(1))
+    assert len(shown) == 10
+    assert len({s.question_id for s in shown}) == 10
+    assert {s.module_id for s in shown} == {"mechanics"}
+
+
+def test_exam_draws_from_every_module():
+    shown = draw_exam(BANKS, Policy(exam_questions_per_module=5), random.Random(2))
+    assert len(shown) == 5 * len(BANKS.modules)
+    assert {s.module_id for s in shown} == {m.id for m in BANKS.modules}
+
+
+def test_exam_stays_locked_until_every_module_quiz_is_passed_and_says_what_is_missing():
+    passed_all_but_one = [attempt(module_id=m.id, passed=True) for m in BANKS.modules[:-1]]
+    passed_all_but_one.append(attempt(module_id=BANKS.modules[-1].id, passed=False))
+    missing = exam_missing(BANKS, passed_all_but_one, 0, Policy())
+    assert missing == [f"Pass the module quiz for {BANKS.modules[-1].order}. {BANKS.modules[-1].title}"]
+    everything = passed_all_but_one + [attempt(module_id=BANKS.modules[-1].id, passed=True)]
+    assert exam_missing(BANKS, everything, 0, Policy()) == []
+
+
+def test_exam_waits_for_practical_signoffs_when_the_policy_asks():
+    everything = [attempt(module_id=m.id, passed=True) for m in BANKS.modules]
+    missing = exam_missing(BANKS, everything, 1, Policy(signoffs_required=2))
+    assert missing == ["Have a trainer sign off 1 more supervised practical treatment(s) (1 of 2 so far)"]
+
+
+def test_answers_count_until_the_deadline_plus_grace():
+    exam = attempt(kind=AttemptKind.EXAM, deadline=NOON + timedelta(minutes=45))
+    assert answer_deadline(exam, Policy(exam_grace_seconds=30)) == NOON + timedelta(minutes=45, seconds=30)
+
+
+def test_pass_mark_boundary_is_inclusive():
+    assert passes(0.8, 80)
+    assert passes(8 / 10, 80)
+    assert not passes(0.79, 80)
+    assert passes(0.85, 85) and not passes(0.849, 85)
+
+
+def test_unanswered_questions_score_zero_and_weak_modules_are_named():
+    shown = draw_exam(BANKS, Policy(exam_questions_per_module=2), random.Random(3))
+    answers = {i: answer_key(BANKS.question(s.question_id)) for i, s in enumerate(shown) if s.module_id != "safety"}
+    records, score, module_scores = score_responses(shown, answers)
+    assert module_scores["safety"] == 0.0
+    assert all(v == 1.0 for m, v in module_scores.items() if m != "safety")
+    assert score == pytest.approx(1 - 2 / len(shown))
+    assert revisit(module_scores, 85) == ("safety",)
+    assert [r.position for r in records] == list(range(len(shown)))
