@@ -53,14 +53,14 @@ def start_quiz(store: Store, user: User, banks: BankSet, policy: Policy, module_
     shown = quiz.draw_quiz(banks, module_id, policy, rng or random.Random())
     attempt_id = store.start_attempt(user.id, AttemptKind.QUIZ, module_id,
                                      questions=[s.to_snapshot() for s in shown],
-                                     policy={"pass_mark_percent": policy.quiz_pass_percent})
+                                     policy={"pass_mark_percent": policy.quiz_pass_percent}, started_at=now)
     return _sitting(store.get_attempt(_actor(user), attempt_id))
 
 
 def submit_quiz(store: Store, user: User, sitting: Sitting, answers: dict[int, object], policy: Policy,
                 now: datetime) -> quiz.Outcome:
     """Grade and store the whole quiz in one transaction, then feed missed questions to spaced review."""
-    records, score, module_scores = quiz.score_responses(list(sitting.shown), answers)
+    records, score, module_scores = quiz.score_responses(list(sitting.shown), answers, now)
     passed = quiz.passes(score, policy.quiz_pass_percent)
     result = quiz.result_for(score, passed, "submitted", module_scores, now)
     store.submit_attempt(sitting.attempt.id, records, result)
@@ -96,7 +96,8 @@ def start_or_resume_exam(store: Store, user: User, banks: BankSet, policy: Polic
     attempt_id = store.start_attempt(
         user.id, AttemptKind.EXAM, None, deadline=now + timedelta(minutes=policy.exam_minutes),
         questions=[s.to_snapshot() for s in shown],
-        policy={"pass_mark_percent": policy.exam_pass_percent, "grace_seconds": policy.exam_grace_seconds})
+        policy={"pass_mark_percent": policy.exam_pass_percent, "grace_seconds": policy.exam_grace_seconds},
+        started_at=now)
     return _sitting(store.get_attempt(_actor(user), attempt_id))
 
 
@@ -115,7 +116,7 @@ def save_exam_answer(store: Store, user: User, sitting: Sitting, position: int, 
         raise QuizError("Time is up: answers given after the deadline are not counted.")
     from modules.practice import response_record
 
-    store.record_response(sitting.attempt.id, response_record(position, sitting.shown[position], answer))
+    store.record_response(sitting.attempt.id, response_record(position, sitting.shown[position], answer, answered_at=now))
 
 
 def finish_exam(store: Store, user: User, sitting: Sitting, policy: Policy, now: datetime,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import random
+from datetime import datetime
 from dataclasses import dataclass
 
 from modules.banks import BankSet
@@ -31,13 +32,14 @@ def draw(banks: BankSet, module_id: str, count: int, rng: random.Random | None =
     return [show(q, rng) for q in chosen]
 
 
-def response_record(position: int, shown: ShownQuestion, answer, seconds_taken: float | None = None) -> ResponseRecord:
+def response_record(position: int, shown: ShownQuestion, answer, seconds_taken: float | None = None,
+                    answered_at: datetime | None = None) -> ResponseRecord:
     """A graded answer with the snapshot of exactly what was shown."""
     score = grade(shown, answer)
     return ResponseRecord(
         position=position, question_id=shown.question_id, module_id=shown.module_id,
         content_hash=shown.content_hash, snapshot=shown.to_snapshot(), answer=answer, score=score,
-        correct=score == 1.0, seconds_taken=seconds_taken,
+        correct=score == 1.0, seconds_taken=seconds_taken, answered_at=answered_at,
     )
 
 

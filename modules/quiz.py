@@ -86,8 +86,8 @@ def exam_missing(banks: BankSet, attempts: list[Attempt], signoffs: int, policy:
     return missing
 
 
-def score_responses(shown: list[ShownQuestion], answers: dict[int, object]) -> tuple[list[ResponseRecord], float,
-                                                                                     dict[str, float]]:
+def score_responses(shown: list[ShownQuestion], answers: dict[int, object], answered_at: datetime | None = None
+                    ) -> tuple[list[ResponseRecord], float, dict[str, float]]:
     """Grade every shown question (unanswered scores 0): records, overall share, and share per module."""
     records: list[ResponseRecord] = []
     per_module: dict[str, list[float]] = {}
@@ -97,7 +97,7 @@ def score_responses(shown: list[ShownQuestion], answers: dict[int, object]) -> t
         records.append(ResponseRecord(
             position=position, question_id=question.question_id, module_id=question.module_id,
             content_hash=question.content_hash, snapshot=question.to_snapshot(), answer=answer, score=score,
-            correct=score == 1.0))
+            correct=score == 1.0, answered_at=answered_at))
         per_module.setdefault(question.module_id, []).append(score)
     total = sum(r.score for r in records) / len(records) if records else 0.0
     return records, total, {m: sum(s) / len(s) for m, s in per_module.items()}

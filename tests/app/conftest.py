@@ -64,3 +64,13 @@ def texts(at: AppTest) -> str:
     parts += [e.value for e in at.error] + [e.value for e in at.warning] + [e.value for e in at.info]
     parts += [e.value for e in at.success] + [e.value for e in at.caption]
     return "\n".join(str(p) for p in parts)
+
+
+def question_on_screen(node, bank_set):
+    """The bank question shown in `node` (a page or a container), told apart by prompt and client case."""
+    prompt = next(m.value for m in node.markdown if m.value.startswith("**") and m.value.endswith("**"))
+    cases = [i.value for i in node.info if i.value.startswith("**Client case:**")]
+    scenario = cases[0].removeprefix("**Client case:** ") if cases else None
+    matches = [q for q in bank_set.questions.values() if f"**{q.prompt}**" == prompt and q.scenario == scenario]
+    assert len(matches) == 1, f"cannot tell which question is shown: {prompt}"
+    return matches[0]

@@ -12,7 +12,7 @@ from modules.policy import load_policy
 from modules.progress import progress_for
 from modules.store import Actor
 
-from tests.app.conftest import open_app, texts
+from tests.app.conftest import open_app, question_on_screen, texts
 
 NOW = datetime(2026, 11, 23, 9, 0, tzinfo=timezone.utc)
 BANKS = load_banks(settings.get("TRAINING_BANKS_DIR"))
@@ -27,12 +27,11 @@ def pass_quizzes(store, user, module_ids, now=NOW):
 
 
 def answer_all_on_page(at, right: bool):
-    """Answer every question on a quiz or exam page, each in its own container, rerunning like a browser."""
-    for container in [c for c in at.main.children.values() if getattr(c, "type", "") == "container"]:
-        prompt = next(m.value for m in container.markdown if m.value.startswith("**") and m.value.endswith("**"))
-        question = next(q for q in BANKS.questions.values() if f"**{q.prompt}**" == prompt)
+    """Answer every question on a quiz or exam page, each in its own container, then rerun."""
+    for container in [c for c in at.main.children.values() if getattr(c, "type", "") == "flex_container"]:
+        question = question_on_screen(container, BANKS)
         fill(container, question, right)
-        at.run()
+    at.run()
 
 
 def fill(container, question, right):

@@ -5,7 +5,7 @@ from modules import settings
 from modules.domain import AttemptKind
 from modules.store import Actor
 
-from tests.app.conftest import open_app, texts
+from tests.app.conftest import open_app, question_on_screen, texts
 
 
 def answer_correctly(at, bank_set):
@@ -65,8 +65,7 @@ def test_a_practice_round_from_start_to_summary_is_recorded(users, app_store):
 
 
 def current_question(at, bank_set):
-    prompt = next(m.value for m in at.markdown if m.value.startswith("**") and m.value.endswith("**"))
-    return next(q for q in bank_set.questions.values() if f"**{q.prompt}**" == prompt)
+    return question_on_screen(at, bank_set)
 
 
 def answer_wrongly(at, question):

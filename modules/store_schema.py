@@ -1,0 +1,454 @@
+"""The record store's tables, the values it hands back, and the rules the database itself enforces.
+
+`modules/store.py` is the only caller. Everything here is portable across SQLite and PostgreSQL:
+JSON lives in Text columns, times in `UTCDateTime` (aware UTC in, aware UTC out, on both databases),
+and the append-only tables carry triggers so that not even a raw UPDATE or DELETE gets through.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass, field
+from datetime import date, datetime, timezone
+from typing import Any
+
+from sqlalchemy import (
+    Boolean,
+    CheckConstraint,
+    Column,
+    Date,
+    DateTime,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    TypeDecorator,
+)
+from sqlalchemy.types import UserDefinedType
+
+from modules.clock import require_utc
+from modules.domain import AttemptKind, CertificateCode, ModuleId, QuestionId, Role, UserId
+
+SCHEMA_VERSION = 1
+GENESIS_HASH = "0" * 64
+
+# Rows of these tables are history: the store has no update/delete for them and the database refuses one.
+APPEND_ONLY_TABLES = (
+    "attempts",
+    "responses",
+    "attempt_results",
+    "certificates",
+    "certificate_revocations",
+    "practical_signoffs",
+    "lesson_reads",
+    "review_cards",
+    "audit_log",
+)
+
+
+class _SQLiteUTCText(UserDefinedType):
+    """SQLite's side of UTCDateTime: naive UTC text, converted in C (isoformat/fromisoformat) because
+    SQLAlchemy's own SQLite DATETIME formats every value in Python, which shows in write throughput."""
+
+    cache_ok = True
+
+    def get_col_spec(self, **_kw) -> str:
+        return "DATETIME"
+
+
+class UTCDateTime(TypeDecorator):
+    """Timezone-aware UTC on the way in and on the way out.
+
+    SQLite has no time zone type, so it stores naive UTC text ("2025-03-03 09:00:00.000000", the same
+    format SQLAlchemy uses there, so text comparison is time order); PostgreSQL stores timestamptz.
+    """
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def load_dialect_impl(self, dialect):
+        return dialect.type_descriptor(_SQLiteUTCText() if dialect.name == "sqlite" else DateTime(timezone=True))
+
+    def process_bind_param(self, value: datetime | None, dialect) -> datetime | str | None:
+        if value is None:
+            return None
+        value = require_utc(value)
+        if dialect.name == "sqlite":
+            return value.replace(tzinfo=None).isoformat(" ", "microseconds")
+        return value
+
+    def process_result_value(self, value: datetime | str | None, dialect) -> datetime | None:
+        if value is None:
+            return None
+        if isinstance(value, str):
+            value = datetime.fromisoformat(value)
+        if value.tzinfo is None:
+            return value.replace(tzinfo=timezone.utc)
+        return value.astimezone(timezone.utc)
+
+
+metadata = MetaData(
+    naming_convention={
+        "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+        "uq": "uq_%(table_name)s_%(column_0_name)s",
+        "ck": "ck_%(table_name)s_%(constraint_name)s",
+        "fk": "fk_%(table_name)s_%(column_0_name)s",
+        "pk": "pk_%(table_name)s",
+    }
+)
+
+
+schema_version = Table(
+    "schema_version",
+    metadata,
+    Column("version", Integer, primary_key=True, autoincrement=False),
+    Column("applied_at", UTCDateTime, nullable=False),
+)
+
+users = Table(
+    "users",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("username", String(80), nullable=False, unique=True),
+    Column("full_name", String(200), nullable=False),
+    Column("role", String(20), nullable=False),
+    Column("location", String(200)),
+    Column("password_hash", String(255), nullable=False),
+    Column("active", Boolean, nullable=False),
+    Column("must_change_password", Boolean, nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    CheckConstraint("role IN ('technician', 'trainer', 'manager')", name="role"),
+)
+
+# Mutable on purpose: a counter, not history. Every change to it is also written to audit_log.
+sign_in_failures = Table(
+    "sign_in_failures",
+    metadata,
+    Column("user_id", Integer, ForeignKey("users.id"), primary_key=True, autoincrement=False),
+    Column("consecutive", Integer, nullable=False),
+    Column("locked_until", UTCDateTime),
+    Column("last_failure_at", UTCDateTime, nullable=False),
+)
+
+attempts = Table(
+    "attempts",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("user_id", Integer, ForeignKey("users.id"), nullable=False),
+    Column("kind", String(10), nullable=False),
+    Column("module_id", String(100)),
+    Column("started_at", UTCDateTime, nullable=False),
+    Column("deadline", UTCDateTime),
+    Column("questions_json", Text),
+    Column("policy_json", Text),
+    CheckConstraint("kind IN ('practice', 'quiz', 'exam', 'review')", name="kind"),
+    Index(None, "user_id", "kind", "module_id"),
+)
+
+responses = Table(
+    "responses",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("attempt_id", Integer, ForeignKey("attempts.id"), nullable=False),
+    Column("position", Integer, nullable=False),
+    Column("question_id", String(100), nullable=False),
+    Column("module_id", String(100), nullable=False),
+    Column("content_hash", String(128), nullable=False),
+    Column("snapshot_json", Text, nullable=False),
+    Column("answer_json", Text, nullable=False),
+    Column("score", Float, nullable=False),
+    Column("correct", Boolean, nullable=False),
+    Column("answered_at", UTCDateTime, nullable=False),
+    Column("seconds_taken", Float),
+    CheckConstraint("score >= 0 AND score <= 1", name="score"),
+    Index(None, "attempt_id", "question_id", "id"),
+    Index(None, "question_id"),
+)
+
+attempt_results = Table(
+    "attempt_results",
+    metadata,
+    Column("attempt_id", Integer, ForeignKey("attempts.id"), primary_key=True, autoincrement=False),
+    Column("finished_at", UTCDateTime, nullable=False),
+    Column("score", Float, nullable=False),
+    Column("passed", Boolean),
+    Column("closed_by", String(10), nullable=False),
+    Column("detail_json", Text),
+    CheckConstraint("score >= 0 AND score <= 1", name="score"),
+    CheckConstraint("closed_by IN ('submitted', 'deadline')", name="closed_by"),
+)
+
+certificates = Table(
+    "certificates",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("code", String(32), nullable=False, unique=True),
+    Column("user_id", Integer, ForeignKey("users.id"), nullable=False, index=True),
+    Column("attempt_id", Integer, ForeignKey("attempts.id")),
+    Column("title", String(200), nullable=False),
+    Column("issued_at", UTCDateTime, nullable=False),
+    Column("expires_at", UTCDateTime, nullable=False),
+    Column("score", Float, nullable=False),
+)
+
+certificate_revocations = Table(
+    "certificate_revocations",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("certificate_id", Integer, ForeignKey("certificates.id"), nullable=False, index=True),
+    Column("revoked_by", Integer, ForeignKey("users.id"), nullable=False),
+    Column("revoked_at", UTCDateTime, nullable=False),
+    Column("reason", Text, nullable=False),
+)
+
+practical_signoffs = Table(
+    "practical_signoffs",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("technician_id", Integer, ForeignKey("users.id"), nullable=False, index=True),
+    Column("trainer_id", Integer, ForeignKey("users.id"), nullable=False),
+    Column("treated_on", Date, nullable=False),
+    Column("checklist_json", Text, nullable=False),
+    Column("comment", Text, nullable=False),
+    Column("signed_at", UTCDateTime, nullable=False),
+)
+
+lesson_reads = Table(
+    "lesson_reads",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("user_id", Integer, ForeignKey("users.id"), nullable=False, index=True),
+    Column("module_id", String(100), nullable=False),
+    Column("read_at", UTCDateTime, nullable=False),
+)
+
+review_cards = Table(
+    "review_cards",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("user_id", Integer, ForeignKey("users.id"), nullable=False),
+    Column("question_id", String(100), nullable=False),
+    Column("card_json", Text, nullable=False),
+    Column("due_at", UTCDateTime, nullable=False),
+    Column("updated_at", UTCDateTime, nullable=False),
+    Index(None, "user_id", "question_id", "id"),
+)
+
+# ids are assigned by the store under the write lock, so each row's hash can cover its own id.
+audit_log = Table(
+    "audit_log",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=False),
+    Column("at", UTCDateTime, nullable=False),
+    Column("actor_id", Integer, ForeignKey("users.id")),
+    Column("actor_username", String(80), nullable=False),
+    Column("action", String(60), nullable=False),
+    Column("target", String(200), nullable=False),
+    Column("detail", Text, nullable=False),
+    Column("prev_hash", String(64), nullable=False),
+    Column("hash", String(64), nullable=False),
+    Index(None, "action"),
+)
+
+
+def append_only_ddl(dialect_name: str) -> list[str]:
+    """Statements that make the database itself refuse UPDATE and DELETE on the history tables."""
+    if dialect_name == "sqlite":
+        return [
+            f"CREATE TRIGGER IF NOT EXISTS {table}_no_{verb.lower()} BEFORE {verb} ON {table} "
+            f"BEGIN SELECT RAISE(ABORT, '{table} is append-only: write a new row instead'); END"
+            for table in APPEND_ONLY_TABLES
+            for verb in ("UPDATE", "DELETE")
+        ]
+    if dialect_name == "postgresql":
+        # No '%' in these statements: the driver would take it for a parameter placeholder.
+        ddl = [
+            "CREATE OR REPLACE FUNCTION refuse_history_change() RETURNS trigger LANGUAGE plpgsql AS $$ "
+            "BEGIN RAISE EXCEPTION USING MESSAGE = TG_TABLE_NAME || ' is append-only: write a new row instead'; END $$"
+        ]
+        for table in APPEND_ONLY_TABLES:
+            ddl.append(
+                f"CREATE OR REPLACE TRIGGER {table}_append_only BEFORE UPDATE OR DELETE ON {table} "
+                "FOR EACH ROW EXECUTE FUNCTION refuse_history_change()"
+            )
+            ddl.append(
+                f"CREATE OR REPLACE TRIGGER {table}_no_truncate BEFORE TRUNCATE ON {table} "
+                "FOR EACH STATEMENT EXECUTE FUNCTION refuse_history_change()"
+            )
+        return ddl
+    raise ValueError(f"unsupported database {dialect_name!r}: use SQLite or PostgreSQL")
+
+
+# Built once: json.dumps with options builds a new encoder on every call, which shows in write throughput.
+_CANONICAL = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str)
+
+
+def dumps(value: Any) -> str:
+    """Canonical JSON: the same value always gives the same text (it is hashed for the audit chain)."""
+    return _CANONICAL.encode(value)
+
+
+def loads(text: str | None) -> Any:
+    return None if text is None else json.loads(text)
+
+
+def audit_hash(prev_hash: str, row: dict[str, Any]) -> str:
+    """sha256 over the previous row's hash and the canonical JSON of this row's own fields."""
+    fields = {
+        "id": row["id"],
+        "at": require_utc(row["at"]).isoformat(timespec="microseconds"),
+        "actor_id": row["actor_id"],
+        "actor_username": row["actor_username"],
+        "action": row["action"],
+        "target": row["target"],
+        "detail": row["detail"],
+    }
+    return hashlib.sha256((prev_hash + dumps(fields)).encode("utf-8")).hexdigest()
+
+
+# ---- the values the store hands back ------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Actor:
+    """Who is asking: read methods use it to keep a technician to their own records."""
+
+    user_id: UserId
+    role: Role
+
+    def may_read(self, owner_id: int) -> bool:
+        return Role(self.role) != Role.TECHNICIAN or self.user_id == owner_id
+
+
+@dataclass(frozen=True)
+class User:
+    id: UserId
+    username: str
+    full_name: str
+    role: Role
+    location: str | None
+    active: bool
+    must_change_password: bool
+    created_at: datetime
+
+    @property
+    def actor(self) -> Actor:
+        return Actor(self.id, self.role)
+
+
+@dataclass(frozen=True)
+class ResponseRecord:
+    """One answer as given, with a snapshot of exactly what was shown (so it can be replayed later)."""
+
+    position: int
+    question_id: QuestionId
+    module_id: ModuleId
+    content_hash: str
+    snapshot: dict[str, Any]
+    answer: Any
+    score: float
+    correct: bool
+    answered_at: datetime | None = None
+    seconds_taken: float | None = None
+    id: int | None = None
+    attempt_id: int | None = None
+
+    def __post_init__(self) -> None:
+        if not 0.0 <= self.score <= 1.0:
+            raise ValueError(f"score must be a fraction between 0 and 1, got {self.score}")
+        if self.answered_at is not None:
+            require_utc(self.answered_at)
+
+
+@dataclass(frozen=True)
+class AttemptResult:
+    score: float
+    passed: bool | None
+    closed_by: str = "submitted"
+    detail: dict[str, Any] | None = None
+    finished_at: datetime | None = None
+
+    def __post_init__(self) -> None:
+        if not 0.0 <= self.score <= 1.0:
+            raise ValueError(f"score must be a fraction between 0 and 1, got {self.score}")
+        if self.closed_by not in ("submitted", "deadline"):
+            raise ValueError(f"closed_by must be 'submitted' or 'deadline', got {self.closed_by!r}")
+
+
+@dataclass(frozen=True)
+class Attempt:
+    id: int
+    user_id: UserId
+    kind: AttemptKind
+    module_id: ModuleId | None
+    started_at: datetime
+    deadline: datetime | None
+    questions: list[str] | None
+    policy: dict[str, Any] | None
+    result: AttemptResult | None = None
+
+    @property
+    def finished(self) -> bool:
+        return self.result is not None
+
+
+@dataclass(frozen=True)
+class Certificate:
+    id: int
+    code: CertificateCode
+    user_id: UserId
+    attempt_id: int | None
+    title: str
+    issued_at: datetime
+    expires_at: datetime
+    score: float
+    full_name: str = ""
+    revoked_at: datetime | None = None
+    revoked_reason: str | None = None
+
+    @property
+    def revoked(self) -> bool:
+        return self.revoked_at is not None
+
+
+@dataclass(frozen=True)
+class Signoff:
+    id: int
+    technician_id: UserId
+    trainer_id: UserId
+    treated_on: date
+    checklist: dict[str, Any]
+    comment: str
+    signed_at: datetime
+
+
+@dataclass(frozen=True)
+class ReviewCard:
+    id: int
+    user_id: UserId
+    question_id: QuestionId
+    card_json: str
+    due_at: datetime
+    updated_at: datetime
+
+    @property
+    def card(self) -> dict[str, Any]:
+        return json.loads(self.card_json)
+
+
+@dataclass(frozen=True)
+class AuditRow:
+    id: int
+    at: datetime
+    actor_id: UserId | None
+    actor_username: str
+    action: str
+    target: str
+    detail: str
+    prev_hash: str = field(repr=False, default="")
+    hash: str = field(repr=False, default="")

@@ -1,0 +1,85 @@
+"""Database fixtures: every store test runs on SQLite and on PostgreSQL.
+
+PostgreSQL comes from TEST_PG_URL; without it a throwaway cluster is started with .ci/postgres.sh when
+Debian's postgresql binaries are installed. With neither the PostgreSQL half is skipped on a developer
+machine but FAILS under CI (env CI set), so a green CI run always means both databases were tested.
+Each PostgreSQL test gets its own schema (dropped afterwards, tables and triggers with it).
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import uuid
+from datetime import datetime, timezone
+from pathlib import Path
+
+import pytest
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
+from sqlalchemy.pool import NullPool
+
+from modules.clock import FixedClock
+from modules.store import Store
+
+ROOT = Path(__file__).resolve().parent.parent
+PG_SCRIPT = ROOT / ".ci" / "postgres.sh"
+PG_INITDB = Path("/usr/lib/postgresql/15/bin/initdb")
+
+
+@pytest.fixture(scope="session")
+def postgres_server_url():
+    """URL of a PostgreSQL server the tests may create schemas in."""
+    if os.environ.get("TEST_PG_URL"):
+        yield os.environ["TEST_PG_URL"]
+        return
+    if not PG_INITDB.exists():
+        reason = "PostgreSQL not available: set TEST_PG_URL or run `.ci/postgres.sh install`"
+        if os.environ.get("CI"):
+            pytest.fail(reason)
+        pytest.skip(reason)
+    started = subprocess.run(["bash", str(PG_SCRIPT), "start"], capture_output=True, text=True, check=False)
+    if started.returncode != 0:
+        pytest.fail(f".ci/postgres.sh start failed:\n{started.stderr}")
+    exports = dict(
+        line.removeprefix("export ").split("=", 1) for line in started.stdout.splitlines() if line.startswith("export ")
+    )
+    try:
+        yield exports["TEST_PG_URL"]
+    finally:
+        subprocess.run(["bash", str(PG_SCRIPT), "stop", exports["TEST_PG_DIR"]], capture_output=True, check=False)
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def db_url(request, tmp_path) -> str:
+    """A fresh, empty database: a SQLite file, or a new PostgreSQL schema dropped after the test."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'training.db'}"
+        return
+    server = request.getfixturevalue("postgres_server_url")
+    schema = f"test_{uuid.uuid4().hex[:16]}"
+    admin = create_engine(server, poolclass=NullPool)
+    with admin.begin() as conn:
+        conn.execute(text(f'CREATE SCHEMA "{schema}"'))
+    try:
+        yield make_url(server).update_query_dict({"options": f"-csearch_path={schema}"}).render_as_string(
+            hide_password=False
+        )
+    finally:
+        with admin.begin() as conn:
+            conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+        admin.dispose()
+
+
+@pytest.fixture
+def clock() -> FixedClock:
+    return FixedClock(datetime(2025, 3, 3, 9, 0, tzinfo=timezone.utc))
+
+
+@pytest.fixture
+def store(db_url, clock) -> Store:
+    opened = Store.open(db_url, clock=clock)
+    try:
+        yield opened
+    finally:
+        opened.close()
