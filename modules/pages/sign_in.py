@@ -21,8 +21,8 @@ if first_run:
         create = st.form_submit_button("Create account", type="primary")
     if create:
         try:
-            user = auth.create_first_manager(common.store(), full_name, username, password, confirm,
-                                             clock=common.clock)
+            user_id = auth.create_first_manager(common.store(), full_name, username, password, confirm)
+            user = common.store().get_user(user_id)
         except (AuthError, StoreError) as error:
             st.error(str(error))
         else:

@@ -1,0 +1,91 @@
+"""Sign-in gate: first-run manager, sign in and out, one message for every failure, idle sign-out, role checks."""
+
+from datetime import datetime, timezone
+
+import pytest
+
+from modules.auth import sign_in
+from modules.clock import FixedClock
+from modules.errors import AuthError
+
+from tests.app.conftest import PASSWORD, open_app, texts
+
+
+def fill_sign_in(at, username, password):
+    fields = {t.label: t for t in at.text_input}
+    fields["Username"].input(username)
+    fields["Password"].input(password)
+    next(b for b in at.button if b.label == "Sign in").click().run()
+    return at
+
+
+def test_first_run_creates_the_first_manager_and_never_shows_again(app_store):
+    at = open_app()
+    assert at.title[0].value == "Create the first manager account"
+    fields = {t.label: t for t in at.text_input}
+    fields["Full name"].input("Maya Manager")
+    fields["Username"].input("maya")
+    fields["Password"].input("a long clinic phrase")
+    fields["Confirm password"].input("a long clinic phrase")
+    next(b for b in at.button if b.label == "Create account").click().run()
+    assert not at.exception
+    assert "Signed in as **Maya Manager** (manager)" in texts(at)
+    assert app_store.find_user("maya").role.value == "manager"
+    again = open_app()
+    assert again.title[0].value == "Sign in"
+
+
+def test_first_run_refuses_mismatched_passwords(app_store):
+    at = open_app()
+    fields = {t.label: t for t in at.text_input}
+    fields["Full name"].input("Maya Manager")
+    fields["Username"].input("maya")
+    fields["Password"].input("a long clinic phrase")
+    fields["Confirm password"].input("a different phrase")
+    next(b for b in at.button if b.label == "Create account").click().run()
+    assert at.error and app_store.count_users() == 0
+
+
+def test_sign_in_and_sign_out(users):
+    at = fill_sign_in(open_app(), "technician", PASSWORD)
+    assert "Signed in as **Tess Technician** (technician)" in texts(at)
+    next(b for b in at.sidebar.button if b.label == "Sign out").click().run()
+    assert at.title[0].value == "Sign in"
+
+
+def test_wrong_password_and_unknown_user_get_the_same_message(users):
+    wrong = fill_sign_in(open_app(), "technician", "not the password")
+    unknown = fill_sign_in(open_app(), "nobody", "not the password")
+    assert wrong.error[0].value == unknown.error[0].value
+    assert "password" in wrong.error[0].value.lower()
+
+
+def test_a_session_idle_for_30_minutes_signs_out(users):
+    clock = FixedClock(datetime(2026, 11, 23, 9, 0, tzinfo=timezone.utc))
+    at = open_app(users["technician"], clock=clock)
+    assert "Signed in as" in texts(at)
+    clock.advance(minutes=31)
+    at.run()
+    assert at.title[0].value == "Sign in"
+    assert "signed out after 30 minutes" in texts(at)
+
+
+@pytest.mark.parametrize("page", ["team.py", "item_analysis.py", "register.py", "accounts.py", "audit.py"])
+def test_a_technician_is_refused_staff_pages(users, page):
+    at = open_app(users["technician"], page)
+    assert not at.exception
+    assert "You do not have access to this page." in [e.value for e in at.error]
+
+
+@pytest.mark.parametrize("page", ["register.py", "accounts.py", "audit.py"])
+def test_a_trainer_is_refused_manager_pages(users, page):
+    at = open_app(users["trainer"], page)
+    assert "You do not have access to this page." in [e.value for e in at.error]
+
+
+def test_five_failures_lock_the_account_even_with_the_right_password(users, app_store):
+    for _ in range(5):
+        with pytest.raises(AuthError):
+            sign_in(app_store, "technician", "wrong password!")
+    with pytest.raises(AuthError, match="locked"):
+        sign_in(app_store, "technician", PASSWORD)
