@@ -24,5 +24,9 @@ check: $(STAMP)
 bench: $(STAMP)
 	@for script in bench/bench_*.py; do echo "== $$script"; $(PY) $$script || exit 1; done
 
+demo: $(STAMP)
+	$(PY) -m modules demo --db progress/demo.db --seed 7 --force
+	TRAINING_DB_URL=sqlite:///progress/demo.db $(PY) -m streamlit run app.py --server.address 127.0.0.1 --server.port 8501
+
 clean:
 	rm -rf $(VENV) .pytest_cache

@@ -58,6 +58,15 @@ def open_app(user=None, page: str | None = None, timeout: float = 30, clock=None
     return at
 
 
+def open_page_directly(user, page: str, timeout: float = 30) -> AppTest:
+    """Run one page file on its own, as a request that bypasses the menu would: the page must check the role."""
+    at = AppTest.from_file(str(ROOT / "modules" / "pages" / page), default_timeout=timeout)
+    if user is not None:
+        at.session_state["user"] = user
+    at.run()
+    return at
+
+
 def texts(at: AppTest) -> str:
     """Everything readable on the page, for assertions about what a person sees."""
     parts = [e.value for e in at.markdown] + [e.value for e in at.title] + [e.value for e in at.subheader]

@@ -8,7 +8,7 @@ from modules.auth import sign_in
 from modules.clock import FixedClock
 from modules.errors import AuthError
 
-from tests.app.conftest import PASSWORD, open_app, texts
+from tests.app.conftest import PASSWORD, open_app, open_page_directly, texts
 
 
 def fill_sign_in(at, username, password):
@@ -72,14 +72,17 @@ def test_a_session_idle_for_30_minutes_signs_out(users):
 
 @pytest.mark.parametrize("page", ["team.py", "item_analysis.py", "register.py", "accounts.py", "audit.py"])
 def test_a_technician_is_refused_staff_pages(users, page):
-    at = open_app(users["technician"], page)
+    with pytest.raises(ValueError, match="Could not find a navigation page"):
+        open_app(users["technician"], page)  # not in the technician's menu
+    at = open_page_directly(users["technician"], page)  # and the page itself refuses
     assert not at.exception
     assert "You do not have access to this page." in [e.value for e in at.error]
+    assert not at.dataframe
 
 
 @pytest.mark.parametrize("page", ["register.py", "accounts.py", "audit.py"])
 def test_a_trainer_is_refused_manager_pages(users, page):
-    at = open_app(users["trainer"], page)
+    at = open_page_directly(users["trainer"], page)
     assert "You do not have access to this page." in [e.value for e in at.error]
 
 
