@@ -101,12 +101,24 @@ def parse_policy(name: str, raw: bytes) -> tuple[Policy | None, list[Problem]]:
     return Policy(**values), []
 
 
+_parsed: dict[bytes, tuple[Policy | None, list[Problem]]] = {}
+
+
+def _parse_cached(name: str, raw: bytes) -> tuple[Policy | None, list[Problem]]:
+    # Keyed by content, like the banks: an edit is seen on the next rerun, an unchanged file costs nothing.
+    key = name.encode() + b"\0" + raw
+    if key not in _parsed:
+        _parsed.clear()
+        _parsed[key] = parse_policy(name, raw)
+    return _parsed[key]
+
+
 def load_policy(directory: Path | str, banks: BankSet | None = None) -> tuple[Policy, list[Problem]]:
     """The policy of a bank folder, or the defaults with the problems that made it unusable."""
     path = Path(directory) / POLICY_FILE
     if not path.exists():
         return Policy(), []
-    policy, problems = parse_policy(path.name, path.read_bytes())
+    policy, problems = _parse_cached(path.name, path.read_bytes())
     if policy is None:
         return Policy(), problems
     if banks is not None:

@@ -1,0 +1,127 @@
+"""Server time of one page rerun, measured with AppTest, as a ratio to a bare script with the same widgets
+(the same sidebar and navigation shell, and the page's widgets, with no logic behind them).
+
+Practice (one question on screen) and the exam (40 questions drawn). Prints figures; asserts nothing.
+"""
+
+from __future__ import annotations
+
+import os
+import random
+import statistics
+import sys
+import tempfile
+import time
+from datetime import datetime, timezone
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from streamlit.testing.v1 import AppTest  # noqa: E402
+
+from modules import certification, settings  # noqa: E402
+from modules.banks import load_banks  # noqa: E402
+from modules.domain import Role  # noqa: E402
+from modules.grading import answer_key  # noqa: E402
+from modules.policy import load_policy  # noqa: E402
+from modules.store import Store  # noqa: E402
+
+RUNS = 15
+
+# The same router shell as app.py (sidebar, navigation over as many pages), with no logic behind it.
+SHELL = '''
+import streamlit as st
+def other():
+    pass
+with st.sidebar:
+    st.caption("Signed in as **Bench Tech** (technician)")
+    st.button("Sign out")
+pages = [st.Page(page, title="Page", url_path="page", default=True)]
+pages += [st.Page(other, title=f"Other {i}", url_path=f"other-{i}") for i in range(8)]
+st.navigation({"Study": pages}).run()
+'''
+
+BARE_PRACTICE = '''
+import streamlit as st
+def page():
+  st.title("Practice")
+  st.caption("Practice never counts towards certification.")
+  st.progress(0.1, text="Question 1 of 10")
+  st.markdown("**Which layer does the treatment polish away?**")
+  st.radio("Choose one answer", ["Stratum corneum", "Stratum basale", "Papillary dermis", "Fat"], index=None,
+           key="q")
+  st.button("Check answer", type="primary")
+''' + SHELL
+
+BARE_EXAM = '''
+import streamlit as st
+def page():
+  st.title("Certification exam")
+  st.info("Time left: about **45 min**")
+  for i in range(40):
+    with st.container(border=True):
+        st.caption(f"Question {i + 1} of 40")
+        st.markdown("**Which layer does the treatment polish away?**")
+        st.radio("Choose one answer", ["Stratum corneum", "Stratum basale", "Papillary dermis", "Fat"],
+                 index=None, key=f"q{i}")
+  st.caption("0 of 40 answered.")
+  st.button("Submit the exam", type="primary")
+''' + SHELL
+
+
+def median_rerun(at: AppTest) -> float:
+    times = []
+    for _ in range(RUNS):
+        start = time.perf_counter()
+        at.run()
+        times.append(time.perf_counter() - start)
+    return statistics.median(times)
+
+
+def bare(script: str) -> float:
+    at = AppTest.from_string(script, default_timeout=60)
+    at.run()
+    return median_rerun(at)
+
+
+def main() -> None:
+    folder = tempfile.mkdtemp()
+    url = f"sqlite:///{folder}/bench.db"
+    os.environ["TRAINING_DB_URL"] = url
+    store = Store.open(url)
+    user = store.get_user(store.create_user("bench", "Bench Tech", Role.TECHNICIAN, "bench password 123"))
+    banks = load_banks(settings.get("TRAINING_BANKS_DIR"))
+    policy, _ = load_policy(settings.get("TRAINING_BANKS_DIR"), banks)
+    now = datetime.now(timezone.utc)
+    for module in banks.modules:
+        sitting = certification.start_quiz(store, user, banks, policy, module.id, now, "UTC", random.Random(1))
+        answers = {i: answer_key(banks.question(s.question_id)) for i, s in enumerate(sitting.shown)}
+        certification.submit_quiz(store, user, sitting, answers, policy, now)
+
+    practice = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
+    practice.session_state["user"] = user
+    practice.run()
+    practice.switch_page("modules/pages/practice.py").run()
+    next(b for b in practice.button if b.label == "Start practice").click().run()
+    practice_time = median_rerun(practice)
+    practice_bare = bare(BARE_PRACTICE)
+
+    exam = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
+    exam.session_state["user"] = user
+    exam.run()
+    exam.switch_page("modules/pages/exam.py").run()
+    next(b for b in exam.button if b.label == "Start the exam").click().run()
+    exam_time = median_rerun(exam)
+    exam_bare = bare(BARE_EXAM)
+
+    print(f"median of {RUNS} reruns (AppTest, server side)")
+    print(f"  practice page : {practice_time * 1000:7.1f} ms   bare script {practice_bare * 1000:7.1f} ms   "
+          f"ratio {practice_time / practice_bare:.2f}x (goal < 1.5x)")
+    print(f"  exam, 40 q    : {exam_time * 1000:7.1f} ms   bare script {exam_bare * 1000:7.1f} ms   "
+          f"ratio {exam_time / exam_bare:.2f}x (goal < 1.5x)")
+    store.close()
+
+
+if __name__ == "__main__":
+    main()
