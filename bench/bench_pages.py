@@ -42,6 +42,17 @@ pages += [st.Page(other, title=f"Other {i}", url_path=f"other-{i}") for i in ran
 st.navigation({"Study": pages}).run()
 '''
 
+FILE_SHELL = '''
+import streamlit as st
+st.set_page_config(page_title="Bench", layout="centered")
+with st.sidebar:
+    st.caption("Signed in as **Bench Tech** (technician)")
+    st.button("Sign out")
+pages = [st.Page("page.py", title="Page", url_path="page", default=True)]
+pages += [st.Page(f"other_{i}.py", title=f"Other {i}", url_path=f"other-{i}") for i in range(8)]
+st.navigation({"Study": pages}).run()
+'''
+
 BARE_PRACTICE = '''
 import streamlit as st
 def page():
@@ -54,20 +65,33 @@ def page():
   st.button("Check answer", type="primary")
 ''' + SHELL
 
-BARE_EXAM = '''
-import streamlit as st
-def page():
-  st.title("Certification exam")
-  st.info("Time left: about **45 min**")
-  for i in range(40):
-    with st.container(border=True):
-        st.caption(f"Question {i + 1} of 40")
-        st.markdown("**Which layer does the treatment polish away?**")
-        st.radio("Choose one answer", ["Stratum corneum", "Stratum basale", "Papillary dermis", "Fat"],
-                 index=None, key=f"q{i}")
-  st.caption("0 of 40 answered.")
-  st.button("Submit the exam", type="primary")
-''' + SHELL
+def bare_exam_script(shown) -> str:
+    """The exam page's widgets for exactly the questions drawn, written out as literals: no logic at all."""
+    lines = ["import streamlit as st", "def page():", "  st.title('Certification exam')",
+             "  st.info('Time left: about **45 min**')"]
+    for i, q in enumerate(shown):
+        lines += ["  with st.container(border=True):", f"    st.caption('Question {i + 1} of {len(shown)}')"]
+        if q.scenario:
+            lines.append(f"    st.info({('**Client case:** ' + q.scenario)!r})")
+        lines.append(f"    st.markdown({('**' + q.prompt + '**')!r})")
+        kind = q.type.value
+        if kind == "single":
+            lines.append(f"    st.radio('Choose one answer', {list(q.options)!r}, index=None, key='q{i}')")
+        elif kind == "true_false":
+            lines.append(f"    st.radio('True or false?', ['True', 'False'], index=None, key='q{i}', horizontal=True)")
+        elif kind == "multiple":
+            lines.append("    st.caption('Select all that apply.')")
+            lines += [f"    st.checkbox({o!r}, key='q{i}-{j}')" for j, o in enumerate(q.options)]
+        elif kind == "ordering":
+            lines.append("    st.caption('Put the steps in order.')")
+            lines += [f"    st.selectbox('Step {j + 1}', {list(q.options)!r}, index=None, key='q{i}-{j}')"
+                      for j in range(len(q.options))]
+        else:
+            lines.append("    st.caption('Match each item.')")
+            lines += [f"    st.selectbox({left!r}, {list(q.rights)!r}, index=None, key='q{i}-{j}')"
+                      for j, left in enumerate(q.lefts)]
+    lines += [f"  st.caption('0 of {len(shown)} answered.')", "  st.button('Submit the exam', type='primary')"]
+    return "\n".join(lines) + "\n" + SHELL
 
 
 def median_rerun(at: AppTest) -> float:
@@ -80,7 +104,14 @@ def median_rerun(at: AppTest) -> float:
 
 
 def bare(script: str) -> float:
-    at = AppTest.from_string(script, default_timeout=60)
+    """Run `script`'s page() from a page file, under a router of file pages like app.py's."""
+    folder = Path(tempfile.mkdtemp())
+    body = script.split(SHELL)[0].replace("def page():", "if True:")
+    (folder / "page.py").write_text(body, encoding="utf-8")
+    for i in range(16):
+        (folder / f"other_{i}.py").write_text("import streamlit as st\n", encoding="utf-8")
+    (folder / "main.py").write_text(FILE_SHELL, encoding="utf-8")
+    at = AppTest.from_file(str(folder / "main.py"), default_timeout=60)
     at.run()
     return median_rerun(at)
 
@@ -113,7 +144,7 @@ def main() -> None:
     exam.switch_page("modules/pages/exam.py").run()
     next(b for b in exam.button if b.label == "Start the exam").click().run()
     exam_time = median_rerun(exam)
-    exam_bare = bare(BARE_EXAM)
+    exam_bare = bare(bare_exam_script(certification.running_exam(store, user).shown))
 
     print(f"median of {RUNS} reruns (AppTest, server side)")
     print(f"  practice page : {practice_time * 1000:7.1f} ms   bare script {practice_bare * 1000:7.1f} ms   "
