@@ -56,7 +56,161 @@ def guarded(run: Callable[[argparse.Namespace], int]) -> Callable[[argparse.Name
     return wrapper
 
 
+def _open_store():
+    from modules.store import Store
+
+    return Store.open(settings.get("TRAINING_DB_URL"))
+
+
+def _add_user_args(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--username", required=True)
+    parser.add_argument("--name", required=True, help="the person's full name")
+    parser.add_argument("--role", required=True, choices=["technician", "trainer", "manager"])
+    parser.add_argument("--location", default=None)
+    parser.add_argument("--password-stdin", action="store_true",
+                        help="read the password from the first line of standard input instead of a prompt")
+
+
+def add_user(args: argparse.Namespace) -> int:
+    import getpass
+
+    from modules.domain import Role
+
+    if args.password_stdin:
+        password = sys.stdin.readline().rstrip("\r\n")
+    else:
+        password = getpass.getpass("Password: ")
+        if getpass.getpass("Confirm password: ") != password:
+            print("error: the two passwords do not match", file=sys.stderr)
+            return 1
+    store = _open_store()
+    try:
+        user_id = store.create_user(args.username, args.name, Role(args.role), password, args.location)
+    finally:
+        store.close()
+    print(f"Created {args.role} {args.username.strip().lower()} (id {user_id}).")
+    return 0
+
+
+def _export_args(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--what", required=True, choices=["register", "attempts"])
+    parser.add_argument("--format", required=True, choices=["csv", "xlsx"], dest="fmt")
+    parser.add_argument("--out", required=True, type=Path, help="file to write")
+    parser.add_argument("--status", default=None, help="register only: certified, expiring, expired, revoked, "
+                                                       "not-certified")
+    parser.add_argument("--location", default=None)
+
+
+def export(args: argparse.Namespace) -> int:
+    from modules import register
+    from modules.clock import system_clock
+
+    zone = settings.get("TRAINING_TIMEZONE")
+    filters = {"status": args.status, "location": args.location}
+    store = _open_store()
+    try:
+        if args.what == "register":
+            wanted = register.RegisterFilter(
+                locations=frozenset({args.location}) if args.location else frozenset(),
+                statuses=frozenset({register.parse_status(args.status)}) if args.status else frozenset())
+            rows = register.filter_rows(register.register_rows(store, register.COMMAND_LINE, system_clock()),
+                                        wanted, zone)
+            frame = register.register_frame(rows, zone)
+        else:
+            if args.status:
+                print("error: --status applies to the register only", file=sys.stderr)
+                return 1
+            frame = register.attempts_frame(store, register.COMMAND_LINE, args.location)
+        data = register.export(store, register.COMMAND_LINE, args.what, args.fmt, frame, zone, filters,
+                               actor_username="command-line")
+    finally:
+        store.close()
+    args.out.write_bytes(data)
+    print(f"Wrote {len(frame)} row(s) to {args.out}.")
+    return 0
+
+
+def _verify_args(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("code", help="the certificate code, as printed or typed")
+
+
+def verify(args: argparse.Namespace) -> int:
+    from modules import register
+    from modules.certificates import display_date
+    from modules.clock import system_clock
+
+    store = _open_store()
+    try:
+        record = register.verify_code(store, args.code, system_clock())
+    finally:
+        store.close()
+    if record is None:
+        print("No certificate matches this code. Check it was typed exactly as printed.")
+        return 1
+    zone = settings.get("TRAINING_TIMEZONE")
+    print(f"{record.verdict.upper()}: {record.holder_name} - {record.title}\n"
+          f"Code {record.code}, issued {display_date(record.issued_at, zone)}, "
+          f"valid until {display_date(record.expires_at, zone)}.")
+    return 0 if record.verdict == "valid" else 1
+
+
+def audit_verify(args: argparse.Namespace) -> int:
+    store = _open_store()
+    try:
+        broken = store.verify_audit_chain()
+    finally:
+        store.close()
+    if broken is None:
+        print("OK: every audit row links to the one before it; nothing was edited or removed.")
+        return 0
+    print(f"BROKEN at audit row {broken}: it, or a row before it, was edited or removed outside the app.")
+    return 1
+
+
 COMMANDS: list[Command] = [
     Command("check-banks", "Validate every question bank and the certification policy.", _check_banks_args,
             guarded(check_banks)),
+    Command("add-user", "Create an account (the password is asked for, or read from stdin).", _add_user_args,
+            guarded(add_user)),
+    Command("export", "Export the certification register or all attempts as CSV or Excel (audited).",
+            _export_args, guarded(export)),
+    Command("verify", "Check a certificate code: valid, expired or revoked.", _verify_args, guarded(verify)),
+    Command("audit-verify", "Check the audit log's hash chain; names the first broken row.", lambda p: None,
+            guarded(audit_verify)),
 ]
+
+
+def _demo_args(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--db", type=Path, default=settings.PROJECT_ROOT / "progress" / "demo.db",
+                        help="SQLite file to create (default: progress/demo.db; never the real database)")
+    parser.add_argument("--seed", type=int, default=2026, help="the same seed gives the same clinic")
+    parser.add_argument("--today", default=None, help="the clinic's today as YYYY-MM-DD (default: today, UTC)")
+    parser.add_argument("--force", action="store_true", help="delete an existing file at --db first")
+
+
+def demo(args: argparse.Namespace) -> int:
+    import time
+    from datetime import date, datetime, timezone
+
+    from modules import demo as demo_clinic
+
+    if args.today:
+        try:
+            now = datetime.combine(date.fromisoformat(args.today), datetime.min.time(), timezone.utc)
+        except ValueError:
+            print("error: --today must be a date such as 2026-05-04", file=sys.stderr)
+            return 1
+    else:
+        now = demo_clinic.today_midnight()
+    url = demo_clinic.prepare_database_file(args.db, args.force)
+    started = time.perf_counter()
+    result = demo_clinic.seed_demo(url, args.seed, now)
+    print(demo_clinic.account_table(result))
+    print(f"Seeded {args.db} (seed {args.seed}, today {now:%Y-%m-%d}): {len(result.accounts)} accounts, "
+          f"{result.attempts} attempts, {result.certificates} certificates, {result.signoffs} sign-offs "
+          f"in {time.perf_counter() - started:.1f} s.")
+    return 0
+
+
+COMMANDS.append(Command("demo", "Seed a demo clinic (3 locations, staff, 40 technicians) into a separate SQLite "
+                                "file.", _demo_args, guarded(demo)))

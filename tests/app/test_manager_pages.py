@@ -10,7 +10,7 @@ from streamlit.testing.v1 import AppTest
 
 from modules import auth, register
 from modules.domain import Role
-from tests.app.conftest import PASSWORD, ROOT, open_app, texts
+from tests.app.conftest import PASSWORD, ROOT, open_app, open_page_directly, texts
 
 MANAGER_PAGES = ["register.py", "accounts.py", "audit.py"]
 
@@ -36,9 +36,7 @@ def test_manager_pages_refuse_technicians_and_trainers(users, certified, role, p
     with pytest.raises(ValueError, match="Could not find a navigation page"):
         at.switch_page(f"modules/pages/{page}")  # not in their menu
     # and the page itself refuses, even when reached directly
-    direct = AppTest.from_file(str(ROOT / "modules" / "pages" / page), default_timeout=30)
-    direct.session_state["user"] = users[role]
-    direct.run()
+    direct = open_page_directly(users[role], page)
     assert not direct.exception
     assert "You do not have access to this page." in [e.value for e in direct.error]
     assert certified.code not in texts(direct) and not direct.dataframe and not direct.get("download_button")
@@ -131,7 +129,11 @@ def test_a_good_csv_import_shows_the_new_passwords(users, app_store):
     at.run()
     button(at, "Import accounts").click().run()
     assert "1 account(s) imported" in texts(at)
-    assert list(at.dataframe[-1].value["Username"]) == ["ann"] and app_store.find_user("ann").must_change_password
+    shown = at.dataframe[0].value  # the one-time table comes first, above the list of accounts
+    assert list(shown["Username"]) == ["ann"] and len(shown["One-time password"][0]) == 17
+    assert app_store.find_user("ann").must_change_password
+    at.run()
+    assert "One-time password" not in at.dataframe[0].value.columns
 
 
 def test_the_last_manager_cannot_deactivate_themselves_in_the_app(users, app_store):

@@ -1,0 +1,35 @@
+"""My account: who you are signed in as, and changing your own password (required after a one-time password)."""
+
+import streamlit as st
+
+from modules import auth
+from modules.pages import common, manager_common
+
+user = common.require()
+st.title("My account")
+manager_common.show_flash()
+st.markdown(f"**{user.full_name}** · username `{user.username}` · {user.role.value}"
+            + (f" · {user.location}" if user.location else ""))
+
+if user.must_change_password:
+    st.info("You signed in with a one-time password. Choose your own password to continue.")
+
+st.subheader("Change your password")
+with st.form("change-password", clear_on_submit=True):
+    current = st.text_input("Current password", type="password")
+    new = st.text_input("New password", type="password")
+    confirm = st.text_input("Confirm new password", type="password")
+    st.caption(f"At least {auth.MIN_LENGTH} characters. A long phrase is easier to remember and harder to guess.")
+    change = st.form_submit_button("Change password", type="primary")
+if change:
+    with common.plain_errors():
+        auth.change_password(common.store(), user.id, current, new, confirm)
+        fresh = common.store().get_user(user.id)
+    # The session holds a copy of the user: refresh it, or the app would keep asking for a new password.
+    st.session_state["user"] = fresh
+    manager_common.flash("success", "Your password is changed.")
+    st.rerun()
+
+if user.must_change_password and st.button("Sign out"):
+    common.sign_out()
+    st.rerun()

@@ -1,0 +1,80 @@
+"""Accounts: add one or import many from CSV, deactivate or reactivate, reset a password, change a role."""
+
+import streamlit as st
+
+from modules import register
+from modules.domain import Role
+from modules.errors import ImportRejected
+from modules.pages import common, manager_common
+
+common.require(Role.MANAGER)
+st.title("Accounts")
+manager_common.show_flash()
+store, actor = common.store(), common.actor()
+with common.plain_errors():
+    people = store.list_users()
+
+st.dataframe([{"Name": p.full_name, "Username": p.username, "Role": p.role.value, "Location": p.location or "",
+               "Active": "yes" if p.active else "no",
+               "Must change password": "yes" if p.must_change_password else ""} for p in people],
+             hide_index=True, width="stretch")
+ROLES = [role.value for role in Role]
+
+st.subheader("Add a user")
+with st.form("add-user", clear_on_submit=True):
+    username = st.text_input("Username")
+    full_name = st.text_input("Full name")
+    role = st.selectbox("Role", ROLES)
+    location = st.text_input("Location")
+    add = st.form_submit_button("Add user", type="primary")
+if add:
+    with common.plain_errors():
+        made = register.add_user(store, actor, username, full_name, role, location.strip() or None)
+    manager_common.flash("success", f"Account {made.username} created. Give {made.full_name} this one-time "
+                         "password; it is shown only now and must be changed at first sign-in:",
+                         code=made.one_time_password)
+    st.rerun()
+
+st.subheader("Import from CSV")
+st.caption("Columns: username, full_name, role, location. A file with any bad row is rejected whole.")
+upload = st.file_uploader("CSV file of accounts", type=["csv"])
+if st.button("Import accounts", disabled=upload is None):
+    with common.plain_errors():
+        try:
+            created = register.import_users(store, actor, upload.getvalue())
+        except ImportRejected as rejected:
+            st.error(str(rejected))
+            st.markdown("\n".join(f"- {problem}" for problem in rejected.problems))
+            st.stop()
+    table = [{"Username": a.username, "Name": a.full_name, "Role": a.role.value,
+              "One-time password": a.one_time_password} for a in created]
+    manager_common.flash("success", f"{len(created)} account(s) imported. Hand out these one-time passwords; "
+                         "they are shown only now.", table=table)
+    st.rerun()
+
+st.subheader("Change an account")
+by_id = {p.id: p for p in people}
+chosen = st.selectbox("Account", list(by_id), index=None, placeholder="Choose an account",
+                      format_func=lambda uid: f"{by_id[uid].full_name} ({by_id[uid].username}, {by_id[uid].role.value})")
+if chosen is not None:
+    person = by_id[chosen]
+    left, middle, right = st.columns(3)
+    toggle = left.button("Reactivate" if not person.active else "Deactivate")
+    reset = middle.button("Reset password")
+    new_role = right.selectbox("New role", ROLES, index=ROLES.index(person.role.value))
+    change_role = right.button("Change role", disabled=new_role == person.role.value)
+    with common.plain_errors():
+        if toggle:
+            register.set_active(store, actor, person.id, not person.active)
+            state = "reactivated" if not person.active else "deactivated; their records are kept"
+            manager_common.flash("success", f"{person.full_name} is {state}.")
+            st.rerun()
+        if reset:
+            password = register.reset_password(store, actor, person.id)
+            manager_common.flash("success", f"New one-time password for {person.full_name}, shown only now:",
+                                 code=password)
+            st.rerun()
+        if change_role:
+            register.set_role(store, actor, person.id, new_role)
+            manager_common.flash("success", f"{person.full_name} is now a {new_role}.")
+            st.rerun()

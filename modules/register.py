@@ -1,0 +1,383 @@
+"""The manager's workspace as plain functions: the certification register, exports, public verification,
+and accounts (add, import from CSV, reset, deactivate, change role) with the last-manager rule.
+
+Status rules come from `modules.certificates`; SQL from the store and `modules.store_register`. Every export
+and every account change is written to the audit log. Nothing here imports streamlit.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import secrets
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import Iterable
+from zoneinfo import ZoneInfo
+
+import pandas as pd
+
+from modules import store_register
+from modules.auth import hash_password
+from modules.certificates import (
+    CertificateView,
+    certificate_filename,
+    certificate_pdf,
+    certificates_zip,
+    current_certificate,
+    normalise_code,
+    verify_url,
+)
+from modules.domain import CertificateStatus, Role, UserId
+from modules.errors import AuthError, ImportRejected, PermissionDenied, TrainingError
+from modules.exports import to_csv_bytes, to_xlsx_bytes
+from modules.progress import certificate_view
+from modules.store import Actor, Store
+from modules.store_schema import Certificate, User
+
+STATUS_LABELS = {
+    CertificateStatus.CERTIFIED: "certified",
+    CertificateStatus.EXPIRING: "expiring within 30 days",
+    CertificateStatus.EXPIRED: "expired",
+    CertificateStatus.REVOKED: "revoked",
+    CertificateStatus.NOT_CERTIFIED: "not certified",
+}
+CURRENT = frozenset({CertificateStatus.CERTIFIED, CertificateStatus.EXPIRING})
+FORMATS = ("csv", "xlsx")
+IMPORT_COLUMNS = ("username", "full_name", "role", "location")
+MAX_IMPORT_ROWS = 2_000
+_PASSWORD_ALPHABET = "abcdefghjkmnpqrstuvwxyz23456789"  # nothing to confuse when read off a screen
+
+
+class LastManagerError(AuthError):
+    """The change would leave the clinic without an active manager."""
+
+
+# The command line runs with the database's own credentials, so it reads as a manager would; its writes
+# are audited as actor None ("system") under the name it gives.
+COMMAND_LINE = Actor(UserId(0), Role.MANAGER)
+
+
+def _require_manager(actor: Actor | None, doing: str) -> None:
+    if actor is not None and Role(actor.role) != Role.MANAGER:
+        raise PermissionDenied(f"Only a manager may {doing}.")
+
+
+def parse_status(text: str) -> CertificateStatus:
+    """A status as typed on the command line: 'expiring', 'not certified', 'not-certified', ..."""
+    wanted = text.strip().lower().replace("-", " ").replace("_", " ")
+    for status in CertificateStatus:
+        if wanted in (status.value, STATUS_LABELS[status]):
+            return status
+    names = ", ".join(s.value.replace(" ", "-") for s in CertificateStatus)
+    raise TrainingError(f"Unknown status {text!r}; use one of: {names}.")
+
+
+# ------------------------------------------------------------------------------------------- register
+
+
+@dataclass(frozen=True)
+class RegisterRow:
+    """One staff member's line in the certification register."""
+
+    user_id: UserId
+    full_name: str
+    username: str
+    location: str | None
+    role: Role
+    active: bool
+    status: CertificateStatus
+    certificate: CertificateView | None = None
+    certificate_id: int | None = None
+    exam_score: float | None = None
+    signoffs: int = 0
+
+
+@dataclass(frozen=True)
+class RegisterFilter:
+    """Empty sets mean "all". The date range (clinic-local calendar days, inclusive) applies to `date_field`."""
+
+    locations: frozenset[str] = frozenset()
+    statuses: frozenset[CertificateStatus] = frozenset()
+    date_field: str = "expires"
+    date_from: date | None = None
+    date_to: date | None = None
+    include_inactive: bool = True
+
+
+def build_register(people: Iterable[User], certificates: Iterable[Certificate], exam_scores: dict[int, float],
+                   signoffs: dict[int, int], now: datetime) -> list[RegisterRow]:
+    """Pure: one row per person, their deciding certificate and status at `now`."""
+    by_user: dict[int, list[Certificate]] = {}
+    for cert in certificates:
+        by_user.setdefault(cert.user_id, []).append(cert)
+    rows = []
+    for person in people:
+        certs = by_user.get(person.id, [])
+        views = {certificate_view(c): c for c in certs}
+        chosen = current_certificate(views, now)
+        status = CertificateStatus.NOT_CERTIFIED if chosen is None else chosen.status(now)
+        score = chosen.score if chosen is not None and status in CURRENT else exam_scores.get(person.id)
+        rows.append(RegisterRow(person.id, person.full_name, person.username, person.location, person.role,
+                                person.active, status, chosen, views[chosen].id if chosen else None, score,
+                                signoffs.get(person.id, 0)))
+    return rows
+
+
+def register_rows(store: Store, actor: Actor, now: datetime) -> list[RegisterRow]:
+    _require_manager(actor, "read the certification register")
+    return build_register(store.list_users(), store.all_certificates(actor), store_register.latest_exam_scores(store),
+                          store_register.signoff_counts(store), now)
+
+
+def _local_day(moment: datetime, zone: ZoneInfo) -> date:
+    return moment.astimezone(zone).date()
+
+
+def filter_rows(rows: Iterable[RegisterRow], wanted: RegisterFilter, tz_name: str = "UTC") -> list[RegisterRow]:
+    zone = ZoneInfo(tz_name)
+    out = []
+    for row in rows:
+        if wanted.locations and (row.location or "") not in wanted.locations:
+            continue
+        if wanted.statuses and row.status not in wanted.statuses:
+            continue
+        if not wanted.include_inactive and not row.active:
+            continue
+        if wanted.date_from or wanted.date_to:
+            if row.certificate is None:
+                continue
+            moment = row.certificate.issued_at if wanted.date_field == "issued" else row.certificate.expires_at
+            day = _local_day(moment, zone)
+            if (wanted.date_from and day < wanted.date_from) or (wanted.date_to and day > wanted.date_to):
+                continue
+        out.append(row)
+    return out
+
+
+def status_counts(rows: Iterable[RegisterRow]) -> dict[CertificateStatus, int]:
+    counts = {status: 0 for status in CertificateStatus}
+    for row in rows:
+        counts[row.status] += 1
+    return counts
+
+
+def register_frame(rows: Iterable[RegisterRow], tz_name: str = "UTC") -> pd.DataFrame:
+    """The register as a table; dates are the clinic-local calendar days printed on the certificate."""
+    zone = ZoneInfo(tz_name)
+    records = []
+    for row in rows:
+        cert = row.certificate
+        records.append({
+            "Name": row.full_name, "Username": row.username, "Location": row.location or "",
+            "Role": row.role.value, "Active": "yes" if row.active else "no",
+            "Certificate code": cert.code if cert else "", "Certificate": cert.title if cert else "",
+            "Issued": _local_day(cert.issued_at, zone) if cert else None,
+            "Expires": _local_day(cert.expires_at, zone) if cert else None,
+            "Status": STATUS_LABELS[row.status],
+            "Exam score (%)": None if row.exam_score is None else round(row.exam_score * 100, 1),
+            "Practical sign-offs": row.signoffs,
+        })
+    columns = ["Name", "Username", "Location", "Role", "Active", "Certificate code", "Certificate", "Issued",
+               "Expires", "Status", "Exam score (%)", "Practical sign-offs"]
+    return pd.DataFrame(records, columns=columns)
+
+
+def attempts_frame(store: Store, actor: Actor, location: str | None = None) -> pd.DataFrame:
+    _require_manager(actor, "export attempts")
+    rows = store_register.attempt_rows(store, location)
+    frame = pd.DataFrame(rows, columns=store_register.ATTEMPT_COLUMNS)
+    for column in ("started_at", "finished_at"):
+        frame[column] = pd.to_datetime(frame[column], utc=True)
+    frame["score"] = (pd.to_numeric(frame["score"]) * 100).round(1)
+    return frame.rename(columns={"score": "score_percent"})
+
+
+def file_bytes(frame: pd.DataFrame, fmt: str, tz_name: str, sheet: str) -> bytes:
+    if fmt == "csv":
+        return to_csv_bytes(frame, tz_name)
+    if fmt == "xlsx":
+        return to_xlsx_bytes(frame, sheet, tz_name)
+    raise TrainingError(f"Unknown export format {fmt!r}; use csv or xlsx.")
+
+
+def export(store: Store, actor: Actor | None, what: str, fmt: str, frame: pd.DataFrame, tz_name: str,
+           filters: dict | None = None, actor_username: str | None = None) -> bytes:
+    """The file, generated now and recorded in the audit log (who exported what, how many rows, which filters)."""
+    _require_manager(actor, "export records")
+    data = file_bytes(frame, fmt, tz_name, "Register" if what == "register" else "Attempts")
+    actor = None if actor == COMMAND_LINE else actor
+    store.audit(actor, "export", f"{what}:{fmt}", {"rows": len(frame), "filters": filters or {}},
+                actor_username=actor_username)
+    return data
+
+
+def current_views(rows: Iterable[RegisterRow], now: datetime) -> list[CertificateView]:
+    """The certificates in `rows` that are current (certified or expiring) at `now`."""
+    return [row.certificate for row in rows if row.certificate is not None and row.certificate.status(now) in CURRENT]
+
+
+def certificates_zip_export(store: Store, actor: Actor | None, views: Iterable[CertificateView], clinic_name: str,
+                            base_url: str, tz_name: str) -> bytes:
+    """One ZIP of the PDFs of `views`, recorded in the audit log with the codes it holds."""
+    _require_manager(actor, "export certificates")
+    views = list(views)
+    data = certificates_zip((certificate_filename(v), certificate_pdf(v, clinic_name, verify_url(base_url, v.code),
+                                                                      tz_name)) for v in views)
+    store.audit(None if actor == COMMAND_LINE else actor, "export", "certificates:zip",
+                {"certificates": len(views), "codes": [v.code for v in views][:1000]})
+    return data
+
+
+# ------------------------------------------------------------------------------------ verification
+
+
+@dataclass(frozen=True)
+class PublicRecord:
+    """All the verify page may say about a certificate: nothing about the person beyond the name."""
+
+    code: str
+    holder_name: str
+    title: str
+    issued_at: datetime
+    expires_at: datetime
+    status: CertificateStatus
+
+    @property
+    def verdict(self) -> str:
+        if self.status in CURRENT:
+            return "valid"
+        return "revoked" if self.status is CertificateStatus.REVOKED else "expired"
+
+
+def verify_code(store: Store, text: str, now: datetime) -> PublicRecord | None:
+    """The public record for a typed or scanned code; None for unknown and malformed codes alike."""
+    if not isinstance(text, str) or not text.strip() or len(text) > 64:
+        return None
+    # normalise_code knows the current format (and forgives look-alikes); the raw text covers older codes.
+    candidates = [c for c in (normalise_code(text), text.strip().upper()) if c]
+    for candidate in dict.fromkeys(candidates):
+        found = store.find_certificate(candidate)
+        if found is not None:
+            view = certificate_view(found)
+            return PublicRecord(view.code, view.holder_name, view.title, view.issued_at, view.expires_at,
+                                view.status(now))
+    return None
+
+
+# ---------------------------------------------------------------------------------------- accounts
+
+
+@dataclass(frozen=True)
+class NewAccount:
+    user_id: UserId
+    username: str
+    full_name: str
+    role: Role
+    location: str | None
+    one_time_password: str = field(repr=False)
+
+
+def one_time_password() -> str:
+    """15 random symbols in three groups (about 74 bits), shown once and changed at first sign-in."""
+    symbols = "".join(secrets.choice(_PASSWORD_ALPHABET) for _ in range(15))
+    return "-".join(symbols[i:i + 5] for i in range(0, 15, 5))
+
+
+def add_user(store: Store, actor: Actor | None, username: str, full_name: str, role: Role | str,
+             location: str | None = None) -> NewAccount:
+    password = one_time_password()
+    user_id = store.create_user(username, full_name, Role(role), password, location or None, actor=actor,
+                                must_change_password=True)
+    user = store.get_user(user_id)
+    return NewAccount(user_id, user.username, user.full_name, user.role, user.location, password)
+
+
+def parse_user_csv(data: bytes, taken: Iterable[str]) -> list[tuple[str, str, Role, str | None]]:
+    """Rows of (username, full_name, role, location), or ImportRejected listing every problem by line."""
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as error:
+        raise ImportRejected("The file was not imported: it is not UTF-8 text (save it as CSV UTF-8).") from error
+    reader = csv.reader(io.StringIO(text, newline=""))
+    header = [h.strip().lower() for h in next(reader, [])]
+    missing = [c for c in IMPORT_COLUMNS if c not in header]
+    if missing:
+        raise ImportRejected("The file was not imported.",
+                             [f"line 1: the header lacks the column(s) {', '.join(missing)}"])
+    where = {name: header.index(name) for name in IMPORT_COLUMNS}
+    existing = {name.lower() for name in taken}
+    seen: dict[str, int] = {}
+    rows, problems = [], []
+    for cells in reader:
+        line = reader.line_num
+        if not any(cell.strip() for cell in cells):
+            continue
+        value = {name: cells[i].strip() if i < len(cells) else "" for name, i in where.items()}
+        username, found = value["username"].lower(), []
+        if not username or len(username) > 80 or any(ch.isspace() for ch in username):
+            found.append("the username must be 1 to 80 characters with no spaces")
+        elif username in existing:
+            found.append(f"the username {username!r} already exists")
+        elif username in seen:
+            found.append(f"the username {username!r} is repeated (first on line {seen[username]})")
+        else:
+            seen[username] = line
+        if not value["full_name"]:
+            found.append("the full name is missing")
+        if value["role"].lower() not in {r.value for r in Role}:
+            found.append(f"unknown role {value['role']!r} (use technician, trainer or manager)")
+        problems.extend(f"line {line}: {problem}" for problem in found)
+        if not found:
+            rows.append((username, value["full_name"], Role(value["role"].lower()), value["location"] or None))
+    if len(rows) + len(problems) > MAX_IMPORT_ROWS:
+        problems.append(f"the file has more than {MAX_IMPORT_ROWS} rows; split it")
+    if not rows and not problems:
+        problems.append("line 2: the file has no accounts in it")
+    if problems:
+        raise ImportRejected(f"The file was not imported: {len(problems)} problem(s). Nothing was changed.",
+                             problems)
+    return rows
+
+
+def import_users(store: Store, actor: Actor, data: bytes) -> list[NewAccount]:
+    """All accounts of the file, or none: any bad row rejects the whole file."""
+    _require_manager(actor, "import accounts")
+    parsed = parse_user_csv(data, (u.username for u in store.list_users()))
+    passwords = [one_time_password() for _ in parsed]
+    batch = [store_register.NewUserRow(u, n, r, loc, hash_password(p))
+             for (u, n, r, loc), p in zip(parsed, passwords)]
+    ids = store_register.create_users(store, batch, actor, "csv import")
+    return [NewAccount(i, u, n, r, loc, p) for i, (u, n, r, loc), p in zip(ids, parsed, passwords)]
+
+
+def reset_password(store: Store, actor: Actor, user_id: int) -> str:
+    """A new one-time password for someone else; they must change it at their next sign-in."""
+    _require_manager(actor, "reset passwords")
+    password = one_time_password()
+    store.set_password(user_id, password, actor, must_change_password=True)
+    return password
+
+
+def _guard_last_manager(store: Store, user_id: int, leaves_managers: bool) -> None:
+    target = store.get_user(user_id)
+    if target is None:
+        raise AuthError("There is no such account.")
+    if leaves_managers and target.role is Role.MANAGER and target.active:
+        others = [u for u in store.list_users(Role.MANAGER, active_only=True) if u.id != target.id]
+        if not others:
+            raise LastManagerError(f"{target.full_name} is the last active manager; "
+                                   "make someone else a manager first.")
+
+
+def set_active(store: Store, actor: Actor, user_id: int, active: bool) -> None:
+    """Deactivate (records kept, sign-in refused) or reactivate an account."""
+    _require_manager(actor, "activate or deactivate accounts")
+    _guard_last_manager(store, user_id, leaves_managers=not active)
+    store.set_active(user_id, active, actor)
+
+
+def set_role(store: Store, actor: Actor, user_id: int, role: Role | str) -> None:
+    _require_manager(actor, "change roles")
+    _guard_last_manager(store, user_id, leaves_managers=Role(role) is not Role.MANAGER)
+    store.set_role(user_id, Role(role), actor)

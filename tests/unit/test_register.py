@@ -1,0 +1,242 @@
+"""The manager's register, exports, public verification and account rules, on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+import io
+import zipfile
+from datetime import date, datetime, timedelta
+
+import pytest
+from openpyxl import load_workbook
+
+from modules import auth, register
+from modules.domain import AttemptKind, CertificateStatus, Role
+from modules.errors import AuthError, ImportRejected, PermissionDenied
+from modules.store_schema import AttemptResult
+
+PASSWORD = "correct horse battery"
+TITLE = "Microdermabrasion technician"
+
+
+@pytest.fixture
+def manager(store):
+    return store.get_user(store.create_user("mia", "Mia Manager", Role.MANAGER, PASSWORD, "North")).actor
+
+
+def technician(store, username="tess", name="Tess Technician", location="North"):
+    return store.get_user(store.create_user(username, name, Role.TECHNICIAN, PASSWORD, location))
+
+
+def certify(store, user, days_valid=365, score=0.9):
+    return store.issue_certificate(user.id, None, TITLE, score, store.clock() + timedelta(days=days_valid))
+
+
+def row_for(store, actor, user):
+    return next(r for r in register.register_rows(store, actor, store.clock()) if r.user_id == user.id)
+
+
+@pytest.mark.parametrize("seconds_after_issue_to_expiry, expected", [
+    (30 * 86400 + 1, CertificateStatus.CERTIFIED),
+    (30 * 86400, CertificateStatus.EXPIRING),
+    (1, CertificateStatus.EXPIRING),
+    (0, CertificateStatus.EXPIRED),
+])
+def test_status_on_the_boundary_days(store, clock, manager, seconds_after_issue_to_expiry, expected):
+    tess = technician(store)
+    certify(store, tess, days_valid=365)
+    clock.advance(seconds=365 * 86400 - seconds_after_issue_to_expiry)
+    assert row_for(store, manager, tess).status is expected
+
+
+def test_revoked_shows_at_once_in_register_and_verification(store, clock, manager):
+    tess = technician(store)
+    cert = certify(store, tess)
+    store.revoke_certificate(cert.id, manager, "Did not complete the practical")
+    row = row_for(store, manager, tess)
+    assert row.status is CertificateStatus.REVOKED
+    assert register.verify_code(store, cert.code, clock()).verdict == "revoked"
+
+
+def test_a_newer_certificate_replaces_a_revoked_one(store, clock, manager):
+    tess = technician(store)
+    store.revoke_certificate(certify(store, tess).id, manager, "Wrong name")
+    clock.advance(days=1)
+    renewed = certify(store, tess)
+    row = row_for(store, manager, tess)
+    assert row.status is CertificateStatus.CERTIFIED and row.certificate.code == renewed.code
+
+
+def test_register_has_one_row_per_person_with_score_and_signoffs(store, manager):
+    tess, sam = technician(store), technician(store, "sam", "Sam South", "South")
+    certify(store, tess, score=0.92)
+    store.record_signoff(sam.id, manager, date(2025, 3, 1), {"steps": True})
+    exam = store.start_attempt(sam.id, AttemptKind.EXAM)
+    store.finish_attempt(exam, 0.7, False)
+    rows = {r.username: r for r in register.register_rows(store, manager, store.clock())}
+    assert set(rows) == {"mia", "tess", "sam"}
+    assert rows["tess"].exam_score == pytest.approx(0.92)
+    assert rows["sam"].status is CertificateStatus.NOT_CERTIFIED
+    assert rows["sam"].exam_score == pytest.approx(0.7) and rows["sam"].signoffs == 1
+
+
+def test_filters_and_counts(store, clock, manager):
+    tess, sam = technician(store), technician(store, "sam", "Sam South", "South")
+    certify(store, tess, days_valid=20)
+    certify(store, sam, days_valid=200)
+    rows = register.register_rows(store, manager, clock())
+    counts = register.status_counts(rows)
+    assert counts[CertificateStatus.EXPIRING] == 1 and counts[CertificateStatus.CERTIFIED] == 1
+    assert counts[CertificateStatus.NOT_CERTIFIED] == 1
+    south = register.filter_rows(rows, register.RegisterFilter(locations=frozenset({"South"})))
+    assert [r.username for r in south] == ["sam"]
+    expiring = register.filter_rows(rows, register.RegisterFilter(statuses=frozenset({CertificateStatus.EXPIRING})))
+    assert [r.username for r in expiring] == ["tess"]
+    soon = clock().date() + timedelta(days=20)
+    by_date = register.filter_rows(rows, register.RegisterFilter(date_from=soon, date_to=soon))
+    assert [r.username for r in by_date] == ["tess"]
+
+
+def test_a_formula_name_stays_text_in_the_excel_export(store, manager):
+    attacker = technician(store, "eve", '=HYPERLINK("http://evil.example","Click")', "-North")
+    certify(store, attacker)
+    rows = register.register_rows(store, manager, store.clock())
+    data = register.export(store, manager, "register", "xlsx", register.register_frame(rows), "UTC")
+    sheet = load_workbook(io.BytesIO(data)).active
+    cells = {c.value: c for row in sheet.iter_rows(min_row=2) for c in row}
+    name = cells["'=HYPERLINK(\"http://evil.example\",\"Click\")"]
+    assert name.data_type == "s" and "'-North" in cells
+    assert sheet.freeze_panes == "A2"
+    assert sheet.cell(row=1, column=8).value == "Issued"
+    issued = [c.value for (c,) in sheet.iter_rows(min_row=2, min_col=8, max_col=8) if c.value is not None]
+    assert issued and all(isinstance(value, datetime) for value in issued)  # a real date, not text
+
+
+def test_every_export_is_audited(store, manager):
+    tess = technician(store)
+    certify(store, tess)
+    frame = register.register_frame(register.register_rows(store, manager, store.clock()))
+    csv_bytes = register.export(store, manager, "register", "csv", frame, "UTC", {"status": "certified"})
+    assert csv_bytes.startswith(b"\xef\xbb\xbf")
+    register.export(store, manager, "attempts", "xlsx", register.attempts_frame(store, manager), "UTC")
+    targets = [r.target for r in store.audit_rows(manager, action="export")]
+    assert targets == ["attempts:xlsx", "register:csv"]
+
+
+def test_a_technician_cannot_read_or_export_the_register(store, manager):
+    tess = technician(store)
+    with pytest.raises(PermissionDenied):
+        register.register_rows(store, tess.actor, store.clock())
+    with pytest.raises(PermissionDenied):
+        register.export(store, tess.actor, "register", "csv", register.register_frame([]), "UTC")
+
+
+def test_attempts_export_lists_every_attempt_with_its_result(store, manager):
+    tess = technician(store)
+    store.record_attempt(tess.id, AttemptKind.QUIZ, "skin", [], AttemptResult(0.8, True))
+    frame = register.attempts_frame(store, manager)
+    assert list(frame["username"]) == ["tess"] and list(frame["score_percent"]) == [80.0]
+
+
+def test_bulk_zip_holds_one_pdf_per_selected_certificate_and_is_audited(store, clock, manager):
+    for n in range(3):
+        certify(store, technician(store, f"t{n}", f"Tech {n}"))
+    rows = register.register_rows(store, manager, clock())
+    views = register.current_views(rows, clock())
+    data = register.certificates_zip_export(store, manager, views[:2], "Clinic", "http://x", "UTC")
+    names = zipfile.ZipFile(io.BytesIO(data)).namelist()
+    assert len(names) == 2 and all(name.endswith(".pdf") for name in names)
+    assert store.audit_rows(manager, action="export")[0].target == "certificates:zip"
+
+
+def test_verify_accepts_sloppy_typing_and_refuses_unknown_and_malformed_codes(store, clock, manager):
+    tess = technician(store)
+    cert = certify(store, tess)
+    record = register.verify_code(store, f"  {cert.code.lower()} ", clock())
+    assert record.verdict == "valid" and record.holder_name == "Tess Technician" and record.title == TITLE
+    assert not hasattr(record, "score") and not hasattr(record, "location")
+    for bad in ("", "ZZZZ-ZZZZ-ZZZZ-ZZZZ", "not a code; DROP TABLE", "x" * 500):
+        assert register.verify_code(store, bad, clock()) is None
+    clock.advance(days=366)
+    assert register.verify_code(store, cert.code, clock()).verdict == "expired"
+
+
+GOOD_CSV = "username,full_name,role,location\nann,Ann A,technician,North\nbob,Bob B,trainer,\n"
+
+
+def test_csv_import_creates_accounts_that_must_change_their_one_time_password(store, manager):
+    made = register.import_users(store, manager, GOOD_CSV.encode("utf-8-sig"))
+    assert [a.username for a in made] == ["ann", "bob"]
+    ann = store.find_user("ann")
+    assert ann.must_change_password and ann.location == "North" and ann.role is Role.TECHNICIAN
+    signed_in = auth.sign_in(store, "ann", made[0].one_time_password)
+    assert signed_in.must_change_password
+    auth.change_password(store, ann.id, made[0].one_time_password, "a brand new phrase", "a brand new phrase")
+    assert not store.get_user(ann.id).must_change_password
+
+
+def test_a_csv_with_any_bad_row_is_rejected_whole_with_line_numbers(store, manager):
+    technician(store, "tess")
+    data = ("username,full_name,role,location\n"
+            "ann,Ann A,technician,North\n"      # line 2: fine
+            "tess,Tess Again,technician,\n"     # line 3: exists already
+            "bob,,trainer,\n"                   # line 4: no name
+            "cat,Cat C,boss,\n"                 # line 5: unknown role
+            "ANN,Ann Twice,technician,\n")      # line 6: repeats line 2
+    before = len(store.list_users())
+    with pytest.raises(ImportRejected) as rejected:
+        register.import_users(store, manager, data.encode())
+    problems = rejected.value.problems
+    assert [p.split(":")[0] for p in problems] == ["line 3", "line 4", "line 5", "line 6"]
+    assert "already exists" in problems[0] and "full name" in problems[1] and "boss" in problems[2]
+    assert "first on line 2" in problems[3]
+    assert len(store.list_users()) == before and store.find_user("ann") is None
+
+
+def test_a_csv_without_the_columns_is_rejected(store, manager):
+    with pytest.raises(ImportRejected) as rejected:
+        register.import_users(store, manager, b"name,role\nAnn,technician\n")
+    assert rejected.value.problems[0].startswith("line 1:")
+
+
+def test_the_last_active_manager_cannot_be_deactivated_or_demoted(store, manager):
+    with pytest.raises(register.LastManagerError):
+        register.set_active(store, manager, manager.user_id, False)
+    with pytest.raises(register.LastManagerError):
+        register.set_role(store, manager, manager.user_id, Role.TRAINER)
+    second = register.add_user(store, manager, "max", "Max Manager", Role.MANAGER)
+    register.set_active(store, manager, second.user_id, False)
+    with pytest.raises(register.LastManagerError):  # a deactivated manager does not count
+        register.set_role(store, manager, manager.user_id, Role.TECHNICIAN)
+    register.set_active(store, manager, second.user_id, True)
+    register.set_role(store, manager, manager.user_id, Role.TRAINER)
+    assert store.get_user(manager.user_id).role is Role.TRAINER
+
+
+def test_a_reset_password_works_once_and_must_be_changed(store, manager):
+    tess = technician(store)
+    password = register.reset_password(store, manager, tess.id)
+    assert store.get_user(tess.id).must_change_password
+    assert auth.sign_in(store, "tess", password).id == tess.id
+    with pytest.raises(AuthError):
+        auth.sign_in(store, "tess", PASSWORD)
+
+
+def test_a_deactivated_user_cannot_sign_in_but_keeps_records(store, manager):
+    tess = technician(store)
+    cert = certify(store, tess)
+    register.set_active(store, manager, tess.id, False)
+    with pytest.raises(AuthError):
+        auth.sign_in(store, "tess", PASSWORD)
+    assert row_for(store, manager, tess).certificate.code == cert.code
+
+
+def test_one_time_passwords_pass_the_password_rules_and_differ():
+    passwords = {register.one_time_password() for _ in range(50)}
+    assert len(passwords) == 50 and all(not auth.check_password_rules(p) for p in passwords)
+
+
+def test_parse_status_accepts_what_people_type():
+    assert register.parse_status("not-certified") is CertificateStatus.NOT_CERTIFIED
+    assert register.parse_status("Expiring") is CertificateStatus.EXPIRING
+    with pytest.raises(Exception, match="Unknown status"):
+        register.parse_status("lapsed")
