@@ -1,0 +1,187 @@
+"""Item analysis as the trainer's page runs it: from the real record store to the finished table.
+
+5,000 technicians x 20 graded quiz attempts x 10 questions drawn from the real 25-question skin-science bank =
+1,000,000 responses, written through the real schema (users, attempts, attempt_results, responses with a
+real snapshot of each question as shown and the answer given). Correctness follows a 2PL ability model; a
+wrong answer is a plausible wrong choice, graded by modules.grading. Then, in the same run:
+`team.load_item_analysis` (SQL in store_reports, statistics in analytics, distractor counts) against the bare
+`SELECT question_id, AVG(correct) FROM responses GROUP BY question_id`. Goal: under 2 s.
+
+Run: .venv/bin/python bench/bench_item_analysis_db.py
+"""
+
+from __future__ import annotations
+
+import random
+import sqlite3
+import sys
+import tempfile
+import time
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+
+import numpy as np
+from sqlalchemy import insert, text
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from modules import store_reports, team  # noqa: E402
+from modules.banks import load_banks  # noqa: E402
+from modules.domain import AttemptKind, QuestionType  # noqa: E402
+from modules.grading import grade, show  # noqa: E402
+from modules.store import Store  # noqa: E402
+from modules.store_schema import dumps, users  # noqa: E402
+
+TECHNICIANS = 5_000
+ATTEMPTS_EACH = 20
+QUESTIONS = 10
+MODULE = "skin-science"
+VARIANTS = 4  # shuffles stored per question: snapshots differ in option order, like real attempts
+REPEATS = 2
+GOAL_SECONDS = 2.0
+START = datetime(2025, 1, 6, 8, 0, tzinfo=timezone.utc)
+FMT = "%Y-%m-%d %H:%M:%S.%f"  # how SQLAlchemy stores a DateTime on SQLite (written here without it)
+
+
+def wrong_answers(shown) -> list:
+    """A few plausible mistakes per question (the key itself never)."""
+    key = shown.key
+    if shown.type is QuestionType.TRUE_FALSE:
+        return [not key]
+    if shown.type is QuestionType.SINGLE:
+        return [o for o in shown.options if o != key][:3]
+    if shown.type is QuestionType.MULTIPLE:
+        extra = [o for o in shown.options if o not in key]
+        return [key[:-1], key + extra[:1], extra[:1]]
+    if shown.type is QuestionType.ORDERING:
+        return [key[1:2] + key[:1] + key[2:], key[::-1]]
+    lefts = list(key)
+    swapped = dict(key)
+    swapped[lefts[0]], swapped[lefts[1]] = key[lefts[1]], key[lefts[0]]
+    return [swapped]
+
+
+def simulate(path: Path, rng: np.random.Generator) -> int:
+    module = load_banks(Path(__file__).resolve().parents[1] / "question_banks").module(MODULE)
+    questions = list(module.questions)
+    bank = len(questions)
+    shown = [[show(q, random.Random(v)) for v in range(VARIANTS)] for q in questions]
+    snaps = [[dumps(s.to_snapshot()) for s in variants] for variants in shown]
+    # Per question: the answers a simulated technician can give (key first) with their JSON and grade.
+    choices = [[s[0].key, *wrong_answers(s[0])] for s in shown]
+    answer_json = [[dumps(a) for a in c] for c in choices]
+    answer_score = [[grade(s[0], a) for a in c] for s, c in zip(shown, choices)]
+
+    difficulty, slope = rng.normal(0, 1, bank), rng.uniform(0.5, 2.0, bank)
+    difficulty[0], difficulty[1], slope[2] = -5.0, 4.0, -1.0  # too easy, too hard, key wrong
+    ability = rng.normal(0, 1, TECHNICIANS)
+    n_attempts = TECHNICIANS * ATTEMPTS_EACH
+    user = np.repeat(np.arange(TECHNICIANS), ATTEMPTS_EACH)
+    theta = ability[user] + 0.05 * np.tile(np.arange(ATTEMPTS_EACH), TECHNICIANS)
+    item = np.argsort(rng.random((n_attempts, bank)), axis=1)[:, :QUESTIONS].ravel()
+    p = 1 / (1 + np.exp(-slope[item] * (np.repeat(theta, QUESTIONS) - difficulty[item])))
+    right = rng.random(p.size) < p
+    n_wrong = np.array([len(c) - 1 for c in choices])
+    pick = np.where(right, 0, 1 + (rng.random(p.size) * n_wrong[item]).astype(int))
+    variant = rng.integers(0, VARIANTS, p.size)
+
+    store = Store.open(f"sqlite:///{path}")  # the real schema, with its indexes and triggers
+    with store.engine.begin() as conn:
+        conn.execute(insert(users), [{"id": 1000 + u, "username": f"tech{u}", "full_name": f"Technician {u}",
+                                      "role": "technician", "location": "North", "password_hash": "x",
+                                      "active": True, "must_change_password": False, "created_at": START}
+                                     for u in range(TECHNICIANS)])
+    started = [(START + timedelta(hours=int(i))).strftime(FMT) for i in range(n_attempts)]
+    attempt_rows = [(i + 1, 1000 + int(user[i]), "quiz", MODULE, started[i]) for i in range(n_attempts)]
+    scores = np.array([answer_score[q][c] for q, c in zip(item.tolist(), pick.tolist())])
+    totals = scores.reshape(n_attempts, QUESTIONS).mean(axis=1)
+    result_rows = [(i + 1, started[i], float(totals[i]), bool(totals[i] >= 0.8), "submitted")
+                   for i in range(n_attempts)]
+    attempt_of = np.repeat(np.arange(1, n_attempts + 1), QUESTIONS)
+    response_rows = [
+        (int(a), pos, questions[q].id, MODULE, questions[q].content_hash, snaps[q][v], answer_json[q][c],
+         float(answer_score[q][c]), c == 0, started[a - 1], 6.0)
+        for a, pos, q, v, c in zip(attempt_of.tolist(), np.tile(np.arange(QUESTIONS), n_attempts).tolist(),
+                                   item.tolist(), variant.tolist(), pick.tolist())]
+    store.close()
+    # Bulk load on a bare connection without the journal: the WAL would write the 1.3 GB twice.
+    conn = sqlite3.connect(path, isolation_level=None)
+    conn.execute("PRAGMA journal_mode=OFF")
+    conn.execute("PRAGMA synchronous=OFF")
+    with conn:
+        # One executemany of plain tuples per table: per-row dicts through Core cost several times more.
+        conn.execute("BEGIN")
+        conn.executemany("INSERT INTO attempts (id, user_id, kind, module_id, started_at) "
+                             "VALUES (?, ?, ?, ?, ?)", attempt_rows)
+        conn.executemany("INSERT INTO attempt_results (attempt_id, finished_at, score, passed, closed_by) "
+                             "VALUES (?, ?, ?, ?, ?)", result_rows)
+        conn.executemany("INSERT INTO responses (attempt_id, position, question_id, module_id, content_hash, "
+                             "snapshot_json, answer_json, score, correct, answered_at, seconds_taken) "
+                             "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", response_rows)
+    conn.execute("PRAGMA journal_mode=WAL")
+    conn.close()
+    return len(response_rows)
+
+
+def time_best(fn):
+    times, result = [], None
+    for _ in range(REPEATS):
+        start = time.perf_counter()
+        result = fn()
+        times.append(time.perf_counter() - start)
+    return min(times), times, result
+
+
+def main() -> None:
+    rng = np.random.default_rng(2025)
+    with tempfile.TemporaryDirectory() as folder:
+        start = time.perf_counter()
+        count = simulate(Path(folder) / "bench.db", rng)
+        store = Store.open(f"sqlite:///{Path(folder) / 'bench.db'}")
+        size_mb = (Path(folder) / "bench.db").stat().st_size / 1e6
+        print(f"setup: {count:,} responses ({size_mb:,.0f} MB database) written in {time.perf_counter() - start:.1f} s")
+        engine = store.engine
+        prompts = {}
+
+        def bare_sql():
+            with engine.connect() as conn:
+                return conn.execute(text("SELECT question_id, AVG(correct) FROM responses GROUP BY question_id")).all()
+
+        bare_sql()  # warm the page cache for both sides alike
+
+        def pipeline(first_only: bool):
+            """team.load_item_analysis, timed in its two halves: the SQL read, then everything after it."""
+            start = time.perf_counter()
+            answers = store_reports.item_responses(engine, AttemptKind.QUIZ, MODULE, first_only)
+            read = time.perf_counter() - start
+            result = team.item_analysis(answers, store_reports.snapshots(engine, team.snapshot_ids(answers)), prompts)
+            return result, read, time.perf_counter() - start - read
+
+        best_all, all_times, (analysis, one_read, one_stats) = time_best(lambda: pipeline(False))
+        best_first, first_times, (first, _, _) = time_best(lambda: pipeline(True))
+        best_sql, sql_times, averages = time_best(bare_sql)
+        store.close()
+
+    table = analysis.table.set_index("question_id")
+    gap = max(abs(table.loc[q, "facility"] - avg) for q, avg in averages
+              if not load_banks(Path(__file__).resolve().parents[1] / "question_banks").question(q).partial_credit)
+    print(f"all attempts: {analysis.attempts:,} attempts, {int(table['attempts'].sum()):,} answers, "
+          f"{len(table)} questions, {len(analysis.options)} option rows")
+    print(f"database -> finished table (all attempts): best {best_all:.3f} s "
+          f"(runs {', '.join(f'{t:.3f}' for t in all_times)})")
+    print(f"  last run: SQL read {one_read:.3f} s, snapshots + statistics + distractors {one_stats:.3f} s")
+    print(f"database -> finished table (first attempts, {first.attempts:,}): best {best_first:.3f} s "
+          f"(runs {', '.join(f'{t:.3f}' for t in first_times)})")
+    print(f"bare SELECT question_id, AVG(correct) GROUP BY: best {best_sql:.3f} s "
+          f"(runs {', '.join(f'{t:.3f}' for t in sql_times)})")
+    print(f"ratio finished table / bare SQL: {best_all / best_sql:.2f}x")
+    print(f"goal under {GOAL_SECONDS:.0f} s: {'met' if best_all < GOAL_SECONDS else 'NOT met'}")
+    print(f"test: cic {analysis.test.cic:.1f} ({analysis.test.reliability}); "
+          f"largest facility vs SQL average gap (all-or-nothing items): {gap:.2e}")
+    flagged = analysis.table[analysis.table["flags"] != ""]
+    print(flagged[["question_id", "facility", "discriminative_efficiency", "flags"]]
+          .to_string(index=False, float_format=lambda v: f"{v:.3f}"))
+
+
+if __name__ == "__main__":
+    main()

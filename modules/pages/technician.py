@@ -1,0 +1,65 @@
+"""Technician: the timeline of one technician's attempts, and any attempt replayed answer by answer."""
+
+import streamlit as st
+
+from modules import store_reports, team
+from modules.domain import AttemptKind, QuestionType, Role
+from modules.pages import common, trainer_common
+
+common.require(Role.TRAINER, Role.MANAGER)
+bank_set = common.banks()
+st.title("Technician")
+person = trainer_common.choose_technician()
+with common.plain_errors():
+    attempts = common.store().attempts_for(common.actor(), person.id)
+    summaries = store_reports.attempt_summaries(common.store().engine, person.id)
+
+everything = st.toggle("Include practice and review", value=False)
+graded = {AttemptKind.QUIZ, AttemptKind.EXAM}
+attempts = [a for a in attempts if everything or a.kind in graded]
+titles = {m.id: team.module_label(m) for m in bank_set.modules}
+rows = team.timeline(attempts, summaries, titles)
+st.subheader("Timeline")
+if rows.empty:
+    st.info(f"{person.full_name} has no {'' if everything else 'graded '}attempts yet.")
+    st.stop()
+zone = common.tz_name()
+shown = rows.assign(started_at=rows["started_at"].map(lambda t: common.local_time(t)),
+                    finished_at=rows["finished_at"].map(lambda t: common.local_time(t)),
+                    score=rows["score"] * 100)
+st.dataframe(shown, hide_index=True, placeholder="—", column_config={
+    "attempt_id": "Attempt", "kind": "Kind", "module": "Module", "started_at": "Started", "finished_at": "Finished",
+    "score": st.column_config.NumberColumn("Score", format="%d%%"), "verdict": "Result", "answered": "Answered",
+    "right": "Right", "minutes": st.column_config.NumberColumn("Minutes", format="%.1f")})
+
+labels = {r.attempt_id: f"{common.local_time(r.started_at)} · {r.kind} · {r.module} · {r.verdict}"
+          for r in rows.itertuples()}
+attempt_id = st.selectbox("Open an attempt", list(labels), format_func=labels.get)
+with common.plain_errors():
+    answers = team.reviewed_answers(common.store().current_responses(common.actor(), attempt_id))
+if not answers:
+    st.info("No answers were recorded in this attempt.")
+    st.stop()
+right = sum(a.correct for a in answers)
+st.subheader(f"Attempt {attempt_id}: {right} of {len(answers)} right")
+st.caption("Each question exactly as it was shown then (from the stored snapshot), even if the bank changed since.")
+for item in answers:
+    shown_q = item.shown
+    with st.container(border=True):
+        if shown_q.scenario:
+            st.info(f"**Client case:** {shown_q.scenario}")
+        st.markdown(f"**{item.position + 1}. {shown_q.prompt}**")
+        choices = team.shown_choices(item)
+        if choices:
+            st.markdown("\n".join(f"- {'☑' if chosen else '☐'} {text}{'  ← key' if key else ''}"
+                                  for text, chosen, key in choices))
+        elif shown_q.type is QuestionType.ORDERING:
+            st.caption("Steps as shown: " + " · ".join(shown_q.options))
+        else:
+            st.caption("Left: " + " · ".join(shown_q.lefts) + " — right: " + " · ".join(shown_q.rights))
+        st.markdown(f"**Answer given:** {item.given}")
+        st.markdown(f"**Key:** {item.key}")
+        timing = "" if item.seconds_taken is None else f" · {item.seconds_taken:.0f} s"
+        message = f"{item.verdict.capitalize()}{timing}"
+        (st.success if item.correct else st.error)(message)
+        st.caption(f"{shown_q.question_id} · source: {shown_q.source}")

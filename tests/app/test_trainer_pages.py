@@ -1,0 +1,168 @@
+"""Trainer pages in the app: team, technician, item analysis, bank health, practical sign-off."""
+
+from __future__ import annotations
+
+import random
+from datetime import datetime, timedelta, timezone
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from modules import settings
+from modules.banks import load_banks
+from modules.clock import FixedClock
+from modules.domain import AttemptKind, QuestionType, Role
+from modules.grading import answer_key, show
+from modules.quiz import score_responses
+from modules.store_schema import AttemptResult, ResponseRecord
+
+from tests.app.conftest import PASSWORD, ROOT, open_app, texts
+
+BANKS = load_banks(settings.get("TRAINING_BANKS_DIR"))
+SKIN = "skin-science"
+NOW = datetime(2026, 11, 23, 9, 0, tzinfo=timezone.utc)
+PAGES = ["team.py", "technician.py", "item_analysis.py", "bank_health.py", "signoff.py"]
+
+
+def wrong(question):
+    key = answer_key(question)
+    if question.type is QuestionType.SINGLE:
+        return next(o for o in question.options if o != key)
+    if question.type is QuestionType.TRUE_FALSE:
+        return not key
+    return None  # unanswered scores 0
+
+
+def take_quiz(store, user_id, n_right, when, n=10):
+    """A finished graded quiz of the skin-science module with the first `n_right` questions right."""
+    questions = BANKS.module(SKIN).questions[:n]
+    shown = [show(q, random.Random(i)) for i, q in enumerate(questions)]
+    answers = {i: answer_key(q) if i < n_right else wrong(q) for i, q in enumerate(questions)}
+    records, score, _ = score_responses(shown, answers)
+    records = [ResponseRecord(**{**r.__dict__, "answered_at": when, "seconds_taken": 12.0}) for r in records]
+    return store.record_attempt(user_id, AttemptKind.QUIZ, SKIN, records,
+                                AttemptResult(score, score >= 0.8, finished_at=when), started_at=when)
+
+
+@pytest.fixture
+def seeded(app_store, users):
+    """Tess passes skin science; Quinn (South) last did anything 20 days ago and keeps missing question 10."""
+    tess = users["technician"]
+    take_quiz(app_store, tess.id, 9, NOW - timedelta(days=1))
+    quinn_id = app_store.create_user("quinn", "Quinn Quiet", Role.TECHNICIAN, PASSWORD, location="South")
+    for day in range(4):
+        take_quiz(app_store, quinn_id, 9, NOW - timedelta(days=23 - day))
+    return tess, app_store.get_user(quinn_id)
+
+
+@pytest.mark.parametrize("page", PAGES)
+def test_a_technician_is_refused_every_trainer_page(users, seeded, page):
+    at = open_app(users["technician"], clock=FixedClock(NOW))
+    with pytest.raises(ValueError, match="Could not find a navigation page"):  # not in a technician's menu
+        at.switch_page(f"modules/pages/{page}")
+    # Opened directly (a bookmarked URL, a page not in their menu), the page itself refuses.
+    direct = AppTest.from_file(str(ROOT / "modules" / "pages" / page), default_timeout=30)
+    direct.session_state["user"] = users["technician"]
+    direct.run()
+    assert not direct.exception
+    assert [e.value for e in direct.error] == ["You do not have access to this page."]
+    assert not direct.dataframe and "Quinn Quiet" not in texts(direct)
+
+
+def test_team_shows_progress_the_inactive_and_questions_missed_four_times(users, seeded):
+    at = open_app(users["trainer"], "team.py", clock=FixedClock(NOW))
+    assert not at.exception
+    table = at.dataframe[0].value
+    assert list(table["Name"]) == ["Quinn Quiet", "Tess Technician"]
+    skin = [c for c in table.columns if c.startswith("1. ")][0]
+    assert list(table[skin]) == [90, 90]
+    assert "No activity for 14 days or more: Quinn Quiet" in texts(at)
+    assert len(at.get("vega_lite_chart")) == 1
+    assert [e.label for e in at.expander] == ["Quinn Quiet"]
+    tenth = BANKS.module(SKIN).questions[9]
+    assert f"**{tenth.id}** (4 times): {tenth.prompt}" in texts(at)
+
+    at.multiselect[0].set_value(["North"]).run()
+    assert list(at.dataframe[0].value["Name"]) == ["Tess Technician"]
+    at.multiselect[0].set_value([]).run()
+    at.multiselect[1].set_value(["inactive 14+ days"]).run()
+    assert list(at.dataframe[0].value["Name"]) == ["Quinn Quiet"]
+
+
+def test_a_manager_sees_the_team_too(users, seeded):
+    at = open_app(users["manager"], "team.py", clock=FixedClock(NOW))
+    assert not at.exception and len(at.dataframe[0].value) == 2
+
+
+def test_technician_page_replays_an_attempt_answer_by_answer(users, seeded):
+    at = open_app(users["trainer"], "technician.py", clock=FixedClock(NOW))
+    assert not at.exception
+    at.selectbox[0].select(seeded[1].id).run()
+    timeline = at.dataframe[0].value
+    assert len(timeline) == 4 and set(timeline["verdict"]) == {"passed"}
+    shown = texts(at)
+    tenth = BANKS.module(SKIN).questions[9]
+    assert "9 of 10 right" in shown
+    assert f"**10. {tenth.prompt}**" in shown
+    assert sum(m.value.startswith("**Key:**") for m in at.markdown) == 10
+    verdicts = [e.value for e in at.success] + [e.value for e in at.error]
+    assert sum(v.startswith("Right") for v in verdicts) == 9 and sum(v.startswith("Wrong") for v in verdicts) == 1
+    assert all(v.endswith("12 s") for v in verdicts)
+
+
+def test_item_analysis_page_shows_figures_flags_and_a_csv(users, seeded):
+    at = open_app(users["trainer"], "item_analysis.py", clock=FixedClock(NOW))
+    assert not at.exception
+    table = at.dataframe[1].value  # [0] is the whole-test statistics
+    assert len(table) == 10 and "Facility %" in table.columns
+    assert list(table["Question"])[0] == BANKS.module(SKIN).questions[9].id  # hardest first
+    assert "question(s) flagged" in texts(at)
+    assert at.get("download_button")
+    at.radio[1].set_value("All attempts").run()
+    assert at.dataframe[1].value.set_index("Question").loc[BANKS.module(SKIN).questions[9].id, "Attempts"] == 5
+    at.radio[0].set_value("Certification exam").run()
+    assert not at.exception and "No finished attempts yet" in texts(at)
+
+
+def test_bank_health_shows_counts_and_questions_never_answered(users, seeded):
+    at = open_app(users["trainer"], "bank_health.py", clock=FixedClock(NOW))
+    assert not at.exception
+    assert "Every bank and the certification policy load without problems." in texts(at)
+    counts = at.dataframe[0].value.set_index("Module")
+    assert counts.loc["Total", "Total"] == len(BANKS.questions)
+    never = at.dataframe[-1].value
+    assert len(never) == len(BANKS.questions) - 10
+
+
+def test_a_sign_off_needs_the_trainers_password_and_shows_who_signed(users, seeded, app_store):
+    tess = users["technician"]
+    at = open_app(users["trainer"], "signoff.py", clock=FixedClock(NOW))
+    assert not at.exception
+    at.selectbox[0].select(tess.id).run()
+    for box in at.checkbox:
+        box.check()
+    at.text_area[0].input("Calm and thorough.")
+    at.text_input[0].input("not my password")
+    next(b for b in at.button if b.label == "Sign off").click().run()
+    assert "That is not your password: enter your own password to sign." in texts(at)
+    assert app_store.signoffs_for(tess.id) == []
+
+    at.text_input[0].input(PASSWORD)
+    next(b for b in at.button if b.label == "Sign off").click().run()
+    assert not at.exception
+    assert any(s.value.startswith("Signed: supervised treatment of Tess Technician") for s in at.success)
+    (signed,) = app_store.signoffs_for(tess.id)
+    assert signed.trainer_id == users["trainer"].id and signed.comment == "Calm and thorough."
+    assert all(signed.checklist.values()) and len(signed.checklist) == len(at.checkbox)
+    history = at.dataframe[0].value
+    assert list(history["Signed by"]) == ["Tom Trainer"] and list(history["Comment"]) == ["Calm and thorough."]
+    assert at.text_input[0].value == "" and not any(box.value for box in at.checkbox)
+
+
+def test_a_sign_off_with_an_item_unticked_is_refused(users, seeded, app_store):
+    at = open_app(users["trainer"], "signoff.py", clock=FixedClock(NOW))
+    at.selectbox[0].select(users["technician"].id).run()
+    at.text_input[0].input(PASSWORD)
+    next(b for b in at.button if b.label == "Sign off").click().run()
+    assert any("A sign-off confirms every checklist item" in e.value for e in at.error)
+    assert app_store.signoffs_for(users["technician"].id) == []

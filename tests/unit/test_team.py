@@ -1,0 +1,328 @@
+"""The trainer's reports: team progress, attempt replay, item analysis from the store, bank health, sign-off."""
+
+from __future__ import annotations
+
+import random
+from datetime import date, datetime, timedelta, timezone
+
+import numpy as np
+import pandas as pd
+import pytest
+from hypothesis import given, settings as hypothesis_settings, strategies as st
+
+from modules import analytics, settings, store_reports, team
+from modules.banks import BankSet, Problem, load_banks
+from modules.domain import AttemptKind, CertificateStatus, QuestionType, Role
+from modules.errors import AuthError, PermissionDenied
+from modules.grading import answer_key, show
+from modules.quiz import score_responses
+from modules.store import Actor
+from modules.store_schema import AttemptResult, ResponseRecord
+
+BANKS = load_banks(settings.get("TRAINING_BANKS_DIR"))
+PASSWORD = "correct horse battery"
+SKIN = "skin-science"
+
+
+# ---- seeding helpers ------------------------------------------------------------------------------------
+
+
+def person(store, username, role=Role.TECHNICIAN, location="North"):
+    return store.get_user(store.create_user(username, username.title(), role, PASSWORD, location=location))
+
+
+def wrong(question):
+    """A wrong answer in the form a page collects."""
+    key = answer_key(question)
+    if question.type is QuestionType.SINGLE:
+        return next(o for o in question.options if o != key)
+    if question.type is QuestionType.TRUE_FALSE:
+        return not key
+    if question.type is QuestionType.MULTIPLE:
+        return [o for o in question.options if o not in key][:1]
+    if question.type is QuestionType.ORDERING:
+        return list(reversed(key))
+    lefts = list(key)
+    return {left: key[lefts[(i + 1) % len(lefts)]] for i, left in enumerate(lefts)}
+
+
+def take(store, user_id, kind, question_ids, right, when, module_id=SKIN, finished=True, seconds=5.0):
+    """Record a finished attempt: each question answered with its key if `right(question_id)`, else wrongly."""
+    shown = [show(BANKS.question(q), random.Random(i)) for i, q in enumerate(question_ids)]
+    answers = {i: answer_key(BANKS.question(q)) if right(q) else wrong(BANKS.question(q))
+               for i, q in enumerate(question_ids)}
+    records, score, _ = score_responses(shown, answers)
+    records = [ResponseRecord(**{**r.__dict__, "answered_at": when, "seconds_taken": seconds}) for r in records]
+    result = AttemptResult(score, score >= 0.8, finished_at=when + timedelta(minutes=5)) if finished else None
+    if result is None:
+        attempt_id = store.start_attempt(user_id, kind, module_id)
+        for record in records:
+            store.record_response(attempt_id, record)
+        return attempt_id
+    return store.record_attempt(user_id, kind, module_id, records, result, started_at=when)
+
+
+def skin_ids(n=10):
+    return [q.id for q in BANKS.module(SKIN).questions[:n]]
+
+
+@pytest.fixture
+def staff(store):
+    return person(store, "trent", Role.TRAINER), person(store, "mona", Role.MANAGER)
+
+
+# ---- team progress --------------------------------------------------------------------------------------
+
+
+def test_team_table_shows_best_scores_passes_exam_certificate_activity_and_misses(store, clock, staff):
+    trainer, manager = staff
+    ann, bob = person(store, "ann", location="North"), person(store, "bob", location="South")
+    now = clock()
+    ids = skin_ids()
+    take(store, ann.id, AttemptKind.QUIZ, ids, lambda q: q not in ids[:4], now - timedelta(days=3))  # 60%
+    take(store, ann.id, AttemptKind.QUIZ, ids, lambda q: True, now - timedelta(days=2))             # 100%
+    take(store, ann.id, AttemptKind.EXAM, ids, lambda q: True, now - timedelta(days=1), module_id=None)
+    store.issue_certificate(ann.id, None, "Certificate", 1.0, expires_at=now + timedelta(days=300), issued_at=now)
+    # Bob misses the same question four times, then goes quiet for 20 days.
+    for day in range(4):
+        take(store, bob.id, AttemptKind.QUIZ, ids[:5], lambda q: q != ids[0], now - timedelta(days=30 - day))
+
+    report = team.load_team(store, trainer.actor, BANKS, now)
+    rows = report.table.set_index("name")
+    assert list(rows.index) == ["Ann", "Bob"]
+    assert rows.loc["Ann", f"score:{SKIN}"] == 1.0 and rows.loc["Ann", f"passed:{SKIN}"]
+    assert rows.loc["Bob", f"score:{SKIN}"] == pytest.approx(0.8) and rows.loc["Bob", "modules_passed"] == 1
+    assert np.isnan(rows.loc["Ann", "score:mechanics"]) and not rows.loc["Ann", "passed:mechanics"]
+    assert rows.loc["Ann", "exam_score"] == 1.0 and rows.loc["Ann", "exam_passed"]
+    assert rows.loc["Ann", "certification"] == CertificateStatus.CERTIFIED.value
+    assert rows.loc["Bob", "certification"] == CertificateStatus.NOT_CERTIFIED.value
+    assert rows.loc["Ann", "last_activity"] == pd.Timestamp(now - timedelta(days=1) + timedelta(minutes=5))
+    assert not rows.loc["Ann", "inactive"] and rows.loc["Bob", "inactive"]
+    assert rows.loc["Bob", "often_missed"] == f"{ids[0]} (4×)" and rows.loc["Ann", "often_missed"] == ""
+    assert report.flagged == [(bob.id, ids[0], 4)]
+
+    assert list(team.filter_team(report.table, ["South"])["name"]) == ["Bob"]
+    assert list(team.filter_team(report.table, statuses=["certified"])["name"]) == ["Ann"]
+    assert list(team.filter_team(report.table, statuses=[team.INACTIVE_FILTER])["name"]) == ["Bob"]
+    assert team.filter_team(report.table, ["North"], [team.INACTIVE_FILTER]).empty
+
+    progress = team.module_progress(report.table, BANKS.modules)
+    skin = progress[progress["order"] == 1].set_index("state")["technicians"]
+    assert skin.to_dict() == {"passed": 2, "attempted, not passed": 0, "not attempted": 0}
+    assert progress.groupby("module")["technicians"].sum().eq(2).all()
+    shown = team.team_display(report.table, BANKS.modules)
+    assert shown.loc[0, "Exam"] == "100% passed" and shown.loc[1, "Exam"] == "—"
+    assert shown.loc[0, "Modules passed"].startswith("1 of 8")
+
+
+def test_a_technician_never_active_counts_from_account_creation(store, clock, staff):
+    person(store, "new")
+    clock.advance(days=15)
+    table = team.load_team(store, staff[0].actor, BANKS, clock()).table
+    assert table.loc[0, "inactive"] and pd.isna(table.loc[0, "last_activity"])
+
+
+def test_a_technician_cannot_read_the_team(store, clock):
+    ann = person(store, "ann")
+    with pytest.raises(PermissionDenied):
+        team.load_team(store, ann.actor, BANKS, clock())
+
+
+# ---- a technician's attempts ----------------------------------------------------------------------------
+
+
+def test_an_attempt_replays_from_its_snapshot_even_after_the_bank_changed(store, clock, staff):
+    ann = person(store, "ann")
+    question = BANKS.question(skin_ids(1)[0])
+    shown = show(question, random.Random(3))
+    snapshot = shown.to_snapshot() | {"prompt": "The prompt as it read last year"}
+    record = ResponseRecord(0, question.id, SKIN, shown.content_hash, snapshot, wrong(question), 0.0, False,
+                            clock(), 42.0)
+    attempt_id = store.record_attempt(ann.id, AttemptKind.QUIZ, SKIN, [record], AttemptResult(0.0, False))
+    (item,) = team.reviewed_answers(store.current_responses(staff[0].actor, attempt_id))
+    assert item.shown.prompt == "The prompt as it read last year"
+    assert item.shown.options == shown.options  # in the shuffled order shown
+    assert (item.verdict, item.seconds_taken, item.correct) == ("wrong", 42.0, False)
+    assert item.key == str(answer_key(question)) and item.given != item.key
+    if question.type is QuestionType.SINGLE:
+        choices = team.shown_choices(item)
+        assert [c[0] for c in choices] == list(shown.options)
+        assert sum(c[1] for c in choices) == 1 and [c[0] for c in choices if c[2]] == [question.answer]
+
+
+def test_timeline_counts_only_the_answer_that_counts_in_an_exam(store, clock, staff):
+    ann = person(store, "ann")
+    ids = skin_ids(3)
+    quiz = take(store, ann.id, AttemptKind.QUIZ, ids, lambda q: True, clock(), seconds=30)
+    exam = store.start_attempt(ann.id, AttemptKind.EXAM)
+    q = BANKS.question(ids[0])
+    s = show(q)
+    for answer, score in ((wrong(q), 0.0), (answer_key(q), 1.0)):  # changed the answer: two rows
+        store.record_response(exam, ResponseRecord(0, q.id, SKIN, s.content_hash, s.to_snapshot(), answer, score,
+                                                   score == 1.0, clock(), 20.0))
+    attempts = store.attempts_for(staff[0].actor, ann.id)
+    rows = team.timeline(attempts, store_reports.attempt_summaries(store.engine, ann.id), {SKIN: "1. Skin"})
+    by_id = rows.set_index("attempt_id")
+    assert list(rows["attempt_id"]) == [exam, quiz]  # newest first
+    assert by_id.loc[exam, "verdict"] == "in progress" and by_id.loc[exam, "module"] == "All modules"
+    assert (by_id.loc[exam, "answered"], by_id.loc[exam, "right"], by_id.loc[exam, "minutes"]) == (1, 1, 0.3)
+    assert (by_id.loc[quiz, "answered"], by_id.loc[quiz, "verdict"], by_id.loc[quiz, "minutes"]) == (3, "passed", 1.5)
+
+
+# ---- item analysis from the store -----------------------------------------------------------------------
+
+
+def seeded_quizzes(store, clock, technicians=6):
+    """Each technician takes the quiz twice; question 0 is always missed, question 3 (single choice) by the
+    weaker half only, a few others now and then."""
+    ids = skin_ids(8)
+    assert BANKS.question(ids[3]).type is QuestionType.SINGLE
+    users = [person(store, f"tech{i}") for i in range(technicians)]
+    for attempt in range(2):
+        for i, user in enumerate(users):
+            def right(q, i=i, attempt=attempt):
+                if q == ids[0]:
+                    return False
+                return i >= technicians // 2 or q not in (*ids[3:4], *ids[4: 5 + i - attempt])
+            take(store, user.id, AttemptKind.QUIZ, ids, right, clock() + timedelta(days=attempt, minutes=i))
+    return ids, users
+
+
+def test_item_analysis_from_the_store_matches_the_analytics_of_the_same_answers(store, clock):
+    ids, users = seeded_quizzes(store, clock)
+    analysis = team.load_item_analysis(store.engine, AttemptKind.QUIZ, SKIN, False, {})
+    answers = store_reports.item_responses(store.engine, AttemptKind.QUIZ, SKIN)
+    expected = analytics.item_analysis_table(answers[["attempt_id", "question_id", "score"]])
+    got = analysis.table.set_index("question_id")
+    for column in ("attempts", "facility", "sd", "discrimination_index", "discriminative_efficiency"):
+        pd.testing.assert_series_equal(got[column], expected.set_index("question_id")[column], check_names=False)
+    assert analysis.attempts == 12 and got.loc[ids[0], "facility"] == 0.0
+    assert "too hard" in got.loc[ids[0], "flags"] and got.loc[ids[0], "hint"]
+    assert analysis.test.n == 12 and analysis.test.items == 8
+
+    first = team.load_item_analysis(store.engine, AttemptKind.QUIZ, SKIN, True, {})
+    assert first.attempts == len(users)
+    assert first.table.set_index("question_id").loc[ids[3], "facility"] == pytest.approx(3 / 6)
+
+
+def test_options_chosen_are_counted_and_an_unpicked_distractor_is_flagged(store, clock):
+    ids, _ = seeded_quizzes(store, clock)
+    analysis = team.load_item_analysis(store.engine, AttemptKind.QUIZ, SKIN, False, {})
+    options = analysis.options
+    for question_id in ids:
+        question = BANKS.question(question_id)
+        mine = options[options["question_id"] == question_id].set_index("option")
+        if question.type is QuestionType.SINGLE:
+            assert set(mine.index) == set(question.options)
+            assert (mine["times_shown"] == 12).all()
+            assert mine["times_chosen"].sum() == 12  # one option per answer
+            assert mine.loc[question.answer, "is_key"] and mine["is_key"].sum() == 1
+            key_share = analysis.table.set_index("question_id").loc[question_id, "facility"]
+            assert mine.loc[question.answer, "share"] == pytest.approx(key_share)
+            # wrong() always picks the first wrong option, so the others are never picked
+            if mine["times_chosen"].gt(0).sum() < len(mine):
+                assert "distractor nobody picks" in analysis.table.set_index("question_id").loc[question_id, "flags"]
+        elif question.type is QuestionType.TRUE_FALSE:
+            assert set(mine.index) == {"True", "False"} and mine["times_chosen"].sum() == 12
+        elif question.type in (QuestionType.ORDERING, QuestionType.MATCHING):
+            assert mine.empty
+
+
+def test_exam_analysis_counts_the_final_answer_and_only_finished_attempts(store, clock):
+    ann, bob = person(store, "ann"), person(store, "bob")
+    q = BANKS.question(skin_ids(1)[0])
+    s = show(q)
+    exam = store.start_attempt(ann.id, AttemptKind.EXAM)
+    for answer, score in ((wrong(q), 0.0), (answer_key(q), 1.0)):
+        store.record_response(exam, ResponseRecord(0, q.id, SKIN, s.content_hash, s.to_snapshot(), answer, score,
+                                                   score == 1.0, clock()))
+    empty = team.load_item_analysis(store.engine, AttemptKind.EXAM, None, False, {})
+    assert empty.attempts == 0 and empty.table.empty  # not finished yet
+    store.finish_attempt(exam, 1.0, True)
+    take(store, bob.id, AttemptKind.EXAM, [q.id], lambda _: False, clock(), module_id=None, finished=False)
+    analysis = team.load_item_analysis(store.engine, AttemptKind.EXAM, None, False, {q.id: q.prompt})
+    row = analysis.table.iloc[0]
+    assert (analysis.attempts, row["attempts"], row["facility"], row["prompt"]) == (1, 1, 1.0, q.prompt)
+    # One attempt: no spread, so discrimination is undefined and reads "n/a", never a division error.
+    assert np.isnan(row["discrimination_index"])
+    text = team.item_display(analysis.table, as_text=True)
+    assert text.loc[0, "Discrimination index %"] == "n/a" and text.loc[0, "Facility %"] == "100.0"
+    assert team.test_figures(analysis.test).set_index("Figure").loc["Standard deviation", "Value"] == "n/a"
+
+
+def test_results_version_changes_when_an_attempt_is_finished(store, clock):
+    ann = person(store, "ann")
+    before = store_reports.results_version(store.engine)
+    attempt = store.start_attempt(ann.id, AttemptKind.EXAM)
+    assert store_reports.results_version(store.engine) == before
+    store.finish_attempt(attempt, 0.5, False)
+    assert store_reports.results_version(store.engine) != before
+
+
+@hypothesis_settings(max_examples=40, deadline=None)
+@given(st.lists(st.lists(st.sampled_from([0.0, 0.5, 1.0]), min_size=3, max_size=3), min_size=1, max_size=8))
+def test_facility_stays_within_zero_and_one_and_undefined_figures_read_n_a(scores):
+    answers = pd.DataFrame([
+        {"id": a * 3 + p, "attempt_id": a, "question_id": f"q{p}", "position": p, "score": s,
+         "content_hash": "h", "answer_json": "null"}
+        for a, row in enumerate(scores) for p, s in enumerate(row)])
+    analysis = team.item_analysis(answers, pd.DataFrame(columns=["question_id", "content_hash", "snapshot_json"]), {})
+    facility = analysis.table["facility"]
+    assert facility.between(0, 1).all()
+    text = team.item_display(analysis.table, as_text=True)
+    undefined = analysis.table["discrimination_index"].isna().to_numpy()
+    assert (text.set_index("Question").loc[analysis.table["question_id"][undefined], "Discrimination index %"]
+            == "n/a").all()
+
+
+# ---- bank health ----------------------------------------------------------------------------------------
+
+
+def test_bank_health_counts_questions_and_lists_those_never_answered(store, clock):
+    by_type = team.question_counts(BANKS, "type").set_index("Module")
+    assert by_type.loc["Total", "Total"] == len(BANKS.questions)
+    assert by_type.loc[team.module_label(BANKS.module(SKIN)), "Total"] == len(BANKS.module(SKIN).questions)
+    by_difficulty = team.question_counts(BANKS, "difficulty").set_index("Module")
+    assert by_difficulty.loc["Total", "Total"] == len(BANKS.questions)
+    ann = person(store, "ann")
+    take(store, ann.id, AttemptKind.QUIZ, skin_ids(3), lambda q: True, clock())
+    never = team.never_answered(BANKS, store_reports.answered_question_ids(store.engine))
+    assert len(never) == len(BANKS.questions) - 3 and not set(skin_ids(3)) & set(never["Question"])
+    assert team.question_counts(BankSet(), "type").empty
+    problems = team.problems_table([Problem("01-skin.yaml", 7, "duplicate id 'skin-001'")])
+    assert problems.to_dict("records") == [{"File": "01-skin.yaml", "Line": 7, "Problem": "duplicate id 'skin-001'"}]
+
+
+# ---- practical sign-off ---------------------------------------------------------------------------------
+
+CHECKLIST = ("Consultation done", "Skin cleansed", "Tip disinfected")
+
+
+def test_a_sign_off_needs_the_trainers_own_password_and_every_item(store, clock, staff):
+    trainer, manager = staff
+    ann = person(store, "ann")
+    today = date(2025, 3, 3)
+    everything = {item: True for item in CHECKLIST}
+    with pytest.raises(AuthError):
+        team.sign_off(store, trainer, ann.id, today, everything, "", "wrong password!", CHECKLIST, today)
+    with pytest.raises(AuthError):  # the manager's password does not sign for the trainer
+        team.sign_off(store, trainer, ann.id, today, everything, "", "", CHECKLIST, today)
+    with pytest.raises(team.SignoffRejected, match="Tip disinfected"):
+        team.sign_off(store, trainer, ann.id, today, {**everything, "Tip disinfected": False}, "", PASSWORD,
+                      CHECKLIST, today)
+    with pytest.raises(team.SignoffRejected, match="future"):
+        team.sign_off(store, trainer, ann.id, today + timedelta(days=1), everything, "", PASSWORD, CHECKLIST, today)
+    with pytest.raises(team.SignoffRejected):
+        team.sign_off(store, trainer, manager.id, today, everything, "", PASSWORD, CHECKLIST, today)
+    with pytest.raises(PermissionDenied):
+        team.sign_off(store, ann, ann.id, today, everything, "", PASSWORD, CHECKLIST, today)
+    assert store.signoffs_for(ann.id) == []
+
+    team.sign_off(store, trainer, ann.id, today - timedelta(days=1), everything, "  steady hand ", PASSWORD,
+                  CHECKLIST, today)
+    (signed,) = store.signoffs_for(ann.id)
+    assert (signed.trainer_id, signed.treated_on, signed.checklist, signed.comment) == (
+        trainer.id, date(2025, 3, 2), everything, "steady hand")
+    history = team.signoff_history([signed], {trainer.id: "Trent"})
+    assert history.loc[0, "Signed by"] == "Trent" and history.loc[0, "Signed at"] == clock()
+    assert history.loc[0, "Checklist"] == "; ".join(CHECKLIST)
