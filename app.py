@@ -57,4 +57,4 @@ else:
             if st.button("Sign out"):
                 common.sign_out()
                 st.rerun()
-        st.navigation(menu_for(user.role)).run()
+        st.navigation(menu_for(user.role), expanded=True).run()
