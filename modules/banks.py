@@ -14,13 +14,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import yaml
-
+from modules.bank_yaml import MAX_BANK_BYTES, Problem, FileChecker, kind_of, parse_yaml
 from modules.domain import Difficulty, ModuleId, QuestionId, QuestionType
 
-SafeLoader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
-
-MAX_BANK_BYTES = 10 * 1024 * 1024
 POLICY_FILE = "certification.yaml"
 SLUG = re.compile(r"^[a-z0-9]+(-[a-z0-9]+)*$")
 QUESTION_ID = re.compile(r"^[a-z0-9]+(-[a-z0-9]+)*$")
@@ -30,7 +26,6 @@ QUESTION_KEYS = {
     "id", "type", "scenario", "prompt", "options", "answer", "items", "pairs",
     "partial_credit", "explanation", "source", "difficulty", "tags",
 }
-COMMON_REQUIRED = ("id", "type", "prompt", "explanation", "source", "difficulty", "tags")
 REQUIRED_BY_TYPE = {
     QuestionType.SINGLE: ("options", "answer"),
     QuestionType.MULTIPLE: ("options", "answer"),
@@ -46,15 +41,6 @@ FORBIDDEN_BY_TYPE = {
     QuestionType.MATCHING: ("options", "answer", "items"),
 }
 
-
-@dataclass(frozen=True)
-class Problem:
-    file: str
-    line: int
-    message: str
-
-    def __str__(self) -> str:
-        return f"{self.file}:{self.line}: {self.message}"
 
 
 @dataclass(frozen=True)
@@ -114,173 +100,14 @@ class BankSet:
         return self.questions.get(question_id)
 
 
-class _FileChecker:
-    """Validates one parsed file; records problems with the line of the offending key or item."""
-
-    def __init__(self, name: str, root_node: yaml.Node):
-        self.name = name
-        self.root = root_node
-        self.problems: list[Problem] = []
-
-    def line_of(self, path: tuple) -> int:
-        node = self.root
-        line = node.start_mark.line + 1
-        for step in path:
-            if isinstance(node, yaml.MappingNode):
-                for key_node, value_node in node.value:
-                    if key_node.value == step:
-                        line, node = key_node.start_mark.line + 1, value_node
-                        break
-                else:
-                    return line
-            elif isinstance(node, yaml.SequenceNode) and isinstance(step, int) and step < len(node.value):
-                node = node.value[step]
-                line = node.start_mark.line + 1
-            else:
-                return line
-        return line
-
-    def add(self, path: tuple, message: str) -> None:
-        self.problems.append(Problem(self.name, self.line_of(path), message))
-
-    def text(self, data: dict, key: str, path: tuple, required: bool = True) -> str | None:
-        if key not in data:
-            if required:
-                self.add(path, f"missing required field '{key}'")
-            return None
-        value = data[key]
-        if not isinstance(value, str):
-            self.add(path + (key,), f"'{key}' must be text, not {_kind(value)}")
-            return None
-        if not value.strip():
-            self.add(path + (key,), f"'{key}' is empty")
-            return None
-        return value
-
-    def text_list(self, data: dict, key: str, path: tuple, minimum: int, maximum: int | None = None,
-                  allow_empty_list: bool = False) -> tuple[str, ...] | None:
-        if key not in data:
-            self.add(path, f"missing required field '{key}'")
-            return None
-        value = data[key]
-        if not isinstance(value, list):
-            self.add(path + (key,), f"'{key}' must be a list, not {_kind(value)}")
-            return None
-        ok = True
-        for i, item in enumerate(value):
-            if not isinstance(item, str) or not item.strip():
-                self.add(path + (key, i), f"'{key}' item {i + 1} must be non-empty text")
-                ok = False
-        if not ok:
-            return None
-        if len(set(value)) != len(value):
-            dupes = sorted({v for v in value if value.count(v) > 1})
-            self.add(path + (key,), f"'{key}' has duplicates: {', '.join(repr(d) for d in dupes)}")
-            return None
-        if len(value) < minimum and not (allow_empty_list and not value):
-            self.add(path + (key,), f"'{key}' needs at least {minimum} entries, has {len(value)}")
-            return None
-        if maximum is not None and len(value) > maximum:
-            self.add(path + (key,), f"'{key}' allows at most {maximum} entries, has {len(value)}")
-            return None
-        return tuple(value)
-
-    def unknown_keys(self, data: dict, allowed: set[str], path: tuple, what: str) -> None:
-        for key in data:
-            if key not in allowed:
-                hint = _closest(str(key), allowed)
-                self.add(path + (key,), f"unknown key '{key}' in {what}" + (f" (did you mean '{hint}'?)" if hint else ""))
-
-
-def _kind(value: Any) -> str:
-    return {dict: "a mapping", list: "a list", str: "text", bool: "true/false", int: "a number",
-            float: "a number", type(None): "empty"}.get(type(value), type(value).__name__)
-
-
-def _closest(word: str, choices: set[str]) -> str | None:
-    import difflib
-
-    found = difflib.get_close_matches(word, sorted(choices), n=1, cutoff=0.75)
-    return found[0] if found else None
-
-
-def _alias_lines(text: str) -> list[int]:
-    return [event.start_mark.line + 1 for event in yaml.parse(text, Loader=SafeLoader)
-            if isinstance(event, yaml.AliasEvent)]
-
-
-class _AliasUsed(Exception):
-    pass
-
-
-class _RefuseAliases(dict):
-    """The constructor reads this cache only when a node is met twice, which is what an alias is."""
-
-    def __getitem__(self, node):
-        raise _AliasUsed(node)
-
-
-class _DuplicateKey(Exception):
-    def __init__(self, key_node):
-        self.key_node = key_node
-
-
-class _BankLoader(SafeLoader):
-    """The C safe loader, refusing what PyYAML would accept silently: aliases and duplicate mapping keys."""
-
-    def construct_mapping(self, node, deep=False):
-        if isinstance(node, yaml.MappingNode):
-            keys = [k.value for k, _ in node.value if isinstance(k, yaml.ScalarNode)]
-            if len(set(keys)) != len(keys):
-                seen: set = set()
-                for key_node, _ in node.value:
-                    if key_node.value in seen:
-                        raise _DuplicateKey(key_node)
-                    seen.add(key_node.value)
-        return super().construct_mapping(node, deep)
-
-
-def parse_yaml(name: str, raw: bytes) -> tuple[Any, yaml.Node | None, list[Problem]]:
-    """Decode and parse one file safely: (data, root node, problems). Data is None when it cannot be used."""
-    if len(raw) > MAX_BANK_BYTES:
-        return None, None, [Problem(name, 1, f"file is larger than {MAX_BANK_BYTES // (1024 * 1024)} MB; split it")]
-    try:
-        text = raw.decode("utf-8")
-    except UnicodeDecodeError as error:
-        line = raw[: error.start].count(b"\n") + 1
-        return None, None, [Problem(name, line, "file is not UTF-8 text; save it as UTF-8")]
-    try:
-        loader = _BankLoader(text)
-        try:
-            root = loader.get_single_node()
-            if root is None:
-                return None, None, [Problem(name, 1, "file is empty")]
-            loader.constructed_objects = _RefuseAliases()
-            data = loader.construct_document(root)
-        except _AliasUsed:
-            return None, root, [Problem(name, line, "YAML aliases (*name) are not allowed") for line in _alias_lines(text)]
-        except _DuplicateKey as duplicate:
-            key = duplicate.key_node
-            return None, root, [Problem(name, key.start_mark.line + 1, f"duplicate key '{key.value}'")]
-        finally:
-            loader.dispose()
-    except yaml.MarkedYAMLError as error:
-        mark = error.problem_mark or error.context_mark
-        line = mark.line + 1 if mark else 1
-        return None, None, [Problem(name, line, f"YAML syntax error: {error.problem or error.context}")]
-    except yaml.YAMLError as error:
-        return None, None, [Problem(name, 1, f"YAML error: {error}")]
-    return data, root, []
-
-
 def _content_hash(fields: dict) -> str:
     canonical = json.dumps(fields, sort_keys=True, ensure_ascii=False, separators=(",", ":"), default=list)
     return hashlib.sha256(canonical.encode("utf-8")).hexdigest()[:16]
 
 
-def _check_question(check: _FileChecker, q: Any, path: tuple, module_id: str) -> Question | None:
+def _check_question(check: FileChecker, q: Any, path: tuple, module_id: str) -> Question | None:
     if not isinstance(q, dict):
-        check.add(path, f"each question must be a mapping of fields, not {_kind(q)}")
+        check.add(path, f"each question must be a mapping of fields, not {kind_of(q)}")
         return None
     before = len(check.problems)
     check.unknown_keys(q, QUESTION_KEYS, path, "a question")
@@ -351,7 +178,7 @@ def _check_question(check: _FileChecker, q: Any, path: tuple, module_id: str) ->
     elif qtype is QuestionType.MATCHING and "pairs" in q:
         raw_pairs = q["pairs"]
         if not isinstance(raw_pairs, dict):
-            check.add(path + ("pairs",), f"'pairs' must be a mapping of left: right, not {_kind(raw_pairs)}")
+            check.add(path + ("pairs",), f"'pairs' must be a mapping of left: right, not {kind_of(raw_pairs)}")
         elif not 2 <= len(raw_pairs) <= 8:
             check.add(path + ("pairs",), f"'pairs' needs 2 to 8 pairs, has {len(raw_pairs)}")
         elif not all(isinstance(k, str) and k.strip() and isinstance(v, str) and v.strip()
@@ -379,7 +206,7 @@ def check_module_file(name: str, raw: bytes) -> tuple[Module | None, list[Proble
     data, root, problems = parse_yaml(name, raw)
     if data is None:
         return None, problems
-    check = _FileChecker(name, root)
+    check = FileChecker(name, root)
     if not isinstance(data, dict):
         check.add((), "the file must be a mapping with 'module' and 'questions'")
         return None, check.problems

@@ -9,7 +9,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from modules.banks import POLICY_FILE, BankSet, Problem, _FileChecker, parse_yaml
+from modules.bank_yaml import Problem, FileChecker, parse_yaml
+from modules.banks import POLICY_FILE, BankSet
 
 SECTIONS: dict[str, dict[str, type]] = {
     "module_quiz": {"questions": int, "pass_mark_percent": int, "attempts_per_day": int},
@@ -56,7 +57,7 @@ def parse_policy(name: str, raw: bytes) -> tuple[Policy | None, list[Problem]]:
     data, root, problems = parse_yaml(name, raw)
     if data is None:
         return None, problems
-    check = _FileChecker(name, root)
+    check = FileChecker(name, root)
     if not isinstance(data, dict):
         check.add((), "the policy must be a mapping of sections")
         return None, check.problems
