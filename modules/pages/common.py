@@ -153,7 +153,8 @@ def question_input(shown: ShownQuestion, key: str, disabled: bool = False):
                           horizontal=True)
         return None if choice is None else choice == "True"
     if shown.type is QuestionType.MULTIPLE:
-        st.caption("Select all that apply.")
+        if "select all" not in shown.prompt.lower():
+            st.caption("Select all that apply.")
         return [option for i, option in enumerate(shown.options)
                 if st.checkbox(option, key=f"{key}-{i}", disabled=disabled)]
     if shown.type is QuestionType.ORDERING:
