@@ -1,0 +1,208 @@
+"""Browser journeys: a real `streamlit run` of app.py on a free local port with its own database, driven by
+Playwright through Debian's chromium, plus a store on the same database to seed what a journey need not click.
+
+Without chromium the journeys are skipped on a developer machine but FAIL under CI (env CI set), so a green CI run
+always means they ran. Never `playwright install`: the browser comes from Debian's packages.
+"""
+
+from __future__ import annotations
+
+import os
+import random
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pytest
+
+from modules import certification
+from modules.banks import BankSet, load_banks
+from modules.clock import system_clock
+from modules.domain import AttemptKind, Role
+from modules.grading import answer_key
+from modules.policy import Policy, load_policy
+from modules.store import Actor, Store
+from modules.store_schema import User
+
+ROOT = Path(__file__).resolve().parents[2]
+ARTIFACTS = Path(__file__).resolve().parent / "artifacts"
+BANKS_DIR = ROOT / "question_banks"
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                  "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+# Streamlit folds the menu away after a tap only on a phone's user agent, not merely on a narrow window.
+PHONE_USER_AGENT = ("Mozilla/5.0 (Linux; Android 14; Pixel 8) AppleWebKit/537.36 (KHTML, like Gecko) "
+                    "Chrome/126.0.0.0 Mobile Safari/537.36")
+PASSWORD = "correct horse battery staple"
+STARTUP_SECONDS = 60
+
+
+def _unavailable(reason: str) -> None:
+    if os.environ.get("CI"):
+        pytest.fail(f"{reason} (CI must run the browser journeys: install Debian's chromium)")
+    pytest.skip(reason)
+
+
+@dataclass(frozen=True)
+class Server:
+    url: str
+    db_url: str
+    log: Path
+
+
+def _free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def _healthy(url: str) -> bool:
+    try:
+        with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as answer:
+            return answer.status == 200
+    except (urllib.error.URLError, OSError):
+        return False
+
+
+@pytest.fixture(scope="session")
+def browser():
+    if not CHROMIUM.exists():
+        _unavailable(f"{CHROMIUM} not found (apt-get install chromium chromium-driver)")
+    from playwright.sync_api import expect, sync_playwright
+
+    # Streamlit reruns can take a few seconds on a busy 2-core machine; nothing here waits on a fixed delay.
+    expect.set_options(timeout=20_000)
+    with sync_playwright() as playwright:
+        launched = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_FLAGS)
+        yield launched
+        launched.close()
+
+
+@pytest.fixture(scope="session")
+def server(browser, tmp_path_factory) -> Server:
+    """`streamlit run app.py` on a temporary SQLite database; stopped when the session ends."""
+    folder = tmp_path_factory.mktemp("e2e")
+    port = _free_port()
+    url = f"http://127.0.0.1:{port}"
+    db_url = f"sqlite:///{folder / 'e2e.db'}"
+    log = folder / "streamlit.log"
+    env = {**os.environ, "TRAINING_DB_URL": db_url, "TRAINING_BASE_URL": url, "TRAINING_BANKS_DIR": str(BANKS_DIR),
+           "TRAINING_CLINIC_NAME": "Journey Test Clinic", "TRAINING_TIMEZONE": "UTC"}
+    with log.open("w") as output:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless", "true",
+             "--server.port", str(port), "--server.address", "127.0.0.1", "--browser.gatherUsageStats", "false"],
+            cwd=ROOT, env=env, stdout=output, stderr=subprocess.STDOUT)
+    try:
+        deadline = time.monotonic() + STARTUP_SECONDS
+        while not _healthy(url):
+            if process.poll() is not None or time.monotonic() > deadline:
+                pytest.fail(f"streamlit did not start on {url}:\n{log.read_text()}")
+            time.sleep(0.2)  # polling the health endpoint, not waiting for a script run
+        yield Server(url, db_url, log)
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+
+@dataclass
+class Clinic:
+    """The server's database as the tests see it, and the passwords the journeys have set."""
+
+    store: Store
+    banks: BankSet
+    policy: Policy
+    passwords: dict[str, str] = field(default_factory=dict)
+
+    def user(self, username: str) -> User | None:
+        return self.store.find_user(username)
+
+    def ensure_user(self, username: str, full_name: str, role: Role, location: str = "North") -> User:
+        """The account, made here with a known password when no journey has made it through the UI yet."""
+        existing = self.store.find_user(username)
+        if existing is None:
+            self.store.create_user(username, full_name, role, PASSWORD, location=location)
+            self.passwords[username] = PASSWORD
+            existing = self.store.find_user(username)
+        return existing
+
+    def pass_quizzes(self, user: User, module_ids: list[str]) -> None:
+        """Graded quizzes passed through the same code the quiz page calls, answered with the key."""
+        now = system_clock()
+        for module_id in module_ids:
+            sitting = certification.start_quiz(self.store, user, self.banks, self.policy, module_id, now, "UTC",
+                                               random.Random(module_id))
+            answers = {i: answer_key(self.banks.question(s.question_id)) for i, s in enumerate(sitting.shown)}
+            assert certification.submit_quiz(self.store, user, sitting, answers, self.policy, now).passed
+
+    def finished_exams(self, user: User):
+        attempts = self.store.attempts_for(Actor(user.id, user.role), user.id, AttemptKind.EXAM)
+        return [a for a in attempts if a.result is not None]
+
+    def pass_exam(self, user: User) -> str:
+        """Quizzes and exam passed through the certification code; returns the certificate code."""
+        self.pass_quizzes(user, [m.id for m in self.banks.modules])
+        now = system_clock()
+        sitting = certification.start_or_resume_exam(self.store, user, self.banks, self.policy, now,
+                                                     random.Random(user.id))
+        for position, shown in enumerate(sitting.shown):
+            certification.save_exam_answer(self.store, user, sitting, position,
+                                           answer_key(self.banks.question(shown.question_id)), self.policy, now)
+        outcome = certification.finish_exam(self.store, user, sitting, self.policy, now)
+        assert outcome.passed
+        return outcome.certificate_code
+
+
+@pytest.fixture(scope="session")
+def clinic(server) -> Clinic:
+    store = Store.open(server.db_url)
+    banks = load_banks(BANKS_DIR)
+    policy, _ = load_policy(BANKS_DIR, banks)
+    yield Clinic(store, banks, policy)
+    store.close()
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item, call):
+    report = yield
+    if report.when == "call":
+        item.journey_failed = report.failed
+    return report
+
+
+@pytest.fixture
+def screens(request, browser, server):
+    """Open browser tabs as `screens()` (each its own context: a separate person); closed after the test.
+
+    A failing journey leaves a screenshot of every open tab in tests/e2e/artifacts/FAILED-*.png.
+    """
+    from tests.e2e.screen import Screen
+
+    ARTIFACTS.mkdir(exist_ok=True)
+    journey = request.node.name.removeprefix("test_").split("_")[0]
+    opened = []
+
+    def open_screen(viewport: dict | None = None, mobile: bool = False) -> Screen:
+        options = {"accept_downloads": True, "viewport": viewport or {"width": 1280, "height": 900}}
+        if mobile:
+            options.update(is_mobile=True, has_touch=True, device_scale_factor=2, user_agent=PHONE_USER_AGENT)
+        context = browser.new_context(**options)
+        context.set_default_timeout(20_000)
+        opened.append(context)
+        return Screen(context.new_page(), server.url, ARTIFACTS, journey)
+
+    yield open_screen
+    for number, context in enumerate(opened):
+        if getattr(request.node, "journey_failed", False):
+            for page in context.pages:
+                page.screenshot(path=str(ARTIFACTS / f"FAILED-{journey}-{number}.png"), animations="disabled")
+        context.close()

@@ -1,0 +1,249 @@
+"""What a person does in the browser, in words the journeys can read: sign in, open a menu page, answer a question.
+
+Streamlit reruns the script after every interaction, so nothing here sleeps. A step that sets off a rerun waits for
+the server to report that run finished (the `script_finished` message on the app's websocket), then for what the
+person would see next (a checked box, a chosen value, a count of saved answers).
+"""
+
+from __future__ import annotations
+
+import re
+from contextlib import contextmanager
+from pathlib import Path
+
+from playwright.sync_api import Locator, Page, expect
+from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
+
+from modules.banks import BankSet, Question
+from modules.domain import QuestionType
+from modules.grading import answer_key
+
+CASE_PREFIX = "Client case:"
+FINISHED = ForwardMsg.ScriptFinishedStatus.FINISHED_SUCCESSFULLY
+MAX_SHOT_HEIGHT = 12_000
+_CONTENT_HEIGHT = """() => Math.max(...Array.from(
+    document.querySelectorAll('[data-testid="stMain"], [data-testid="stSidebarContent"]'), e => e.scrollHeight), 0)"""
+# The bold lines and the info boxes of one question, read in one round trip (a page of 40 questions is slow to query
+# element by element).
+_READ_QUESTION = """block => [
+    Array.from(block.querySelectorAll('p > strong'), e => e.innerText),
+    Array.from(block.querySelectorAll('[data-testid="stAlertContentInfo"]'), e => e.innerText)]"""
+
+
+def _run_finished(payload) -> bool:
+    """Whether a websocket frame from the server says a script run finished (not one cut short for a rerun)."""
+    if isinstance(payload, str):
+        return False
+    message = ForwardMsg.FromString(payload)
+    return message.WhichOneof("type") == "script_finished" and message.script_finished == FINISHED
+
+
+class Screen:
+    """One browser tab on the app, with the journey's name for its screenshots."""
+
+    def __init__(self, page: Page, base_url: str, artifacts: Path, journey: str):
+        self.page = page
+        self.base_url = base_url.rstrip("/")
+        self.artifacts = artifacts
+        self.journey = journey
+        self.socket = None
+        page.on("websocket", self._connected)
+
+    def _connected(self, socket) -> None:
+        if socket.url.endswith("/_stcore/stream"):
+            self.socket = socket
+
+    # ------------------------------------------------------------------------------------------ waiting, looking
+
+    def settle(self) -> None:
+        """Wait until the script run the last interaction asked for has finished and nothing is pending."""
+        expect(self.page.get_by_test_id("stApp")).to_have_attribute("data-test-script-state", "notRunning")
+        expect(self.page.get_by_test_id("stStatusWidget")).to_have_count(0)
+
+    @contextmanager
+    def rerun(self):
+        """Around an action that reruns the script: wait until that run has finished and the page is idle."""
+        with self.socket.expect_event("framereceived", predicate=_run_finished):
+            yield
+        self.settle()
+
+    def shot(self, name: str) -> Path:
+        """Save the whole page as tests/e2e/artifacts/<journey>-<name>.png.
+
+        Streamlit scrolls inside its main area, so a "full page" screenshot would stop at the window's edge: the
+        window is made as tall as the content for the picture, then put back.
+        """
+        path = self.artifacts / f"{self.journey}-{name}.png"
+        size = self.page.viewport_size
+        height = self.page.evaluate(_CONTENT_HEIGHT)
+        if height > size["height"]:
+            self.page.set_viewport_size({"width": size["width"], "height": min(height, MAX_SHOT_HEIGHT)})
+        try:
+            self.page.screenshot(path=str(path), animations="disabled")
+        finally:
+            self.page.set_viewport_size(size)
+        return path
+
+    @property
+    def main(self) -> Locator:
+        return self.page.get_by_test_id("stMain")
+
+    @property
+    def sidebar(self) -> Locator:
+        return self.page.get_by_test_id("stSidebar")
+
+    def button(self, name: str) -> Locator:
+        return self.main.get_by_role("button", name=name, exact=True)
+
+    def heading(self, text: str) -> Locator:
+        return self.main.get_by_role("heading", name=text, exact=True)
+
+    def see(self, text: str, exact: bool = False) -> Locator:
+        found = self.main.get_by_text(text, exact=exact).first
+        expect(found).to_be_visible()
+        return found
+
+    # ----------------------------------------------------------------------------------------------- navigating
+
+    def open(self, path: str = "") -> None:
+        """Type an address: a new page load, so a new session (signed out)."""
+        self.page.goto(f"{self.base_url}/{path.lstrip('/')}")
+        expect(self.page.get_by_test_id("stApp")).to_have_attribute("data-test-connection-state", "CONNECTED")
+        self.settle()
+
+    def sign_in(self, username: str, password: str) -> None:
+        """Sign in from the sign-in page (a fresh tab has no session: every new page signs in)."""
+        form = self.main.get_by_test_id("stForm")
+        form.get_by_label("Username", exact=True).fill(username)
+        form.get_by_label("Password", exact=True).fill(password)
+        with self.rerun():
+            form.get_by_role("button", name="Sign in").click()
+        expect(self.main.get_by_role("button", name="Sign in")).to_have_count(0)
+
+    def change_one_time_password(self, one_time: str, new: str) -> None:
+        """First sign-in with a one-time password lands on My account until the person picks their own."""
+        self.see("Choose your own password to continue")
+        form = self.main.get_by_test_id("stForm")
+        form.get_by_label("Current password", exact=True).fill(one_time)
+        form.get_by_label("New password", exact=True).fill(new)
+        form.get_by_label("Confirm new password", exact=True).fill(new)
+        with self.rerun():
+            form.get_by_role("button", name="Change password").click()
+        expect(self.menu_link("Home")).to_be_attached()
+
+    def sign_out(self) -> None:
+        with self.rerun():
+            self.sidebar.get_by_role("button", name="Sign out").click()
+        expect(self.main.get_by_role("button", name="Sign in")).to_be_visible()
+
+    def follow(self, path: str) -> None:
+        """Go to an address within the signed-in session, as the browser's back and forward buttons do."""
+        with self.rerun():
+            self.page.evaluate("path => { history.pushState({}, '', path);"
+                               " window.dispatchEvent(new PopStateEvent('popstate')); }", f"/{path.lstrip('/')}")
+
+    def menu_link(self, title: str) -> Locator:
+        return self.page.get_by_test_id("stSidebarNav").get_by_role("link", name=title, exact=True)
+
+    def go(self, title: str, heading: str | None = None) -> None:
+        """Open a page from the sidebar menu (within the session) and wait for its title."""
+        expand = self.page.get_by_test_id("stExpandSidebarButton")
+        if expand.is_visible():  # on a phone the menu starts folded away
+            expand.click()
+        with self.rerun():
+            self.menu_link(title).click()
+        expect(self.heading(heading or title)).to_be_visible()
+
+    def tick(self, control: Locator) -> None:
+        """Tick a radio button or checkbox by its label, as a person does (the input itself is hidden)."""
+        with self.rerun():
+            control.locator("xpath=ancestor::label[1]").click()
+        expect(control).to_be_checked()
+
+    def open_list(self, combobox: Locator, tries: int = 3) -> None:
+        """Open a selectbox's list. A redraw landing between press and release can swallow the click (the box
+        takes focus but stays shut); then, like a person, click it again."""
+        for attempt in range(tries):
+            expect(self.page.get_by_role("listbox")).to_have_count(0)
+            combobox.click()
+            try:
+                expect(combobox).to_have_attribute("aria-expanded", "true", timeout=2_000)
+                return
+            except AssertionError:
+                if attempt == tries - 1:
+                    raise
+                self.page.keyboard.press("Escape")
+
+    def choose(self, combobox: Locator, value: str, in_form: bool = False) -> None:
+        """Pick `value` in a selectbox: open it, click the option, see it chosen (inside a form: no rerun)."""
+        if combobox.input_value() == value:
+            return  # already chosen: picking it again changes nothing and reruns nothing
+        self.open_list(combobox)
+        option = self.page.get_by_role("option", name=value, exact=True)
+        if in_form:
+            option.click()
+        else:
+            with self.rerun():
+                option.click()
+        expect(combobox).to_have_value(value)
+
+    def download(self, name: str, path: Path) -> Path:
+        """Click a download button (the file is made on the click, and the page reruns) and keep the file."""
+        with self.rerun(), self.page.expect_download() as download:
+            self.main.get_by_role("button", name=name, exact=True).click()
+        download.value.save_as(path)
+        return path
+
+    def press(self, name: str) -> None:
+        """Click a button of the page and wait for the run it sets off."""
+        with self.rerun():
+            self.button(name).click()
+
+    # ------------------------------------------------------------------------------------------------ questions
+
+    def question_block(self, number: int, total: int) -> Locator:
+        """The bordered box of a quiz or exam question; the innermost block holding its caption."""
+        caption = self.page.get_by_test_id("stCaptionContainer").get_by_text(f"Question {number} of {total}",
+                                                                              exact=True)
+        return self.main.get_by_test_id("stVerticalBlock").filter(has=caption).last
+
+    def question_in(self, block: Locator, banks: BankSet) -> Question:
+        """The bank question shown in `block`, told apart by its prompt and its client case."""
+        expect(block.locator("p > strong").first).to_be_visible()
+        bold, cases = block.evaluate(_READ_QUESTION)
+        scenarios = [c.strip().removeprefix(CASE_PREFIX).strip() for c in cases if c.strip().startswith(CASE_PREFIX)]
+        scenario = scenarios[0] if scenarios else None
+        bold = {text.strip() for text in bold}
+        matches = [q for q in banks.questions.values() if q.prompt in bold and q.scenario == scenario]
+        assert len(matches) == 1, f"cannot tell which question is shown: {sorted(bold)} / {scenario}"
+        return matches[0]
+
+    def answer(self, block: Locator, question: Question, right: bool = True) -> None:
+        """Answer `question` in `block` with its key, or (right=False) with an answer that scores nothing."""
+        key = answer_key(question)
+        kind = question.type
+        if kind is QuestionType.SINGLE:
+            choice = key if right else next(o for o in question.options if o != key)
+            self.tick(block.get_by_role("radio", name=choice, exact=True))
+        elif kind is QuestionType.TRUE_FALSE:
+            self.tick(block.get_by_role("radio", name="True" if key == right else "False", exact=True))
+        elif kind is QuestionType.MULTIPLE:
+            wanted = key if right else [next(o for o in question.options if o not in key)]
+            for option in wanted:
+                self.tick(block.get_by_role("checkbox", name=option, exact=True))
+        elif kind is QuestionType.ORDERING:
+            order = key if right else key[1:] + key[:1]
+            for step, item in enumerate(order, start=1):
+                self.choose(block.get_by_role("combobox", name=f"Step {step}", exact=True), item)
+        else:
+            rights = list(key.values())
+            wanted = key if right else dict(zip(key, rights[1:] + rights[:1]))
+            for left, match in wanted.items():
+                self.choose(block.get_by_role("combobox", name=left, exact=True), match)
+
+
+def certificate_code(text: str) -> str:
+    """The certificate code in a sentence such as 'Your certificate code is ABCD-EFGH-JKMN-PQRS.'"""
+    found = re.search(r"\b[0-9A-Z]{4}(?:-[0-9A-Z]{4}){3}\b", text)
+    assert found, f"no certificate code in: {text}"
+    return found.group(0)
