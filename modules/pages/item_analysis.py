@@ -35,7 +35,8 @@ cols = st.columns(4)
 cols[0].metric("Attempts", test.n)
 cols[1].metric("Average mark", f"{team.analytics.format_stat(test.average)} of {test.items}"
                if module_id else team.analytics.format_stat(test.average))
-cols[2].metric("Cronbach's alpha", f"{team.analytics.format_stat(test.cic, 1)}%")
+alpha = team.analytics.format_stat(test.cic, 1)
+cols[2].metric("Cronbach's alpha", alpha if alpha == "n/a" else f"{alpha}%")
 cols[3].metric("Reliability", test.reliability)
 with st.expander("Whole-test statistics"):
     st.dataframe(team.test_figures(test), hide_index=True)
