@@ -100,11 +100,14 @@ def last_activity(engine: Engine) -> pd.DataFrame:
     return frame
 
 
-def misses(engine: Engine) -> pd.DataFrame:
-    """Every wrong answer that counts (user_id, question_id, correct=False), for review.flagged_for_trainer."""
+def misses(engine: Engine, user_id: int | None = None) -> pd.DataFrame:
+    """Every wrong answer that counts (user_id, question_id, correct=False), for review.flagged_for_trainer;
+    everyone's, or one technician's."""
     query = (select(attempts.c.user_id, responses.c.question_id, responses.c.correct)
              .join(attempts, attempts.c.id == responses.c.attempt_id)
              .where(responses.c.correct.is_(False), responses.c.id.in_(_latest_answers())))
+    if user_id is not None:
+        query = query.where(attempts.c.user_id == user_id)
     frame = _frame(engine, query, ["user_id", "question_id", "correct"])
     return frame.astype({"correct": bool}) if len(frame) else frame
 

@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from modules import store_reports, team
+from modules import review, store_reports, team
 from modules.domain import AttemptKind, QuestionType, Role
 from modules.pages import common, trainer_common
 
@@ -13,6 +13,14 @@ person = trainer_common.choose_technician()
 with common.plain_errors():
     attempts = common.store().attempts_for(common.actor(), person.id)
     summaries = store_reports.attempt_summaries(common.store().engine, person.id)
+
+    flagged = review.flagged_for_trainer(store_reports.misses(common.store().engine, person.id),
+                                         valid_question_ids=set(bank_set.questions))
+if flagged:
+    st.warning(f"**{person.full_name} has missed these questions 4 times or more.** More drilling will not fix "
+               "it: go through that part of the lesson together.")
+    st.markdown("\n".join(f"- `{question_id}` ({misses}×): {bank_set.question(question_id).prompt}"
+                          for _, question_id, misses in flagged))
 
 everything = st.toggle("Include practice and review", value=False)
 graded = {AttemptKind.QUIZ, AttemptKind.EXAM}

@@ -108,6 +108,14 @@ def test_technician_page_replays_an_attempt_answer_by_answer(users, seeded):
     verdicts = [e.value for e in at.success] + [e.value for e in at.error]
     assert sum(v.startswith("Right") for v in verdicts) == 9 and sum(v.startswith("Wrong") for v in verdicts) == 1
     assert all(v.endswith("12 s") for v in verdicts)
+    assert "Quinn Quiet has missed these questions 4 times or more" in shown
+    assert f"`{tenth.id}` (4×): {tenth.prompt}" in shown
+
+
+def test_technician_page_shows_no_flag_below_four_misses(users, seeded):
+    at = open_app(users["trainer"], "technician.py", clock=FixedClock(NOW))
+    at.selectbox[0].select(seeded[0].id).run()
+    assert "4 times or more" not in texts(at)
 
 
 def test_item_analysis_page_shows_figures_flags_and_a_csv(users, seeded):
