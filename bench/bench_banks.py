@@ -57,6 +57,8 @@ def main() -> None:
 
         def cold() -> None:
             bank_module._parse_cache.clear()
+            bank_module._set_cache.clear()
+            bank_module._content_keys.clear()
             loaded = bank_module.load_banks(folder)
             assert not loaded.problems and len(loaded.questions) == QUESTION_COUNT
 

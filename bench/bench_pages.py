@@ -53,17 +53,30 @@ pages += [st.Page(f"other_{i}.py", title=f"Other {i}", url_path=f"other-{i}") fo
 st.navigation({"Study": pages}).run()
 '''
 
-BARE_PRACTICE = '''
-import streamlit as st
-def page():
-  st.title("Practice")
-  st.caption("Practice never counts towards certification.")
-  st.progress(0.1, text="Question 1 of 10")
-  st.markdown("**Which layer does the treatment polish away?**")
-  st.radio("Choose one answer", ["Stratum corneum", "Stratum basale", "Papillary dermis", "Fat"], index=None,
-           key="q")
-  st.button("Check answer", type="primary")
-''' + SHELL
+def question_widgets(i: int, q) -> list[str]:
+    """One question's widgets, as the page renders them, written out as literal calls."""
+    lines = []
+    if q.scenario:
+        lines.append(f"    st.info({('**Client case:** ' + q.scenario)!r})")
+    lines.append(f"    st.markdown({('**' + q.prompt + '**')!r})")
+    kind = q.type.value
+    if kind == "single":
+        lines.append(f"    st.radio('Choose one answer', {list(q.options)!r}, index=None, key='q{i}')")
+    elif kind == "true_false":
+        lines.append(f"    st.radio('True or false?', ['True', 'False'], index=None, key='q{i}', horizontal=True)")
+    elif kind == "multiple":
+        lines.append("    st.caption('Select all that apply.')")
+        lines += [f"    st.checkbox({o!r}, key='q{i}-{j}')" for j, o in enumerate(q.options)]
+    elif kind == "ordering":
+        lines.append("    st.caption('Put the steps in order.')")
+        lines += [f"    st.selectbox('Step {j + 1}', {list(q.options)!r}, index=None, key='q{i}-{j}')"
+                  for j in range(len(q.options))]
+    else:
+        lines.append("    st.caption('Match each item.')")
+        lines += [f"    st.selectbox({left!r}, {list(q.rights)!r}, index=None, key='q{i}-{j}')"
+                  for j, left in enumerate(q.lefts)]
+    return lines
+
 
 def bare_exam_script(shown) -> str:
     """The exam page's widgets for exactly the questions drawn, written out as literals: no logic at all."""
@@ -71,26 +84,18 @@ def bare_exam_script(shown) -> str:
              "  st.info('Time left: about **45 min**')"]
     for i, q in enumerate(shown):
         lines += ["  with st.container(border=True):", f"    st.caption('Question {i + 1} of {len(shown)}')"]
-        if q.scenario:
-            lines.append(f"    st.info({('**Client case:** ' + q.scenario)!r})")
-        lines.append(f"    st.markdown({('**' + q.prompt + '**')!r})")
-        kind = q.type.value
-        if kind == "single":
-            lines.append(f"    st.radio('Choose one answer', {list(q.options)!r}, index=None, key='q{i}')")
-        elif kind == "true_false":
-            lines.append(f"    st.radio('True or false?', ['True', 'False'], index=None, key='q{i}', horizontal=True)")
-        elif kind == "multiple":
-            lines.append("    st.caption('Select all that apply.')")
-            lines += [f"    st.checkbox({o!r}, key='q{i}-{j}')" for j, o in enumerate(q.options)]
-        elif kind == "ordering":
-            lines.append("    st.caption('Put the steps in order.')")
-            lines += [f"    st.selectbox('Step {j + 1}', {list(q.options)!r}, index=None, key='q{i}-{j}')"
-                      for j in range(len(q.options))]
-        else:
-            lines.append("    st.caption('Match each item.')")
-            lines += [f"    st.selectbox({left!r}, {list(q.rights)!r}, index=None, key='q{i}-{j}')"
-                      for j, left in enumerate(q.lefts)]
+        lines += question_widgets(i, q)
     lines += [f"  st.caption('0 of {len(shown)} answered.')", "  st.button('Submit the exam', type='primary')"]
+    return "\n".join(lines) + "\n" + SHELL
+
+
+def bare_practice_script(q, total: int) -> str:
+    """The practice page's widgets for the question on screen, written out as literals."""
+    lines = ["import streamlit as st", "def page():", "  st.title('Practice')",
+             "  st.caption('Practice never counts towards certification.')",
+             f"  st.progress(0.0, text='Question 1 of {total}')", "  if True:"]
+    lines += question_widgets(0, q)
+    lines += ["  st.button('Check answer', type='primary', disabled=True)"]
     return "\n".join(lines) + "\n" + SHELL
 
 
@@ -136,7 +141,8 @@ def main() -> None:
     practice.switch_page("modules/pages/practice.py").run()
     next(b for b in practice.button if b.label == "Start practice").click().run()
     practice_time = median_rerun(practice)
-    practice_bare = bare(BARE_PRACTICE)
+    round_ = practice.session_state["practice"]["round"]
+    practice_bare = bare(bare_practice_script(round_[0], len(round_)))
 
     exam = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
     exam.session_state["user"] = user

@@ -254,12 +254,11 @@ def check_module_file(name: str, raw: bytes) -> tuple[Module | None, list[Proble
 _parse_cache: dict[str, tuple[Module | None, list[Problem]]] = {}
 
 
-def _check_cached(name: str, raw: bytes) -> tuple[Module | None, list[Problem]]:
-    key = name + ":" + hashlib.sha256(raw).hexdigest()
+def _check_cached(path: Path, key: str) -> tuple[Module | None, list[Problem]]:
     if key not in _parse_cache:
         if len(_parse_cache) > 256:
             _parse_cache.clear()
-        _parse_cache[key] = check_module_file(name, raw)
+        _parse_cache[key] = check_module_file(path.name, path.read_bytes())
     return _parse_cache[key]
 
 
@@ -267,18 +266,48 @@ def module_files(directory: Path) -> list[Path]:
     return sorted(p for p in Path(directory).glob("*.y*ml") if p.name != POLICY_FILE and p.suffix in (".yaml", ".yml"))
 
 
+_set_cache: dict[tuple, BankSet] = {}
+# (path, mtime, size) -> content key: an untouched file is not read again; any edit changes its mtime or size.
+_content_keys: dict[tuple, str] = {}
+
+
+def _content_key(path: Path, stat) -> str:
+    seen = (str(path), stat.st_mtime_ns, stat.st_size)
+    if seen not in _content_keys:
+        if len(_content_keys) > 1024:
+            _content_keys.clear()
+        _content_keys[seen] = path.name + ":" + hashlib.sha256(path.read_bytes()).hexdigest()
+    return _content_keys[seen]
+
+
 def load_banks(directory: Path | str) -> BankSet:
-    """Every valid module of a folder; a file with any problem (or clashing ids) is left out with its problems."""
+    """Every valid module of a folder; a file with any problem (or clashing ids) is left out with its problems.
+
+    The whole set is cached by the content of every file, so an unchanged folder costs a stat per file.
+    """
     directory = Path(directory)
-    problems: list[Problem] = []
-    candidates: list[Module] = []
     if not directory.is_dir():
         return BankSet([], [Problem(str(directory), 1, "question bank folder not found")])
+    files: list[tuple[Path, str | None]] = []
     for path in module_files(directory):
-        if path.stat().st_size > MAX_BANK_BYTES:
+        stat = path.stat()
+        files.append((path, None if stat.st_size > MAX_BANK_BYTES else _content_key(path, stat)))
+    set_key = (str(directory), MAX_BANK_BYTES) + tuple(key or path.name for path, key in files)
+    if set_key not in _set_cache:
+        if len(_set_cache) > 32:
+            _set_cache.clear()
+        _set_cache[set_key] = _assemble(directory, files)
+    return _set_cache[set_key]
+
+
+def _assemble(directory: Path, files: list[tuple[Path, str | None]]) -> BankSet:
+    problems: list[Problem] = []
+    candidates: list[Module] = []
+    for path, key in files:
+        if key is None:
             problems.append(Problem(path.name, 1, f"file is larger than {MAX_BANK_BYTES // (1024 * 1024)} MB; split it"))
             continue
-        module, file_problems = _check_cached(path.name, path.read_bytes())
+        module, file_problems = _check_cached(path, key)
         problems.extend(file_problems)
         if module is not None:
             candidates.append(module)
