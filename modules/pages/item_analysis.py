@@ -7,6 +7,7 @@ from modules.domain import AttemptKind, Role
 from modules.pages import common, trainer_common
 
 common.require(Role.TRAINER, Role.MANAGER)
+FEW_ATTEMPTS = 10
 bank_set = common.banks()
 st.title("Item analysis")
 st.caption("The figures follow Moodle's quiz statistics report. \"n/a\" means the figure is undefined "
@@ -45,6 +46,9 @@ sort_label = st.selectbox("Sort by", list(team.FIGURES.values()))
 sort_by = next(column for column, label in team.FIGURES.items() if label == sort_label)
 display = team.item_display(analysis.table, sort_by)
 flagged = display[display["Flags"] != ""]
+if analysis.attempts < FEW_ATTEMPTS:
+    st.info(f"Only {analysis.attempts} attempt(s) so far: with fewer than {FEW_ATTEMPTS}, a flag says little about "
+            "the question itself. Read the flags again once more technicians have taken it.")
 if len(flagged):
     st.warning(f"{len(flagged)} question(s) flagged: see \"What to do\".")
 else:
