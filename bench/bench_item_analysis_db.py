@@ -25,6 +25,7 @@ from sqlalchemy import insert, text
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from bench_item_analysis import time_best  # noqa: E402  (this folder is on sys.path when run as a script)
 from modules import store_reports, team  # noqa: E402
 from modules.banks import load_banks  # noqa: E402
 from modules.domain import AttemptKind, QuestionType  # noqa: E402
@@ -123,15 +124,6 @@ def simulate(path: Path, rng: np.random.Generator) -> int:
     return len(response_rows)
 
 
-def time_best(fn):
-    times, result = [], None
-    for _ in range(REPEATS):
-        start = time.perf_counter()
-        result = fn()
-        times.append(time.perf_counter() - start)
-    return min(times), times, result
-
-
 def main() -> None:
     rng = np.random.default_rng(2025)
     with tempfile.TemporaryDirectory() as folder:
@@ -157,9 +149,9 @@ def main() -> None:
             result = team.item_analysis(answers, store_reports.snapshots(engine, team.snapshot_ids(answers)), prompts)
             return result, read, time.perf_counter() - start - read
 
-        best_all, all_times, (analysis, one_read, one_stats) = time_best(lambda: pipeline(False))
-        best_first, first_times, (first, _, _) = time_best(lambda: pipeline(True))
-        best_sql, sql_times, averages = time_best(bare_sql)
+        best_all, all_times, (analysis, one_read, one_stats) = time_best(lambda: pipeline(False), REPEATS)
+        best_first, first_times, (first, _, _) = time_best(lambda: pipeline(True), REPEATS)
+        best_sql, sql_times, averages = time_best(bare_sql, REPEATS)
         store.close()
 
     table = analysis.table.set_index("question_id")

@@ -121,6 +121,16 @@ def bare(script: str) -> float:
     return median_rerun(at)
 
 
+def page_started(user, page: str, start_label: str) -> AppTest:
+    """The real app, signed in as `user`, on `page`, after clicking its start button."""
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
+    at.session_state["user"] = user
+    at.run()
+    at.switch_page(f"modules/pages/{page}").run()
+    next(b for b in at.button if b.label == start_label).click().run()
+    return at
+
+
 def main() -> None:
     folder = tempfile.mkdtemp()
     url = f"sqlite:///{folder}/bench.db"
@@ -135,20 +145,12 @@ def main() -> None:
         answers = {i: answer_key(banks.question(s.question_id)) for i, s in enumerate(sitting.shown)}
         certification.submit_quiz(store, user, sitting, answers, policy, now)
 
-    practice = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
-    practice.session_state["user"] = user
-    practice.run()
-    practice.switch_page("modules/pages/practice.py").run()
-    next(b for b in practice.button if b.label == "Start practice").click().run()
+    practice = page_started(user, "practice.py", "Start practice")
     practice_time = median_rerun(practice)
     round_ = practice.session_state["practice"]["round"]
     practice_bare = bare(bare_practice_script(round_[0], len(round_)))
 
-    exam = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
-    exam.session_state["user"] = user
-    exam.run()
-    exam.switch_page("modules/pages/exam.py").run()
-    next(b for b in exam.button if b.label == "Start the exam").click().run()
+    exam = page_started(user, "exam.py", "Start the exam")
     exam_time = median_rerun(exam)
     exam_bare = bare(bare_exam_script(certification.running_exam(store, user).shown))
 

@@ -21,7 +21,6 @@ from modules import register  # noqa: E402
 from modules.auth import hash_password  # noqa: E402
 from modules.certificates import new_certificate_code  # noqa: E402
 from modules.clock import FixedClock  # noqa: E402
-from modules.domain import Role  # noqa: E402
 from modules.store import Store  # noqa: E402
 from modules.store_schema import certificate_revocations, certificates, users  # noqa: E402
 
