@@ -21,9 +21,13 @@ module = bank_set.module(module_id)
 st.title(module.title)
 common.render_lesson(module.lesson)
 st.divider()
-if user.role is Role.TECHNICIAN:
+# Record the first reading once: a rerun of this page must not append another row each time.
+read = st.session_state.setdefault("lessons_marked", set())
+if user.role is Role.TECHNICIAN and module.id not in read:
     with common.plain_errors():
-        common.store().mark_lesson_read(user.id, module.id)
+        if module.id not in common.store().lessons_read(user.id):
+            common.store().mark_lesson_read(user.id, module.id)
+    read.add(module.id)
 if st.button("Practise this module", type="primary"):
     st.session_state["practice_module"] = module.id
     st.switch_page("modules/pages/practice.py")

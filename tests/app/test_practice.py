@@ -1,5 +1,7 @@
 """Learn and Practice pages: a technician reads a lesson and practises a round from start to summary."""
 
+from datetime import datetime, timezone
+
 from modules.banks import load_banks
 from modules import settings
 from modules.domain import AttemptKind
@@ -106,3 +108,35 @@ def test_a_wrong_practice_answer_shows_the_key_and_comes_back_for_review(users, 
         next(b for b in at.button if b.label in ("Next question", "See summary")).click().run()
     assert "Worth revisiting" in texts(at)
     assert len(app_store.current_review_cards(technician.id)) == 5
+
+
+def test_reading_a_lesson_is_recorded_once_however_often_the_page_reruns(users, app_store):
+    from sqlalchemy import func, select
+
+    from modules.store_schema import lesson_reads
+
+    technician = users["technician"]
+    at = open_app(technician, "learn.py")
+    at.run()
+    at.run()
+    assert "skin-science" in app_store.lessons_read(technician.id)
+    with app_store.engine.connect() as conn:
+        assert conn.execute(select(func.count()).select_from(lesson_reads)).scalar() == 1
+
+
+def test_my_progress_counts_the_practice_answers_per_module(users, app_store):
+    from modules.progress import progress_for
+
+    technician = users["technician"]
+    bank_set = load_banks(settings.get("TRAINING_BANKS_DIR"))
+    at = open_app(technician, "practice.py")
+    at.number_input[0].set_value(2)
+    next(b for b in at.button if b.label == "Start practice").click().run()
+    for _ in range(2):
+        answer_correctly(at, bank_set)
+        next(b for b in at.button if b.label == "Check answer").click().run()
+        next(b for b in at.button if b.label in ("Next question", "See summary")).click().run()
+    progress = progress_for(app_store, technician, bank_set, datetime.now(timezone.utc))
+    counts = {m.module_id: m.practice_answered for m in progress.modules}
+    assert counts[bank_set.modules[0].id] == 2
+    assert sum(counts.values()) == 2
