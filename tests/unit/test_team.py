@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import random
-from datetime import date, datetime, timedelta, timezone
+from datetime import date, timedelta
 
 import numpy as np
 import pandas as pd
@@ -16,7 +16,6 @@ from modules.domain import AttemptKind, CertificateStatus, QuestionType, Role
 from modules.errors import AuthError, PermissionDenied
 from modules.grading import answer_key, show
 from modules.quiz import score_responses
-from modules.store import Actor
 from modules.store_schema import AttemptResult, ResponseRecord
 
 BANKS = load_banks(settings.get("TRAINING_BANKS_DIR"))
