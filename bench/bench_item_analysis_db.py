@@ -26,12 +26,13 @@ from sqlalchemy import insert, text
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bench_item_analysis import time_best  # noqa: E402  (this folder is on sys.path when run as a script)
-from modules import store_reports, team  # noqa: E402
+from modules import team  # noqa: E402
+from modules.store import reports as store_reports  # noqa: E402
 from modules.banks import load_banks  # noqa: E402
-from modules.domain import AttemptKind, QuestionType  # noqa: E402
+from modules.core.types import AttemptKind, QuestionType  # noqa: E402
 from modules.grading import grade, show  # noqa: E402
 from modules.store import Store  # noqa: E402
-from modules.store_schema import dumps, users  # noqa: E402
+from modules.store.schema import dumps, users  # noqa: E402
 
 TECHNICIANS = 5_000
 ATTEMPTS_EACH = 20

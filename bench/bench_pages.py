@@ -22,7 +22,7 @@ from streamlit.testing.v1 import AppTest  # noqa: E402
 
 from modules import certification, settings  # noqa: E402
 from modules.banks import load_banks  # noqa: E402
-from modules.domain import Role  # noqa: E402
+from modules.core.types import Role  # noqa: E402
 from modules.grading import answer_key  # noqa: E402
 from modules.policy import load_policy  # noqa: E402
 from modules.store import Store  # noqa: E402

@@ -20,9 +20,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from modules import register  # noqa: E402
 from modules.auth import hash_password  # noqa: E402
 from modules.certificates import new_certificate_code  # noqa: E402
-from modules.clock import FixedClock  # noqa: E402
+from modules.core.clock import FixedClock  # noqa: E402
 from modules.store import Store  # noqa: E402
-from modules.store_schema import certificate_revocations, certificates, users  # noqa: E402
+from modules.store.schema import certificate_revocations, certificates, users  # noqa: E402
 
 PEOPLE = 50_000
 ZIP_CERTIFICATES = 500

@@ -21,9 +21,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from modules.domain import AttemptKind, Role  # noqa: E402
+from modules.core.types import AttemptKind, Role  # noqa: E402
 from modules.store import AttemptResult, ResponseRecord, Store  # noqa: E402
-from modules.store_schema import dumps  # noqa: E402
+from modules.store.schema import dumps  # noqa: E402
 
 THREADS = 8
 ATTEMPTS_PER_THREAD = 400

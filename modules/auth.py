@@ -17,9 +17,9 @@ from typing import TYPE_CHECKING
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
 
-from modules.clock import Clock
-from modules.domain import Role, UserId
-from modules.errors import AuthError
+from modules.core.clock import Clock
+from modules.core.types import Role, UserId
+from modules.core.errors import AuthError
 
 if TYPE_CHECKING:  # store imports this module for hashing; the types are only needed for annotations
     from modules.store import Store, User

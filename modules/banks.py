@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from modules.bank_yaml import MAX_BANK_BYTES, Problem, FileChecker, kind_of, parse_yaml
-from modules.domain import Difficulty, ModuleId, QuestionId, QuestionType
+from modules.core.types import Difficulty, ModuleId, QuestionId, QuestionType
 
 POLICY_FILE = "certification.yaml"
 SLUG = re.compile(r"^[a-z0-9]+(-[a-z0-9]+)*$")

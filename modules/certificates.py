@@ -22,8 +22,8 @@ import segno
 from fpdf import FPDF
 from fpdf.enums import Align, XPos, YPos
 
-from modules.clock import require_utc
-from modules.domain import CertificateCode, CertificateStatus
+from modules.core.clock import require_utc
+from modules.core.types import CertificateCode, CertificateStatus
 
 __all__ = [
     "CertificateView", "certificate_filename", "certificate_pdf", "certificate_status", "certificates_zip",

@@ -13,13 +13,13 @@ from datetime import datetime, timedelta
 from modules import quiz
 from modules.banks import BankSet
 from modules.certificates import expiry_for
-from modules.domain import AttemptKind
-from modules.errors import QuizError
+from modules.core.types import AttemptKind
+from modules.core.errors import QuizError
 from modules.grading import ShownQuestion
 from modules.learning import feed_review
 from modules.policy import Policy
 from modules.store import Actor, Store
-from modules.store_schema import Attempt, User
+from modules.core.records import Attempt, User
 
 
 @dataclass(frozen=True)

@@ -10,7 +10,7 @@ from typing import Callable
 
 from modules import settings
 from modules.banks import load_banks, summary
-from modules.errors import TrainingError
+from modules.core.errors import TrainingError
 
 
 @dataclass(frozen=True)
@@ -74,7 +74,7 @@ def _add_user_args(parser: argparse.ArgumentParser) -> None:
 def add_user(args: argparse.Namespace) -> int:
     import getpass
 
-    from modules.domain import Role
+    from modules.core.types import Role
 
     if args.password_stdin:
         password = sys.stdin.readline().rstrip("\r\n")
@@ -103,7 +103,7 @@ def _export_args(parser: argparse.ArgumentParser) -> None:
 
 def export(args: argparse.Namespace) -> int:
     from modules import register
-    from modules.clock import system_clock
+    from modules.core.clock import system_clock
 
     zone = settings.get("TRAINING_TIMEZONE")
     filters = {"status": args.status, "location": args.location}
@@ -137,7 +137,7 @@ def _verify_args(parser: argparse.ArgumentParser) -> None:
 def verify(args: argparse.Namespace) -> int:
     from modules import register
     from modules.certificates import display_date
-    from modules.clock import system_clock
+    from modules.core.clock import system_clock
 
     store = _open_store()
     try:

@@ -27,13 +27,13 @@ from sqlalchemy.engine import make_url
 from modules import practice, quiz, review, settings
 from modules.banks import BankSet, Question, load_banks
 from modules.certificates import expiry_for
-from modules.clock import FixedClock, require_utc
-from modules.domain import AttemptKind, QuestionType, Role, UserId
-from modules.errors import BankError, StoreError
+from modules.core.clock import FixedClock, require_utc
+from modules.core.types import AttemptKind, QuestionType, Role, UserId
+from modules.core.errors import BankError, StoreError
 from modules.grading import ShownQuestion, answer_key
 from modules.policy import Policy, load_policy
 from modules.store import Actor, Store
-from modules.store_schema import AttemptResult, ResponseRecord
+from modules.core.records import AttemptResult, ResponseRecord
 
 PASSWORD = "demo-clinic-2026"
 LOCATIONS = ("Riverside", "Old Town", "Harbour")

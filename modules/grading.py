@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from modules.banks import Question
-from modules.domain import QuestionType
+from modules.core.types import QuestionType
 
 # An answer as the page collects it:
 #   single -> str | None; multiple -> list[str]; true_false -> bool | None;

@@ -7,7 +7,7 @@ from typing import Iterable
 
 from modules import review
 from modules.store import Store
-from modules.store_schema import ResponseRecord
+from modules.core.records import ResponseRecord
 
 
 def review_cards(store: Store, user_id: int) -> dict[str, review.ReviewCard]:

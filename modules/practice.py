@@ -8,7 +8,7 @@ from dataclasses import dataclass
 
 from modules.banks import BankSet
 from modules.grading import ShownQuestion, grade, show
-from modules.store_schema import ResponseRecord
+from modules.core.records import ResponseRecord
 
 
 @dataclass(frozen=True)

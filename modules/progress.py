@@ -5,12 +5,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from modules import store_reports
+from modules.store import reports as store_reports
 from modules.banks import BankSet
 from modules.certificates import CertificateView, current_certificate, current_status
-from modules.domain import AttemptKind, CertificateStatus
+from modules.core.types import AttemptKind, CertificateStatus
 from modules.store import Actor, Store
-from modules.store_schema import Attempt, Certificate, User
+from modules.core.records import Attempt, Certificate, User
 
 
 @dataclass(frozen=True)

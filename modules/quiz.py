@@ -12,12 +12,12 @@ from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from modules.banks import BankSet
-from modules.clock import require_utc
-from modules.domain import AttemptKind
-from modules.errors import QuizError
+from modules.core.clock import require_utc
+from modules.core.types import AttemptKind
+from modules.core.errors import QuizError
 from modules.grading import ShownQuestion, grade, show
 from modules.policy import Policy
-from modules.store_schema import Attempt, AttemptResult, ResponseRecord
+from modules.core.records import Attempt, AttemptResult, ResponseRecord
 
 
 @dataclass(frozen=True)

@@ -17,7 +17,7 @@ from zoneinfo import ZoneInfo
 
 import pandas as pd
 
-from modules import store_register
+from modules.store import register_sql as store_register
 from modules.auth import hash_password
 from modules.certificates import (
     CertificateView,
@@ -28,12 +28,12 @@ from modules.certificates import (
     normalise_code,
     verify_url,
 )
-from modules.domain import CertificateStatus, Role, UserId
-from modules.errors import AuthError, ImportRejected, PermissionDenied, TrainingError
+from modules.core.types import CertificateStatus, Role, UserId
+from modules.core.errors import AuthError, ImportRejected, PermissionDenied, TrainingError
 from modules.exports import to_csv_bytes, to_xlsx_bytes
 from modules.progress import certificate_view
 from modules.store import Actor, Store
-from modules.store_schema import Certificate, User
+from modules.core.records import Certificate, User
 
 STATUS_LABELS = {
     CertificateStatus.CERTIFIED: "certified",

@@ -20,7 +20,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import pandas as pd
 from fsrs import Card, Rating, Scheduler
 
-from modules.clock import require_utc
+from modules.core.clock import require_utc
 
 # A technician recertifies every 12 months, so no card may sleep through a whole certification cycle.
 MAXIMUM_INTERVAL_DAYS = 365

@@ -16,17 +16,18 @@ import numpy as np
 import pandas as pd
 from sqlalchemy import Engine
 
-from modules import analytics, store_reports
+from modules import analytics
+from modules.store import reports as store_reports
 from modules.auth import verify_password
 from modules.banks import BankSet, Module, Problem
 from modules.certificates import current_status
-from modules.domain import AttemptKind, CertificateStatus, QuestionType, Role
-from modules.errors import AuthError, PermissionDenied, TrainingError
+from modules.core.types import AttemptKind, CertificateStatus, QuestionType, Role
+from modules.core.errors import AuthError, PermissionDenied, TrainingError
 from modules.grading import ShownQuestion, describe_answer
 from modules.progress import certificate_view
 from modules.review import flagged_for_trainer
 from modules.store import Actor, Store
-from modules.store_schema import Attempt, Certificate, ResponseRecord, Signoff, User
+from modules.core.records import Attempt, Certificate, ResponseRecord, Signoff, User
 
 INACTIVE_AFTER = timedelta(days=14)
 MODULE_STATES = ("passed", "attempted, not passed", "not attempted")

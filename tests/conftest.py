@@ -19,7 +19,7 @@ from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.pool import NullPool
 
-from modules.clock import FixedClock
+from modules.core.clock import FixedClock
 from modules.store import Store
 
 ROOT = Path(__file__).resolve().parent.parent

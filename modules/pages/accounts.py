@@ -3,8 +3,8 @@
 import streamlit as st
 
 from modules import register
-from modules.domain import Role
-from modules.errors import ImportRejected
+from modules.core.types import Role
+from modules.core.errors import ImportRejected
 from modules.pages import common, manager_common
 
 common.require(Role.MANAGER)

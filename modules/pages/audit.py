@@ -3,8 +3,8 @@
 import pandas as pd
 import streamlit as st
 
-from modules import store_register
-from modules.domain import Role
+from modules.store import register_sql as store_register
+from modules.core.types import Role
 from modules.exports import to_csv_bytes
 from modules.pages import common, manager_common
 

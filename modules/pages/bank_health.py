@@ -2,8 +2,9 @@
 
 import streamlit as st
 
-from modules import store_reports, team
-from modules.domain import Role
+from modules import team
+from modules.store import reports as store_reports
+from modules.core.types import Role
 from modules.pages import common
 
 common.require(Role.TRAINER, Role.MANAGER)

@@ -15,9 +15,9 @@ import streamlit as st
 
 from modules import learning, settings
 from modules.banks import BankSet, load_banks
-from modules.clock import system_clock
-from modules.domain import QuestionType, Role
-from modules.errors import TrainingError
+from modules.core.clock import system_clock
+from modules.core.types import QuestionType, Role
+from modules.core.errors import TrainingError
 from modules.grading import ShownQuestion, describe_answer
 from modules.policy import Policy, load_policy
 from modules.store import Actor, Store

@@ -3,7 +3,7 @@
 import streamlit as st
 
 from modules import certification
-from modules.domain import Role
+from modules.core.types import Role
 from modules.grading import is_complete
 from modules.pages import common
 

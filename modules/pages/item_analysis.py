@@ -3,7 +3,7 @@
 import streamlit as st
 
 from modules import exports, team
-from modules.domain import AttemptKind, Role
+from modules.core.types import AttemptKind, Role
 from modules.pages import common, trainer_common
 
 common.require(Role.TRAINER, Role.MANAGER)

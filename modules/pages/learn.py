@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from modules.domain import Role
+from modules.core.types import Role
 from modules.pages import common
 
 user = common.require()

@@ -4,7 +4,7 @@ import streamlit as st
 
 from modules import settings
 from modules.certificates import certificate_filename, certificate_pdf, verify_url
-from modules.domain import CertificateStatus, Role
+from modules.core.types import CertificateStatus, Role
 from modules.pages import common
 from modules.progress import progress_for
 

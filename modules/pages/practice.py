@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from modules.domain import AttemptKind, Role
+from modules.core.types import AttemptKind, Role
 from modules.grading import is_complete
 from modules.pages import common
 from modules.practice import draw, response_record, summarise

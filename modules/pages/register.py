@@ -3,7 +3,7 @@
 import streamlit as st
 
 from modules import register, settings
-from modules.domain import CertificateStatus, Role
+from modules.core.types import CertificateStatus, Role
 from modules.pages import common, manager_common
 
 common.require(Role.MANAGER)

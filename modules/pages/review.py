@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from modules.domain import AttemptKind, Role
+from modules.core.types import AttemptKind, Role
 from modules.grading import is_complete, show
 from modules.learning import due_cards, feed_review
 from modules.pages import common

@@ -3,7 +3,7 @@
 import streamlit as st
 
 from modules import auth
-from modules.errors import AuthError, StoreError
+from modules.core.errors import AuthError, StoreError
 from modules.pages import common
 
 with common.plain_errors():

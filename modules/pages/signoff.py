@@ -5,8 +5,8 @@ from zoneinfo import ZoneInfo
 import streamlit as st
 
 from modules import team
-from modules.domain import Role
-from modules.errors import TrainingError
+from modules.core.types import Role
+from modules.core.errors import TrainingError
 from modules.pages import common, trainer_common
 
 user = common.require(Role.TRAINER, Role.MANAGER)

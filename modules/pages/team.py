@@ -4,7 +4,7 @@ import altair as alt
 import streamlit as st
 
 from modules import team
-from modules.domain import CertificateStatus, Role
+from modules.core.types import CertificateStatus, Role
 from modules.pages import common
 
 common.require(Role.TRAINER, Role.MANAGER)

@@ -2,8 +2,9 @@
 
 import streamlit as st
 
-from modules import review, store_reports, team
-from modules.domain import AttemptKind, QuestionType, Role
+from modules import review, team
+from modules.store import reports as store_reports
+from modules.core.types import AttemptKind, QuestionType, Role
 from modules.pages import common, trainer_common
 
 common.require(Role.TRAINER, Role.MANAGER)

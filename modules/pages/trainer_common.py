@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import streamlit as st
 
-from modules import settings, store_reports, team
-from modules.domain import AttemptKind, Role
+from modules import settings, team
+from modules.store import reports as store_reports
+from modules.core.types import AttemptKind, Role
 from modules.pages import common
 
 CHOSEN = "trainer_technician"

@@ -8,7 +8,7 @@ import pytest
 import streamlit as st
 from streamlit.testing.v1 import AppTest
 
-from modules.domain import Role
+from modules.core.types import Role
 from modules.store import Store
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -5,8 +5,8 @@ from datetime import datetime, timedelta, timezone
 
 from modules import certification, settings
 from modules.banks import load_banks
-from modules.clock import FixedClock
-from modules.domain import AttemptKind, CertificateStatus
+from modules.core.clock import FixedClock
+from modules.core.types import AttemptKind, CertificateStatus
 from modules.grading import answer_key
 from modules.policy import load_policy
 from modules.progress import progress_for

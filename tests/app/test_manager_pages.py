@@ -9,7 +9,7 @@ from sqlalchemy import text
 from streamlit.testing.v1 import AppTest
 
 from modules import auth, register
-from modules.domain import Role
+from modules.core.types import Role
 from tests.app.conftest import PASSWORD, ROOT, open_app, open_page_directly, texts
 
 MANAGER_PAGES = ["register.py", "accounts.py", "audit.py"]

@@ -4,7 +4,7 @@ from datetime import datetime, timezone
 
 from modules.banks import load_banks
 from modules import settings
-from modules.domain import AttemptKind
+from modules.core.types import AttemptKind
 from modules.store import Actor
 
 from tests.app.conftest import open_app, question_on_screen, texts
@@ -113,7 +113,7 @@ def test_a_wrong_practice_answer_shows_the_key_and_comes_back_for_review(users, 
 def test_reading_a_lesson_is_recorded_once_however_often_the_page_reruns(users, app_store):
     from sqlalchemy import func, select
 
-    from modules.store_schema import lesson_reads
+    from modules.store.schema import lesson_reads
 
     technician = users["technician"]
     at = open_app(technician, "learn.py")

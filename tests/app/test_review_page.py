@@ -4,7 +4,7 @@ from datetime import datetime, timedelta, timezone
 
 from modules import settings
 from modules.banks import load_banks
-from modules.clock import FixedClock
+from modules.core.clock import FixedClock
 from modules.learning import due_cards, feed_review
 
 from tests.app.conftest import open_app, texts

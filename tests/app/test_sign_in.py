@@ -5,8 +5,8 @@ from datetime import datetime, timezone
 import pytest
 
 from modules.auth import sign_in
-from modules.clock import FixedClock
-from modules.errors import AuthError
+from modules.core.clock import FixedClock
+from modules.core.errors import AuthError
 
 from tests.app.conftest import PASSWORD, open_app, open_page_directly, texts
 

@@ -10,11 +10,11 @@ from streamlit.testing.v1 import AppTest
 
 from modules import settings
 from modules.banks import load_banks
-from modules.clock import FixedClock
-from modules.domain import AttemptKind, QuestionType, Role
+from modules.core.clock import FixedClock
+from modules.core.types import AttemptKind, QuestionType, Role
 from modules.grading import answer_key, show
 from modules.quiz import score_responses
-from modules.store_schema import AttemptResult, ResponseRecord
+from modules.core.records import AttemptResult, ResponseRecord
 
 from tests.app.conftest import PASSWORD, ROOT, open_app, texts
 

@@ -22,12 +22,12 @@ import pytest
 
 from modules import certification
 from modules.banks import BankSet, load_banks
-from modules.clock import system_clock
-from modules.domain import AttemptKind, Role
+from modules.core.clock import system_clock
+from modules.core.types import AttemptKind, Role
 from modules.grading import answer_key
 from modules.policy import Policy, load_policy
 from modules.store import Actor, Store
-from modules.store_schema import User
+from modules.core.records import User
 
 ROOT = Path(__file__).resolve().parents[2]
 ARTIFACTS = Path(__file__).resolve().parent / "artifacts"

@@ -15,7 +15,7 @@ from playwright.sync_api import Locator, Page, expect
 from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
 
 from modules.banks import BankSet, Question
-from modules.domain import QuestionType
+from modules.core.types import QuestionType
 from modules.grading import answer_key
 
 CASE_PREFIX = "Client case:"

@@ -18,7 +18,7 @@ import pytest
 from playwright.sync_api import expect
 
 from modules.certificates import verify_url
-from modules.domain import AttemptKind, Role
+from modules.core.types import AttemptKind, Role
 from modules.grading import ShownQuestion, describe_answer
 from modules.store import Actor
 

@@ -7,7 +7,7 @@ import pytest
 from modules import settings
 from modules.__main__ import main
 from modules.banks import load_banks
-from modules.domain import QuestionType
+from modules.core.types import QuestionType
 
 VALID = """\
 module:

@@ -28,7 +28,7 @@ from modules.certificates import (
     pdf_safe_text,
     verify_url,
 )
-from modules.domain import CertificateStatus
+from modules.core.types import CertificateStatus
 
 UTC = timezone.utc
 ISSUED = datetime(2025, 11, 23, 10, 0, tzinfo=UTC)

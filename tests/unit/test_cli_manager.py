@@ -11,9 +11,9 @@ from sqlalchemy import text
 
 from modules import auth
 from modules.__main__ import main
-from modules.domain import AttemptKind, Role
+from modules.core.types import AttemptKind, Role
 from modules.store import Store
-from modules.store_schema import AttemptResult
+from modules.core.records import AttemptResult
 
 PASSWORD = "correct horse battery"
 

@@ -11,8 +11,8 @@ from modules.__main__ import main
 from modules.analytics import first_attempts
 from modules.auth import verify_password
 from modules.certificates import current_status
-from modules.domain import AttemptKind, CertificateStatus, Role
-from modules.errors import StoreError
+from modules.core.types import AttemptKind, CertificateStatus, Role
+from modules.core.errors import StoreError
 from modules.grading import ShownQuestion, grade
 from modules.policy import load_policy
 from modules.progress import certificate_view

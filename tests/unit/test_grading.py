@@ -5,7 +5,7 @@ import random
 from hypothesis import given, settings, strategies as st
 
 from modules.banks import Question
-from modules.domain import Difficulty, QuestionType
+from modules.core.types import Difficulty, QuestionType
 from modules.grading import ShownQuestion, answer_key, describe_answer, grade, is_complete, show
 
 texts = st.lists(st.text(min_size=1, max_size=12).filter(str.strip), min_size=3, max_size=6, unique=True)

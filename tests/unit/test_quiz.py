@@ -7,14 +7,14 @@ import pytest
 
 from modules import settings
 from modules.banks import load_banks
-from modules.domain import AttemptKind
-from modules.errors import QuizError
+from modules.core.types import AttemptKind
+from modules.core.errors import QuizError
 from modules.policy import Policy
 from modules.quiz import (
     answer_deadline, check_quiz_allowed, draw_exam, draw_quiz, exam_missing, passes, revisit, score_responses,
 )
 from modules.grading import answer_key
-from modules.store_schema import Attempt, AttemptResult
+from modules.core.records import Attempt, AttemptResult
 
 NOON = datetime(2026, 11, 23, 12, 0, tzinfo=timezone.utc)
 BANKS = load_banks(settings.get("TRAINING_BANKS_DIR"))

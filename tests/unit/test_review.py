@@ -12,7 +12,7 @@ from fsrs import Card, Rating, State
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from modules.clock import FixedClock
+from modules.core.clock import FixedClock
 from modules.review import (
     ReviewCard,
     due_count,

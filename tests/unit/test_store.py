@@ -11,10 +11,10 @@ from sqlalchemy import create_engine, func, select, text
 from sqlalchemy.exc import DBAPIError
 
 import modules.store as store_module
-from modules.domain import AttemptKind, Role
-from modules.errors import AuthError, PermissionDenied, StoreError
+from modules.core.types import AttemptKind, Role
+from modules.core.errors import AuthError, PermissionDenied, StoreError
 from modules.store import Actor, AttemptResult, ResponseRecord, Store
-from modules.store_schema import APPEND_ONLY_TABLES, SCHEMA_VERSION, attempt_results, attempts, metadata, responses
+from modules.store.schema import APPEND_ONLY_TABLES, SCHEMA_VERSION, attempt_results, attempts, metadata, responses
 
 PASSWORD = "a long clinic passphrase"
 

@@ -10,13 +10,14 @@ import pandas as pd
 import pytest
 from hypothesis import given, settings as hypothesis_settings, strategies as st
 
-from modules import analytics, settings, store_reports, team
+from modules import analytics, settings, team
+from modules.store import reports as store_reports
 from modules.banks import BankSet, Problem, load_banks
-from modules.domain import AttemptKind, CertificateStatus, QuestionType, Role
-from modules.errors import AuthError, PermissionDenied
+from modules.core.types import AttemptKind, CertificateStatus, QuestionType, Role
+from modules.core.errors import AuthError, PermissionDenied
 from modules.grading import answer_key, show
 from modules.quiz import score_responses
-from modules.store_schema import AttemptResult, ResponseRecord
+from modules.core.records import AttemptResult, ResponseRecord
 
 BANKS = load_banks(settings.get("TRAINING_BANKS_DIR"))
 PASSWORD = "correct horse battery"

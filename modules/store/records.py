@@ -10,16 +10,12 @@ from typing import Any
 from sqlalchemy import Connection, func, insert, select, text
 
 from modules.certificates import new_certificate_code
-from modules.clock import require_utc
-from modules.domain import CertificateCode, ModuleId, QuestionId, Role, UserId
-from modules.errors import PermissionDenied, StoreError
-from modules.store_schema import (
+from modules.core.clock import require_utc
+from modules.core.types import CertificateCode, ModuleId, QuestionId, Role, UserId
+from modules.core.errors import PermissionDenied, StoreError
+from modules.core.records import Actor, AuditRow, Certificate, ReviewCard, Signoff
+from modules.store.schema import (
     GENESIS_HASH,
-    Actor,
-    AuditRow,
-    Certificate,
-    ReviewCard,
-    Signoff,
     audit_hash,
     audit_log,
     certificate_revocations,

@@ -23,21 +23,13 @@ from sqlalchemy.pool import StaticPool
 
 from modules import settings
 from modules.auth import check_password_rules, hash_password
-from modules.clock import Clock, system_clock
-from modules.domain import AttemptKind, ModuleId, QuestionId, Role, UserId
-from modules.errors import AuthError, PermissionDenied, StoreError
-from modules.store_records import _PG_WRITE_LOCK, RecordsMixin
-from modules.store_schema import (
+from modules.core.clock import Clock, system_clock
+from modules.core.types import AttemptKind, ModuleId, QuestionId, Role, UserId
+from modules.core.errors import AuthError, PermissionDenied, StoreError
+from modules.store.records import _PG_WRITE_LOCK, RecordsMixin
+from modules.core.records import Actor, Attempt, AttemptResult, AuditRow, Certificate, ResponseRecord, ReviewCard, Signoff, User
+from modules.store.schema import (
     SCHEMA_VERSION,
-    Actor,
-    Attempt,
-    AttemptResult,
-    AuditRow,
-    Certificate,
-    ResponseRecord,
-    ReviewCard,
-    Signoff,
-    User,
     append_only_ddl,
     attempt_results,
     attempts,

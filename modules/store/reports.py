@@ -13,9 +13,9 @@ from typing import Iterator
 import pandas as pd
 from sqlalchemy import Connection, Engine, Integer, exc, func, select, union_all
 
-from modules.domain import AttemptKind, Role
-from modules.errors import StoreError
-from modules.store_schema import attempt_results, attempts, lesson_reads, responses, users
+from modules.core.types import AttemptKind, Role
+from modules.core.errors import StoreError
+from modules.store.schema import attempt_results, attempts, lesson_reads, responses, users
 
 _UNREACHABLE = "The record store could not be read just now. Please try again in a moment."
 

@@ -14,11 +14,11 @@ from typing import Iterable
 
 from sqlalchemy import func, insert, select
 
-from modules.domain import Role, UserId
-from modules.errors import AuthError
+from modules.core.types import Role, UserId
+from modules.core.errors import AuthError
 from modules.store import Store, _plain_errors
-from modules.store_schema import (
-    AuditRow,
+from modules.core.records import AuditRow
+from modules.store.schema import (
     attempt_results,
     attempts,
     audit_log,
