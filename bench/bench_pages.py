@@ -20,7 +20,7 @@ sys.path.insert(0, str(ROOT))
 
 from streamlit.testing.v1 import AppTest  # noqa: E402
 
-from modules import certification, settings  # noqa: E402
+from modules import auth, certification, settings  # noqa: E402
 from modules.banks import load_banks  # noqa: E402
 from modules.core.types import Role  # noqa: E402
 from modules.grading import answer_key  # noqa: E402
@@ -136,7 +136,7 @@ def main() -> None:
     url = f"sqlite:///{folder}/bench.db"
     os.environ["TRAINING_DB_URL"] = url
     store = Store.open(url)
-    user = store.get_user(store.create_user("bench", "Bench Tech", Role.TECHNICIAN, "bench password 123"))
+    user = store.accounts.get(auth.create_user(store, "bench", "Bench Tech", Role.TECHNICIAN, "bench password 123"))
     banks = load_banks(settings.get("TRAINING_BANKS_DIR"))
     policy, _ = load_policy(settings.get("TRAINING_BANKS_DIR"), banks)
     now = datetime.now(timezone.utc)

@@ -65,7 +65,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as folder:
         store = Store.open(f"sqlite:///{folder}/bench.db", clock=FixedClock(NOW))
         _, seed_s = timed(f"seed {PEOPLE:,} people (not part of any export)", lambda: seed(store))
-        manager = store.get_user(1).actor
+        manager = store.accounts.get(1).actor
         rows, read_s = timed("register rows from the store", lambda: register.register_rows(store, manager, NOW))
         frame, frame_s = timed("register table (pandas)", lambda: register.register_frame(rows, "Europe/London"))
         csv_bytes, csv_s = timed("CSV export (audited)", lambda: register.export(

@@ -21,6 +21,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from modules import auth
 from modules.core.types import AttemptKind, Role  # noqa: E402
 from modules.store import AttemptResult, ResponseRecord, Store  # noqa: E402
 from modules.store.schema import dumps  # noqa: E402
@@ -57,13 +58,13 @@ def run_threads(work) -> float:
 
 def bench_store(folder: Path) -> tuple[float, int, int]:
     store = Store.open(f"sqlite:///{folder / 'store.db'}")
-    user_ids = [store.create_user(f"tech{n}", f"Tech {n}", Role.TECHNICIAN, "bench passphrase") for n in range(THREADS)]
+    user_ids = [auth.create_user(store, f"tech{n}", f"Tech {n}", Role.TECHNICIAN, "bench passphrase") for n in range(THREADS)]
     given, errors = answers(), []
 
     def work(n: int) -> None:
         try:
             for _ in range(ATTEMPTS_PER_THREAD):
-                store.record_attempt(user_ids[n], AttemptKind.QUIZ, "skin-science", given,
+                record_attempt(store, user_ids[n], AttemptKind.QUIZ, "skin-science", given,
                                      AttemptResult(1.0, True, detail={"pass_mark": 0.8}))
         except Exception as error:  # reported below: a lost write must not pass silently
             errors.append(error)

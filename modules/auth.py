@@ -9,20 +9,19 @@ not reset a lockout. Every outcome goes to the audit log.
 from __future__ import annotations
 
 import secrets
+from dataclasses import replace
 from datetime import timedelta
 from functools import lru_cache
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
 
 from modules.core.clock import Clock
-from modules.core.types import Role, UserId
 from modules.core.errors import AuthError
-
-if TYPE_CHECKING:  # store imports this module for hashing; the types are only needed for annotations
-    from modules.store import Store, User
+from modules.core.records import Actor, AccountDraft, User, require_manager
+from modules.core.types import Role, UserId, normal_username
+from modules.store import Store
 
 MIN_LENGTH = 8
 MAX_LENGTH = 256  # generous (NIST asks for >= 64) while keeping one hash cheap enough
@@ -82,6 +81,14 @@ def _dummy_hash() -> str:
     return hash_password(secrets.token_urlsafe(16))
 
 
+def use_hasher(hasher: PasswordHasher) -> PasswordHasher:
+    """Hash and verify with `hasher` from now on; returns the one it replaces. Tests install a cheap one."""
+    global _hasher
+    previous, _hasher = _hasher, hasher
+    _dummy_hash.cache_clear()  # the unknown-username answer must cost what a wrong password costs
+    return previous
+
+
 def _minutes_left(locked_until, now) -> int:
     return max(1, -(-int((locked_until - now).total_seconds()) // 60))
 
@@ -89,34 +96,70 @@ def _minutes_left(locked_until, now) -> int:
 def sign_in(store: Store, username: str, password: str, clock: Clock | None = None) -> User:
     """The signed-in user, or AuthError: one generic message, or AccountLocked while locked."""
     now = (clock or store.clock)()
-    found = store.credentials(username)
+    found = store.accounts.credentials(username)
     if found is None:
         verify_password(_dummy_hash(), password)
-        store.audit(None, "sign_in_failed", f"username:{username.strip().lower()[:80]}",
+        store.audit.record(None, "sign_in_failed", f"username:{username.strip().lower()[:80]}",
                     "unknown username", actor_username=username.strip()[:80])
         raise AuthError(WRONG_CREDENTIALS)
     user, password_hash = found
     password_ok = verify_password(password_hash, password)
-    locked_until = store.locked_until(user.id)
+    locked_until = store.accounts.locked_until(user.id)
     if locked_until is not None and locked_until > now:
-        store.audit(user.actor, "sign_in_refused_locked", f"user:{user.id}", f"locked until {locked_until.isoformat()}")
+        store.audit.record(user.actor, "sign_in_refused_locked", f"user:{user.id}", f"locked until {locked_until.isoformat()}")
         raise AccountLocked(_minutes_left(locked_until, now))
     if not password_ok:
-        locked_until = store.register_failed_sign_in(user.id, limit=MAX_FAILURES, lock_for=LOCK_FOR)
+        locked_until = store.accounts.register_failed_sign_in(user.id, limit=MAX_FAILURES, lock_for=LOCK_FOR)
         if locked_until is not None:
             raise AccountLocked(_minutes_left(locked_until, now))
         raise AuthError(WRONG_CREDENTIALS)
     if not user.active:
-        store.audit(user.actor, "sign_in_refused_inactive", f"user:{user.id}", "account deactivated")
+        store.audit.record(user.actor, "sign_in_refused_inactive", f"user:{user.id}", "account deactivated")
         raise AuthError(WRONG_CREDENTIALS)
     new_hash = hash_password(password) if needs_rehash(password_hash) else None
-    store.record_sign_in(user.id, new_hash=new_hash)
-    return store.get_user(user.id) or user
+    store.accounts.record_sign_in(user.id, new_hash=new_hash)
+    return store.accounts.get(user.id) or user
+
+
+def checked_password(password: str) -> str:
+    """The password's hash, or AuthError listing every rule it breaks. Hashing is slow on purpose, so it is
+    done here, before the store takes its write lock."""
+    problems = check_password_rules(password)
+    if problems:
+        raise AuthError(" ".join(problems))
+    return hash_password(password)
+
+
+def new_account(username: str, full_name: str, role: Role | str, password_hash: str, location: str | None = None,
+                must_change_password: bool = False) -> AccountDraft:
+    """An account that passes the account rules (username, name), ready for the store."""
+    if not full_name.strip():
+        raise AuthError("Please give the person's full name.")
+    return AccountDraft(normal_username(username), full_name.strip(), Role(role), location or None, password_hash,
+                      must_change_password)
+
+
+def create_user(store: Store, username: str, full_name: str, role: Role | str, password: str,
+                location: str | None = None, actor: Actor | None = None, must_change_password: bool = False, *,
+                only_if_no_users: bool = False) -> UserId:
+    """A new account checked against every rule; actor None means the system (first run, seeding, the CLI)."""
+    require_manager(actor, "create accounts")  # before the slow hash
+    account = new_account(username, full_name, role, "", location, must_change_password)
+    account = replace(account, password_hash=checked_password(password))
+    return store.accounts.create(account, actor, only_if_no_users=only_if_no_users)
+
+
+def set_password(store: Store, user_id: UserId, password: str, actor: Actor | None,
+                 must_change_password: bool = False) -> None:
+    """Own change (actor is the user) or a manager's reset (usually with must_change_password)."""
+    if actor is not None and actor.user_id != user_id:
+        require_manager(actor, "set another person's password")
+    store.accounts.set_password_hash(user_id, checked_password(password), actor, must_change_password)
 
 
 def needs_first_manager(store: Store) -> bool:
     """True on first run: no account exists yet, so the app asks for the first manager."""
-    return store.count_users() == 0
+    return store.accounts.count() == 0
 
 
 def create_first_manager(store: Store, full_name: str, username: str, password: str, confirm: str) -> UserId:
@@ -125,17 +168,17 @@ def create_first_manager(store: Store, full_name: str, username: str, password: 
         raise AuthError("An account already exists; sign in instead.")
     if password != confirm:
         raise AuthError("The two passwords do not match.")
-    return store.create_user(username, full_name, Role.MANAGER, password, only_if_no_users=True)
+    return create_user(store, username, full_name, Role.MANAGER, password, only_if_no_users=True)
 
 
 def change_password(store: Store, user_id: UserId, current: str, new: str, confirm: str) -> None:
     """A user changes their own password: the current one must be right, the new one must pass the rules."""
-    user = store.get_user(user_id)
-    found = store.credentials(user.username) if user else None
+    user = store.accounts.get(user_id)
+    found = store.accounts.credentials(user.username) if user else None
     if found is None or not verify_password(found[1], current):
         raise AuthError("The current password is wrong.")
     if new != confirm:
         raise AuthError("The two new passwords do not match.")
     if new == current:
         raise AuthError("The new password must differ from the current one.")
-    store.set_password(user_id, new, actor=found[0].actor)
+    set_password(store, user_id, new, actor=found[0].actor)

@@ -1,17 +1,26 @@
 """Safe YAML for files trainers edit by hand: the C safe loader, no aliases, no duplicate keys, a size cap, and
 problems reported as FILE:LINE: message with the line of the offending key or item.
+
+The schemas themselves are pydantic models (`modules.bank_models`, `modules.policy`); this module turns their
+errors into plain sentences and finds the line each one points at.
 """
 
 from __future__ import annotations
 
 import difflib
+from collections.abc import Hashable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
 import yaml
+from pydantic_core import ErrorDetails
 
-SafeLoader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+SafeLoader: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 MAX_BANK_BYTES = 10 * 1024 * 1024
+# A text field must hold something besides white space; the pattern runs inside pydantic-core, so it is cheap.
+TEXT_PATTERN = r"\S"
+
+Loc = tuple[int | str, ...]
 
 
 @dataclass(frozen=True)
@@ -24,128 +33,126 @@ class Problem:
         return f"{self.file}:{self.line}: {self.message}"
 
 
-class FileChecker:
-    """Validates one parsed file; records problems with the line of the offending key or item."""
-
-    def __init__(self, name: str, root_node: yaml.Node):
-        self.name = name
-        self.root = root_node
-        self.problems: list[Problem] = []
-
-    def line_of(self, path: tuple) -> int:
-        node = self.root
-        line = node.start_mark.line + 1
-        for step in path:
-            if isinstance(node, yaml.MappingNode):
-                for key_node, value_node in node.value:
-                    if key_node.value == step:
-                        line, node = key_node.start_mark.line + 1, value_node
-                        break
-                else:
-                    return line
-            elif isinstance(node, yaml.SequenceNode) and isinstance(step, int) and step < len(node.value):
-                node = node.value[step]
-                line = node.start_mark.line + 1
+def line_of(root: yaml.Node | None, path: Loc) -> int:
+    """The line of the key or item at `path`; as deep as the path exists, so a missing key gives its parent."""
+    if root is None:
+        return 1
+    node = root
+    line = node.start_mark.line + 1
+    for step in path:
+        if isinstance(node, yaml.MappingNode):
+            for key_node, value_node in node.value:
+                if key_node.value == step:
+                    line, node = key_node.start_mark.line + 1, value_node
+                    break
             else:
                 return line
-        return line
-
-    def add(self, path: tuple, message: str) -> None:
-        self.problems.append(Problem(self.name, self.line_of(path), message))
-
-    def text(self, data: dict, key: str, path: tuple, required: bool = True) -> str | None:
-        if key not in data:
-            if required:
-                self.add(path, f"missing required field '{key}'")
-            return None
-        value = data[key]
-        if not isinstance(value, str):
-            self.add(path + (key,), f"'{key}' must be text, not {kind_of(value)}")
-            return None
-        if not value.strip():
-            self.add(path + (key,), f"'{key}' is empty")
-            return None
-        return value
-
-    def text_list(self, data: dict, key: str, path: tuple, minimum: int, maximum: int | None = None,
-                  allow_empty_list: bool = False) -> tuple[str, ...] | None:
-        if key not in data:
-            self.add(path, f"missing required field '{key}'")
-            return None
-        value = data[key]
-        if not isinstance(value, list):
-            self.add(path + (key,), f"'{key}' must be a list, not {kind_of(value)}")
-            return None
-        ok = True
-        for i, item in enumerate(value):
-            if not isinstance(item, str) or not item.strip():
-                self.add(path + (key, i), f"'{key}' item {i + 1} must be non-empty text")
-                ok = False
-        if not ok:
-            return None
-        if len(set(value)) != len(value):
-            dupes = sorted({v for v in value if value.count(v) > 1})
-            self.add(path + (key,), f"'{key}' has duplicates: {', '.join(repr(d) for d in dupes)}")
-            return None
-        if len(value) < minimum and not (allow_empty_list and not value):
-            self.add(path + (key,), f"'{key}' needs at least {minimum} entries, has {len(value)}")
-            return None
-        if maximum is not None and len(value) > maximum:
-            self.add(path + (key,), f"'{key}' allows at most {maximum} entries, has {len(value)}")
-            return None
-        return tuple(value)
-
-    def unknown_keys(self, data: dict, allowed: set[str], path: tuple, what: str) -> None:
-        for key in data:
-            if key not in allowed:
-                hint = _closest(str(key), allowed)
-                self.add(path + (key,), f"unknown key '{key}' in {what}" + (f" (did you mean '{hint}'?)" if hint else ""))
+        elif isinstance(node, yaml.SequenceNode) and isinstance(step, int) and step < len(node.value):
+            node = node.value[step]
+            line = node.start_mark.line + 1
+        else:
+            return line
+    return line
 
 
-def kind_of(value: Any) -> str:
-    return {dict: "a mapping", list: "a list", str: "text", bool: "true/false", int: "a number",
-            float: "a number", type(None): "empty"}.get(type(value), type(value).__name__)
+def kind_of(value: object) -> str:
+    kinds: dict[type, str] = {dict: "a mapping", list: "a list", str: "text", bool: "true/false", int: "a number",
+                              float: "a number", type(None): "empty"}
+    return kinds.get(type(value), type(value).__name__)
 
 
-def _closest(word: str, choices: set[str]) -> str | None:
+def closest(word: str, choices: Iterable[str]) -> str | None:
     found = difflib.get_close_matches(word, sorted(choices), n=1, cutoff=0.75)
     return found[0] if found else None
 
 
+def unknown_key(key: object, allowed: Iterable[str], what: str) -> str:
+    hint = closest(str(key), allowed)
+    return f"unknown key '{key}' in {what}" + (f" (did you mean '{hint}'?)" if hint else "")
+
+
+def _entries(count: int) -> str:
+    return f"{count} entry" if count == 1 else f"{count} entries"
+
+
+def describe(field: str, inner: Loc, error: ErrorDetails) -> str:
+    """Plain English for an error about the value of `field`, or about one of its items when `inner` is not empty.
+
+    Structural errors (missing or unknown keys, the question type, custom cross-field rules) are phrased by the
+    schema's own module; everything here is about a single value.
+    """
+    kind, ctx, value = error["type"], error.get("ctx", {}), error["input"]
+    if inner and kind in ("string_type", "string_pattern_mismatch"):
+        # A mapping's loc goes on with the key (and "[key]" when the key itself is wrong), a list's with an index.
+        if "[key]" in inner or isinstance(inner[0], str):
+            return f"every pair in '{field}' must be non-empty text on both sides"
+        return f"'{field}' item {int(inner[0]) + 1} must be non-empty text"
+    if kind == "string_type":
+        return f"'{field}' must be text, not {kind_of(value)}"
+    if kind == "string_pattern_mismatch":
+        return f"'{field}' is empty" if ctx.get("pattern") == TEXT_PATTERN else f"'{field}' is not in the expected form"
+    if kind in ("int_type", "int_parsing", "int_from_float"):
+        return f"'{field}' must be a whole number"
+    if kind in ("bool_type", "bool_parsing"):
+        return f"'{field}' must be true or false"
+    if kind in ("enum", "literal_error"):
+        expected = str(ctx.get("expected", "")).replace("'", "")
+        return f"'{field}' must be {expected}"
+    if kind in ("list_type", "tuple_type"):
+        return f"'{field}' must be a list, not {kind_of(value)}"
+    if kind in ("dict_type", "model_type", "model_attributes_type"):
+        return f"'{field}' must be a mapping, not {kind_of(value)}"
+    if kind == "too_short":
+        return f"'{field}' needs at least {_entries(ctx['min_length'])}, has {ctx['actual_length']}"
+    if kind == "too_long":
+        return f"'{field}' allows at most {_entries(ctx['max_length'])}, has {ctx['actual_length']}"
+    if kind == "greater_than_equal":
+        return f"'{field}' must be at least {ctx['ge']}"
+    if kind == "less_than_equal":
+        return f"'{field}' must be at most {ctx['le']}"
+    if kind == "duplicates":
+        return f"'{field}' has duplicates: {ctx['duplicates']}"
+    if kind == "missing":
+        return f"missing required field '{field}'"
+    return f"'{field}' has a value that is not allowed here"
+
+
 def _alias_lines(text: str) -> list[int]:
     return [event.start_mark.line + 1 for event in yaml.parse(text, Loader=SafeLoader)
-            if isinstance(event, yaml.AliasEvent)]
+            if isinstance(event, yaml.AliasEvent) and event.start_mark is not None]
 
 
 class _AliasUsed(Exception):
     pass
 
 
-class _RefuseAliases(dict):
+class _RefuseAliases(dict[Hashable, Any]):
     """The constructor reads this cache only when a node is met twice, which is what an alias is."""
 
-    def __getitem__(self, node):
+    def __getitem__(self, node: Hashable) -> Any:
         raise _AliasUsed(node)
 
 
 class _DuplicateKey(Exception):
-    def __init__(self, key_node):
+    def __init__(self, key_node: yaml.Node) -> None:
+        super().__init__(key_node.value)
         self.key_node = key_node
 
 
-class _BankLoader(SafeLoader):
+class _BankLoader(SafeLoader):  # type: ignore[valid-type, misc]
     """The C safe loader, refusing what PyYAML would accept silently: aliases and duplicate mapping keys."""
 
-    def construct_mapping(self, node, deep=False):
+    def construct_mapping(self, node: yaml.Node, deep: bool = False) -> dict[Hashable, Any]:
         if isinstance(node, yaml.MappingNode):
             keys = [k.value for k, _ in node.value if isinstance(k, yaml.ScalarNode)]
             if len(set(keys)) != len(keys):
-                seen: set = set()
+                seen: set[object] = set()
                 for key_node, _ in node.value:
                     if key_node.value in seen:
                         raise _DuplicateKey(key_node)
                     seen.add(key_node.value)
-        return super().construct_mapping(node, deep)
+        result: dict[Hashable, Any] = super().construct_mapping(node, deep)
+        return result
 
 
 def parse_yaml(name: str, raw: bytes) -> tuple[Any, yaml.Node | None, list[Problem]]:
@@ -157,6 +164,7 @@ def parse_yaml(name: str, raw: bytes) -> tuple[Any, yaml.Node | None, list[Probl
     except UnicodeDecodeError as error:
         line = raw[: error.start].count(b"\n") + 1
         return None, None, [Problem(name, line, "file is not UTF-8 text; save it as UTF-8")]
+    root: yaml.Node | None = None
     try:
         loader = _BankLoader(text)
         try:
@@ -174,8 +182,8 @@ def parse_yaml(name: str, raw: bytes) -> tuple[Any, yaml.Node | None, list[Probl
             loader.dispose()
     except yaml.MarkedYAMLError as error:
         mark = error.problem_mark or error.context_mark
-        line = mark.line + 1 if mark else 1
-        return None, None, [Problem(name, line, f"YAML syntax error: {error.problem or error.context}")]
+        return None, None, [Problem(name, mark.line + 1 if mark is not None else 1,
+                                    f"YAML syntax error: {error.problem or error.context}")]
     except yaml.YAMLError as error:
         return None, None, [Problem(name, 1, f"YAML error: {error}")]
     return data, root, []

@@ -9,38 +9,22 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from modules.bank_yaml import MAX_BANK_BYTES, Problem, FileChecker, kind_of, parse_yaml
+from pydantic import ValidationError
+
+from modules import bank_models
+from modules.bank_models import AnyQuestion, ModuleFile
+from modules.bank_yaml import MAX_BANK_BYTES, Problem, parse_yaml
 from modules.core.types import Difficulty, ModuleId, QuestionId, QuestionType
 
+__all__ = ["POLICY_FILE", "BankSet", "Module", "Problem", "Question", "check_module_file", "load_banks", "summary"]
+
 POLICY_FILE = "certification.yaml"
-SLUG = re.compile(r"^[a-z0-9]+(-[a-z0-9]+)*$")
-QUESTION_ID = re.compile(r"^[a-z0-9]+(-[a-z0-9]+)*$")
-
-MODULE_KEYS = {"id", "title", "order", "objectives", "lesson"}
-QUESTION_KEYS = {
-    "id", "type", "scenario", "prompt", "options", "answer", "items", "pairs",
-    "partial_credit", "explanation", "source", "difficulty", "tags",
-}
-REQUIRED_BY_TYPE = {
-    QuestionType.SINGLE: ("options", "answer"),
-    QuestionType.MULTIPLE: ("options", "answer"),
-    QuestionType.TRUE_FALSE: ("answer",),
-    QuestionType.ORDERING: ("items",),
-    QuestionType.MATCHING: ("pairs",),
-}
-FORBIDDEN_BY_TYPE = {
-    QuestionType.SINGLE: ("items", "pairs", "partial_credit"),
-    QuestionType.MULTIPLE: ("items", "pairs"),
-    QuestionType.TRUE_FALSE: ("options", "items", "pairs", "partial_credit"),
-    QuestionType.ORDERING: ("options", "answer", "pairs"),
-    QuestionType.MATCHING: ("options", "answer", "items"),
-}
-
 
 
 @dataclass(frozen=True)
@@ -64,10 +48,10 @@ class Question:
     @property
     def key_options(self) -> tuple[str, ...]:
         """The option texts that make up the key of a single or multiple question."""
-        if self.type is QuestionType.SINGLE:
-            return (self.answer,)  # type: ignore[return-value]
-        if self.type is QuestionType.MULTIPLE:
-            return self.answer  # type: ignore[return-value]
+        if self.type is QuestionType.SINGLE and isinstance(self.answer, str):
+            return (self.answer,)
+        if self.type is QuestionType.MULTIPLE and isinstance(self.answer, tuple):
+            return self.answer
         return ()
 
 
@@ -94,110 +78,32 @@ class BankSet:
         self.by_id = {m.id: m for m in self.modules}
 
     def module(self, module_id: str) -> Module | None:
-        return self.by_id.get(module_id)
+        return self.by_id.get(ModuleId(module_id))
 
     def question(self, question_id: str) -> Question | None:
-        return self.questions.get(question_id)
+        return self.questions.get(QuestionId(question_id))
 
 
-def _content_hash(fields: dict) -> str:
+def _content_hash(fields: dict[str, Any]) -> str:
     canonical = json.dumps(fields, sort_keys=True, ensure_ascii=False, separators=(",", ":"), default=list)
     return hashlib.sha256(canonical.encode("utf-8")).hexdigest()[:16]
 
 
-def _check_question(check: FileChecker, q: Any, path: tuple, module_id: str) -> Question | None:
-    if not isinstance(q, dict):
-        check.add(path, f"each question must be a mapping of fields, not {kind_of(q)}")
-        return None
-    before = len(check.problems)
-    check.unknown_keys(q, QUESTION_KEYS, path, "a question")
-    qid = q.get("id")
-    if "id" not in q:
-        check.add(path, "missing required field 'id'")
-    elif not isinstance(qid, str) or not QUESTION_ID.match(qid):
-        check.add(path + ("id",), "'id' must be lowercase letters, digits and dashes, e.g. mech-001")
-    raw_type = q.get("type")
-    qtype = None
-    if "type" not in q:
-        check.add(path, "missing required field 'type'")
-    else:
-        try:
-            qtype = QuestionType(raw_type)
-        except ValueError:
-            check.add(path + ("type",), f"unknown type '{raw_type}'; use one of: "
-                      + ", ".join(t.value for t in QuestionType))
-    prompt = check.text(q, "prompt", path)
-    explanation = check.text(q, "explanation", path)
-    source = check.text(q, "source", path)
-    scenario = check.text(q, "scenario", path, required=False)
-    difficulty = None
-    if "difficulty" not in q:
-        check.add(path, "missing required field 'difficulty'")
-    else:
-        try:
-            difficulty = Difficulty(q["difficulty"])
-        except ValueError:
-            check.add(path + ("difficulty",), "'difficulty' must be easy, medium or hard")
-    tags = None
-    if "tags" not in q:
-        check.add(path, "missing required field 'tags'")
-    else:
-        tags = check.text_list(q, "tags", path, minimum=0)
-    partial = q.get("partial_credit", False)
-    if not isinstance(partial, bool):
-        check.add(path + ("partial_credit",), "'partial_credit' must be true or false")
-    if qtype is None:
-        return None
-    for key in REQUIRED_BY_TYPE[qtype]:
-        if key not in q:
-            check.add(path, f"missing required field '{key}' for a {qtype.value} question")
-    for key in FORBIDDEN_BY_TYPE[qtype]:
-        if key in q:
-            check.add(path + (key,), f"'{key}' does not belong in a {qtype.value} question")
-    options, answer, items, pairs = (), None, (), ()
-    if qtype in (QuestionType.SINGLE, QuestionType.MULTIPLE) and "options" in q:
-        options = check.text_list(q, "options", path, minimum=2, maximum=6) or ()
-    if qtype is QuestionType.SINGLE and "answer" in q:
-        answer = q["answer"]
-        if not isinstance(answer, str):
-            check.add(path + ("answer",), "'answer' of a single question must be one option's text")
-        elif options and answer not in options:
-            check.add(path + ("answer",), f"answer '{answer}' is not one of the options")
-    elif qtype is QuestionType.MULTIPLE and "answer" in q:
-        answer = check.text_list(q, "answer", path, minimum=1)
-        if answer is not None and options:
-            for i, a in enumerate(answer):
-                if a not in options:
-                    check.add(path + ("answer", i), f"answer '{a}' is not one of the options")
-    elif qtype is QuestionType.TRUE_FALSE and "answer" in q:
-        answer = q["answer"]
-        if not isinstance(answer, bool):
-            check.add(path + ("answer",), "'answer' of a true_false question must be true or false")
-    elif qtype is QuestionType.ORDERING and "items" in q:
-        items = check.text_list(q, "items", path, minimum=2, maximum=8) or ()
-    elif qtype is QuestionType.MATCHING and "pairs" in q:
-        raw_pairs = q["pairs"]
-        if not isinstance(raw_pairs, dict):
-            check.add(path + ("pairs",), f"'pairs' must be a mapping of left: right, not {kind_of(raw_pairs)}")
-        elif not 2 <= len(raw_pairs) <= 8:
-            check.add(path + ("pairs",), f"'pairs' needs 2 to 8 pairs, has {len(raw_pairs)}")
-        elif not all(isinstance(k, str) and k.strip() and isinstance(v, str) and v.strip()
-                     for k, v in raw_pairs.items()):
-            check.add(path + ("pairs",), "every pair must be non-empty text on both sides")
-        elif len(set(raw_pairs.values())) != len(raw_pairs):
-            check.add(path + ("pairs",), "the right-hand sides of 'pairs' must all differ")
-        else:
-            pairs = tuple(raw_pairs.items())
-    if len(check.problems) > before:
-        return None
-    fields = {"type": qtype.value, "scenario": scenario, "prompt": prompt, "options": options,
+def _question(model: AnyQuestion, module_id: ModuleId) -> Question:
+    # Each question model carries only the fields of its type; the others take the Question defaults.
+    options: tuple[str, ...] = getattr(model, "options", ())
+    answer: str | tuple[str, ...] | bool | None = getattr(model, "answer", None)
+    items: tuple[str, ...] = getattr(model, "items", ())
+    pairs = tuple(getattr(model, "pairs", {}).items())
+    partial: bool = getattr(model, "partial_credit", False)
+    fields = {"type": model.type.value, "scenario": model.scenario, "prompt": model.prompt, "options": options,
               "answer": answer, "items": items, "pairs": pairs, "partial_credit": partial,
-              "explanation": explanation, "source": source}
+              "explanation": model.explanation, "source": model.source}
     return Question(
-        id=QuestionId(qid), module_id=ModuleId(module_id), type=qtype, prompt=prompt, explanation=explanation,
-        source=source, difficulty=difficulty, tags=tags or (), scenario=scenario, options=options,
-        answer=tuple(answer) if isinstance(answer, (list, tuple)) else answer, items=items, pairs=pairs,
-        partial_credit=partial, content_hash=_content_hash(fields),
+        id=QuestionId(model.id), module_id=module_id, type=model.type, prompt=model.prompt,
+        explanation=model.explanation, source=model.source, difficulty=model.difficulty, tags=model.tags,
+        scenario=model.scenario, options=options, answer=answer, items=items, pairs=pairs, partial_credit=partial,
+        content_hash=_content_hash(fields),
     )
 
 
@@ -206,49 +112,14 @@ def check_module_file(name: str, raw: bytes) -> tuple[Module | None, list[Proble
     data, root, problems = parse_yaml(name, raw)
     if data is None:
         return None, problems
-    check = FileChecker(name, root)
-    if not isinstance(data, dict):
-        check.add((), "the file must be a mapping with 'module' and 'questions'")
-        return None, check.problems
-    check.unknown_keys(data, {"module", "questions"}, (), "the file")
-    meta = data.get("module")
-    module_id = title = lesson = None
-    order = None
-    objectives: tuple[str, ...] | None = ()
-    if not isinstance(meta, dict):
-        check.add(("module",) if "module" in data else (), "missing or invalid 'module' section")
-    else:
-        check.unknown_keys(meta, MODULE_KEYS, ("module",), "the module section")
-        module_id = check.text(meta, "id", ("module",))
-        if module_id is not None and not SLUG.match(module_id):
-            check.add(("module", "id"), "module 'id' must be a lowercase slug, e.g. skin-science")
-        title = check.text(meta, "title", ("module",))
-        lesson = check.text(meta, "lesson", ("module",))
-        order = meta.get("order")
-        if "order" not in meta:
-            check.add(("module",), "missing required field 'order'")
-        elif not isinstance(order, int) or isinstance(order, bool):
-            check.add(("module", "order"), "'order' must be a whole number")
-        objectives = check.text_list(meta, "objectives", ("module",), minimum=1)
-    raw_questions = data.get("questions")
-    questions: list[Question] = []
-    if not isinstance(raw_questions, list) or not raw_questions:
-        check.add(("questions",) if "questions" in data else (), "'questions' must be a non-empty list")
-    else:
-        seen: dict[str, int] = {}
-        for i, q in enumerate(raw_questions):
-            question = _check_question(check, q, ("questions", i), module_id or "")
-            qid = q.get("id") if isinstance(q, dict) else None
-            if isinstance(qid, str):
-                if qid in seen:
-                    check.add(("questions", i, "id"), f"duplicate question id '{qid}' (first used on line {seen[qid]})")
-                else:
-                    seen[qid] = check.line_of(("questions", i, "id"))
-            if question is not None:
-                questions.append(question)
-    if check.problems:
-        return None, check.problems
-    return Module(ModuleId(module_id), title, order, objectives, lesson, tuple(questions), name), []
+    try:
+        parsed = ModuleFile.model_validate(data)
+    except ValidationError as error:
+        return None, bank_models.problems(name, root, error)
+    meta = parsed.module
+    module_id = ModuleId(meta.id)
+    questions = tuple(_question(q, module_id) for q in parsed.questions)
+    return Module(module_id, meta.title, meta.order, meta.objectives, meta.lesson, questions, name), []
 
 
 _parse_cache: dict[str, tuple[Module | None, list[Problem]]] = {}
@@ -263,15 +134,16 @@ def _check_cached(path: Path, key: str) -> tuple[Module | None, list[Problem]]:
 
 
 def module_files(directory: Path) -> list[Path]:
+    """The module files of a bank folder, in name order (the policy file is not one)."""
     return sorted(p for p in Path(directory).glob("*.y*ml") if p.name != POLICY_FILE and p.suffix in (".yaml", ".yml"))
 
 
-_set_cache: dict[tuple, BankSet] = {}
+_set_cache: dict[tuple[object, ...], BankSet] = {}
 # (path, mtime, size) -> content key: an untouched file is not read again; any edit changes its mtime or size.
-_content_keys: dict[tuple, str] = {}
+_content_keys: dict[tuple[str, int, int], str] = {}
 
 
-def _content_key(path: Path, stat) -> str:
+def _content_key(path: Path, stat: os.stat_result) -> str:
     seen = (str(path), stat.st_mtime_ns, stat.st_size)
     if seen not in _content_keys:
         if len(_content_keys) > 1024:
@@ -292,7 +164,7 @@ def load_banks(directory: Path | str) -> BankSet:
     for path in module_files(directory):
         stat = path.stat()
         files.append((path, None if stat.st_size > MAX_BANK_BYTES else _content_key(path, stat)))
-    set_key = (str(directory), MAX_BANK_BYTES) + tuple(key or path.name for path, key in files)
+    set_key: tuple[object, ...] = (str(directory), MAX_BANK_BYTES) + tuple(key or path.name for path, key in files)
     if set_key not in _set_cache:
         if len(_set_cache) > 32:
             _set_cache.clear()
@@ -315,7 +187,7 @@ def _assemble(directory: Path, files: list[tuple[Path, str | None]]) -> BankSet:
     module_owner: dict[str, str] = {}
     question_owner: dict[str, str] = {}
     for module in candidates:
-        clashes = []
+        clashes: list[Problem] = []
         if module.id in module_owner:
             clashes.append(Problem(module.file, 2, f"module id '{module.id}' is already used by {module_owner[module.id]}"))
         for q in module.questions:

@@ -13,12 +13,13 @@ from datetime import datetime, timedelta
 from modules import quiz
 from modules.banks import BankSet
 from modules.certificates import expiry_for
-from modules.core.types import AttemptKind
+from modules.core.types import AttemptKind, ClosedBy
 from modules.core.errors import QuizError
 from modules.grading import ShownQuestion
 from modules.learning import feed_review
 from modules.policy import Policy
-from modules.store import Actor, Store
+from modules.core.records import Actor
+from modules.store import Store
 from modules.core.records import Attempt, User
 
 
@@ -45,16 +46,16 @@ def _sitting(attempt: Attempt) -> Sitting:
 def start_quiz(store: Store, user: User, banks: BankSet, policy: Policy, module_id: str, now: datetime,
                tz_name: str, rng: random.Random | None = None) -> Sitting:
     """Resume the unfinished quiz of this module, or start a new one within the daily limit."""
-    open_quiz = store.open_attempt(user.id, AttemptKind.QUIZ)
+    open_quiz = store.attempts.open_one(user.id, AttemptKind.QUIZ)
     if open_quiz is not None and open_quiz.module_id == module_id:
         return _sitting(open_quiz)
-    attempts = store.attempts_for(_actor(user), user.id, AttemptKind.QUIZ, module_id)
+    attempts = store.attempts.for_user(_actor(user), user.id, AttemptKind.QUIZ, module_id)
     quiz.check_quiz_allowed(attempts, module_id, policy, now, tz_name)
     shown = quiz.draw_quiz(banks, module_id, policy, rng or random.Random())
-    attempt_id = store.start_attempt(user.id, AttemptKind.QUIZ, module_id,
+    attempt_id = store.attempts.start(user.id, AttemptKind.QUIZ, module_id,
                                      questions=[s.to_snapshot() for s in shown],
                                      policy={"pass_mark_percent": policy.quiz_pass_percent}, started_at=now)
-    return _sitting(store.get_attempt(_actor(user), attempt_id))
+    return _sitting(store.attempts.get(_actor(user), attempt_id))
 
 
 def submit_quiz(store: Store, user: User, sitting: Sitting, answers: dict[int, object], policy: Policy,
@@ -62,8 +63,8 @@ def submit_quiz(store: Store, user: User, sitting: Sitting, answers: dict[int, o
     """Grade and store the whole quiz in one transaction, then feed missed questions to spaced review."""
     records, score, module_scores = quiz.score_responses(list(sitting.shown), answers, now)
     passed = quiz.passes(score, policy.quiz_pass_percent)
-    result = quiz.result_for(score, passed, "submitted", module_scores, now)
-    store.submit_attempt(sitting.attempt.id, records, result)
+    result = quiz.result_for(score, passed, ClosedBy.SUBMITTED, module_scores, now)
+    store.attempts.submit(sitting.attempt.id, records, result)
     feed_review(store, user.id, [(r.question_id, r.correct) for r in records], now)
     return quiz.Outcome(sitting.attempt.id, score, passed,
                         tuple((s, answers.get(i), r.score) for i, (s, r) in enumerate(zip(sitting.shown, records))),
@@ -71,13 +72,13 @@ def submit_quiz(store: Store, user: User, sitting: Sitting, answers: dict[int, o
 
 
 def running_exam(store: Store, user: User) -> Sitting | None:
-    running = store.open_attempt(user.id, AttemptKind.EXAM)
+    running = store.attempts.open_one(user.id, AttemptKind.EXAM)
     return _sitting(running) if running else None
 
 
 def exam_missing(store: Store, user: User, banks: BankSet, policy: Policy) -> list[str]:
-    attempts = store.attempts_for(_actor(user), user.id, AttemptKind.QUIZ)
-    return quiz.exam_missing(banks, attempts, len(store.signoffs_for(user.id)), policy)
+    attempts = store.attempts.for_user(_actor(user), user.id, AttemptKind.QUIZ)
+    return quiz.exam_missing(banks, attempts, len(store.signoffs.for_user(user.id)), policy)
 
 
 def start_or_resume_exam(store: Store, user: User, banks: BankSet, policy: Policy, now: datetime,
@@ -86,25 +87,25 @@ def start_or_resume_exam(store: Store, user: User, banks: BankSet, policy: Polic
 
     A second tab or a reload lands here too, so it never restarts the clock or draws new questions.
     """
-    running = store.open_attempt(user.id, AttemptKind.EXAM)
+    running = store.attempts.open_one(user.id, AttemptKind.EXAM)
     if running is not None:
         return _sitting(running)
     missing = exam_missing(store, user, banks, policy)
     if missing:
         raise QuizError("The exam is still locked. Still to do: " + "; ".join(missing) + ".")
     shown = quiz.draw_exam(banks, policy, rng or random.Random())
-    attempt_id = store.start_attempt(
+    attempt_id = store.attempts.start(
         user.id, AttemptKind.EXAM, None, deadline=now + timedelta(minutes=policy.exam_minutes),
         questions=[s.to_snapshot() for s in shown],
         policy={"pass_mark_percent": policy.exam_pass_percent, "grace_seconds": policy.exam_grace_seconds},
         started_at=now)
-    return _sitting(store.get_attempt(_actor(user), attempt_id))
+    return _sitting(store.attempts.get(_actor(user), attempt_id))
 
 
 def saved_exam_answers(store: Store, user: User, sitting: Sitting, policy: Policy) -> dict[int, object]:
     """The answers that count: the latest per question, given before the deadline plus grace."""
     last_moment = quiz.answer_deadline(sitting.attempt, policy)
-    return {r.position: r.answer for r in store.current_responses(_actor(user), sitting.attempt.id)
+    return {r.position: r.answer for r in store.attempts.current_responses(_actor(user), sitting.attempt.id)
             if last_moment is None or r.answered_at <= last_moment}
 
 
@@ -116,19 +117,19 @@ def save_exam_answer(store: Store, user: User, sitting: Sitting, position: int, 
         raise QuizError("Time is up: answers given after the deadline are not counted.")
     from modules.practice import response_record
 
-    store.record_response(sitting.attempt.id, response_record(position, sitting.shown[position], answer, answered_at=now))
+    store.attempts.record_response(sitting.attempt.id, response_record(position, sitting.shown[position], answer, answered_at=now))
 
 
 def finish_exam(store: Store, user: User, sitting: Sitting, policy: Policy, now: datetime,
-                closed_by: str = "submitted") -> quiz.Outcome:
+                closed_by: ClosedBy = ClosedBy.SUBMITTED) -> quiz.Outcome:
     """Score the saved answers; a pass issues a certificate valid for the policy's months."""
     answers = saved_exam_answers(store, user, sitting, policy)
     records, score, module_scores = quiz.score_responses(list(sitting.shown), answers)
     passed = quiz.passes(score, policy.exam_pass_percent)
-    store.finish_attempt(sitting.attempt.id, score, passed, closed_by, {"module_scores": module_scores}, now)
+    store.attempts.finish(sitting.attempt.id, quiz.result_for(score, passed, closed_by, module_scores, now))
     code = None
     if passed:
-        certificate = store.issue_certificate(user.id, sitting.attempt.id, policy.certificate_title, score,
+        certificate = store.certificates.issue(user.id, sitting.attempt.id, policy.certificate_title, score,
                                               expiry_for(now, policy.validity_months), issued_at=now,
                                               actor=_actor(user))
         code = certificate.code
@@ -142,5 +143,5 @@ def close_if_expired(store: Store, user: User, sitting: Sitting, policy: Policy,
     """An unfinished exam is closed at its deadline (plus grace) with the answers saved by then."""
     last_moment = quiz.answer_deadline(sitting.attempt, policy)
     if last_moment is not None and now > last_moment:
-        return finish_exam(store, user, sitting, policy, now, closed_by="deadline")
+        return finish_exam(store, user, sitting, policy, now, closed_by=ClosedBy.DEADLINE)
     return None

@@ -74,6 +74,7 @@ def _add_user_args(parser: argparse.ArgumentParser) -> None:
 def add_user(args: argparse.Namespace) -> int:
     import getpass
 
+    from modules import auth
     from modules.core.types import Role
 
     if args.password_stdin:
@@ -85,7 +86,7 @@ def add_user(args: argparse.Namespace) -> int:
             return 1
     store = _open_store()
     try:
-        user_id = store.create_user(args.username, args.name, Role(args.role), password, args.location)
+        user_id = auth.create_user(store, args.username, args.name, Role(args.role), password, args.location)
     finally:
         store.close()
     print(f"Created {args.role} {args.username.strip().lower()} (id {user_id}).")
@@ -157,7 +158,7 @@ def verify(args: argparse.Namespace) -> int:
 def audit_verify(args: argparse.Namespace) -> int:
     store = _open_store()
     try:
-        broken = store.verify_audit_chain()
+        broken = store.audit.verify_chain()
     finally:
         store.close()
     if broken is None:
@@ -214,3 +215,39 @@ def demo(args: argparse.Namespace) -> int:
 
 COMMANDS.append(Command("demo", "Seed a demo clinic (3 locations, staff, 40 technicians) into a separate SQLite "
                                 "file.", _demo_args, guarded(demo)))
+
+
+def _migrate_args(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--db", default=None, help="SQLAlchemy URL of the database (default: the TRAINING_DB_URL "
+                                                   "setting)")
+
+
+def migrate(args: argparse.Namespace) -> int:
+    from sqlalchemy import create_engine, exc
+    from sqlalchemy.engine import make_url
+
+    from modules.core.errors import StoreError
+    from modules.store.migrate import current_revision, upgrade_to_head
+
+    try:
+        url = make_url(args.db or settings.get("TRAINING_DB_URL"))
+    except exc.ArgumentError as error:
+        raise StoreError("The database URL cannot be read.") from error
+    if url.get_backend_name() not in ("sqlite", "postgresql"):
+        raise StoreError("The database URL must point to SQLite or PostgreSQL.")
+    if url.get_backend_name() == "sqlite" and url.database not in (None, "", ":memory:"):
+        Path(url.database).parent.mkdir(parents=True, exist_ok=True)  # as the app does on its first start
+    engine = create_engine(url)
+    try:
+        before = current_revision(engine)
+        after = upgrade_to_head(engine)
+    finally:
+        engine.dispose()
+    print(f"Database: {url.render_as_string(hide_password=True)}")
+    print(f"Revision: {after}, " + ("already the newest." if before == after else
+                                     f"upgraded from {before or 'no revision'}."))
+    return 0
+
+
+COMMANDS.append(Command("migrate", "Upgrade the database's schema to this version of the app (safe to repeat).",
+                        _migrate_args, guarded(migrate)))

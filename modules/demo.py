@@ -14,17 +14,14 @@ from __future__ import annotations
 
 import math
 import random
-import sqlite3
-from contextlib import closing
 from dataclasses import dataclass, replace
 from datetime import date, datetime, time, timedelta, timezone
 from enum import Enum
 from pathlib import Path
 
 import numpy as np
-from sqlalchemy.engine import make_url
 
-from modules import practice, quiz, review, settings
+from modules import auth, practice, quiz, review, settings
 from modules.banks import BankSet, Question, load_banks
 from modules.certificates import expiry_for
 from modules.core.clock import FixedClock, require_utc
@@ -32,7 +29,8 @@ from modules.core.types import AttemptKind, QuestionType, Role, UserId
 from modules.core.errors import BankError, StoreError
 from modules.grading import ShownQuestion, answer_key
 from modules.policy import Policy, load_policy
-from modules.store import Actor, Store
+from modules.core.records import Actor
+from modules.store import Store, same_database, sqlite_file
 from modules.core.records import AttemptResult, ResponseRecord
 
 PASSWORD = "demo-clinic-2026"
@@ -335,7 +333,7 @@ def _apply(store: Store, clock: FixedClock, policy: Policy, accounts: dict[str, 
             card = review.on_answer(cards.get((user_id, record.question_id)), user_id, record.question_id,
                                     record.correct, now)
             if card is not None:
-                store.save_review_card(user_id, record.question_id, card.card_json, card.due_at)
+                store.review_cards.save(user_id, record.question_id, card.card_json, card.due_at)
                 cards[(user_id, record.question_id)] = card
 
     for event in sorted(events, key=lambda e: e.at):  # stable: same-moment events keep their planned order
@@ -344,51 +342,42 @@ def _apply(store: Store, clock: FixedClock, policy: Policy, accounts: dict[str, 
         if event.kind is _Kind.CREATE:
             account = accounts[event.who]
             creator = None if account.role is Role.MANAGER else Actor(ids["manager"], Role.MANAGER)
-            ids[event.who] = store.create_user(account.username, account.full_name, account.role, PASSWORD,
+            ids[event.who] = auth.create_user(store, account.username, account.full_name, account.role, PASSWORD,
                                                account.location, actor=creator)
         elif event.kind is _Kind.LESSON:
-            store.mark_lesson_read(uid, event.module_id)
+            store.lessons.mark_read(uid, event.module_id)
         elif event.kind is _Kind.PRACTICE:
-            attempt_id = store.start_attempt(uid, AttemptKind.PRACTICE, event.module_id)
+            attempt_id = store.attempts.start(uid, AttemptKind.PRACTICE, event.module_id)
             for record in event.records:  # one at a time, as the practice page saves them
                 clock.now = record.answered_at
-                store.record_response(attempt_id, record)
+                store.attempts.record_response(attempt_id, record)
                 feed_review(uid, (record,), record.answered_at)
         elif event.kind in (_Kind.QUIZ, _Kind.EXAM):
             kind = AttemptKind(event.kind.value)
             rules = {"pass_mark_percent": policy.quiz_pass_percent} if kind is AttemptKind.QUIZ else \
                 {"pass_mark_percent": policy.exam_pass_percent, "grace_seconds": policy.exam_grace_seconds}
             deadline = event.started_at + timedelta(minutes=policy.exam_minutes) if kind is AttemptKind.EXAM else None
-            attempt_id = store.record_attempt(uid, kind, event.module_id, list(event.records), event.result,
-                                              started_at=event.started_at, deadline=deadline,
-                                              questions=list(event.questions), policy=rules)
+            # The same two writes the quiz and exam pages make: open the attempt, then answers and result together.
+            attempt_id = store.attempts.start(uid, kind, event.module_id, deadline=deadline,
+                                              questions=list(event.questions), policy=rules,
+                                              started_at=event.started_at)
+            store.attempts.submit(attempt_id, list(event.records), event.result)
             if kind is AttemptKind.EXAM and event.result.passed:
-                certificate_of[event.who] = store.issue_certificate(
+                certificate_of[event.who] = store.certificates.issue(
                     uid, attempt_id, policy.certificate_title, event.result.score,
                     expiry_for(event.at, policy.validity_months), issued_at=event.at,
                     actor=Actor(uid, Role.TECHNICIAN)).id
             feed_review(uid, event.records, event.at)
         elif event.kind is _Kind.SIGNOFF:
             checklist = {item: True for item in policy.checklist} or {"Supervised treatment completed": True}
-            store.record_signoff(uid, Actor(ids[event.trainer], Role.TRAINER), event.at.date(), checklist, event.text)
+            store.signoffs.record(uid, Actor(ids[event.trainer], Role.TRAINER), event.at.date(), checklist, event.text)
         elif event.kind is _Kind.REVOKE:
-            store.revoke_certificate(certificate_of[event.who], Actor(ids["manager"], Role.MANAGER), event.text)
-
-
-def _sqlite_file(db_url: str) -> Path | None:
-    parsed = make_url(db_url)
-    if parsed.get_backend_name() == "sqlite" and parsed.database not in (None, "", ":memory:"):
-        return Path(parsed.database)
-    return None
+            store.certificates.revoke(certificate_of[event.who], Actor(ids["manager"], Role.MANAGER), event.text)
 
 
 def is_real_database(db_url: str) -> bool:
     """Whether the URL names the clinic's own database: the default file, or the configured TRAINING_DB_URL."""
-    def place(url: str) -> Path | str:
-        file = _sqlite_file(url)
-        return file.resolve() if file is not None else make_url(url).render_as_string(hide_password=False)
-
-    return place(db_url) in {REAL_DATABASE.resolve(), place(settings.get("TRAINING_DB_URL"))}
+    return any(same_database(db_url, real) for real in (f"sqlite:///{REAL_DATABASE}", settings.get("TRAINING_DB_URL")))
 
 
 def prepare_database_file(path: Path, force: bool) -> str:
@@ -406,16 +395,6 @@ def prepare_database_file(path: Path, force: bool) -> str:
     return url
 
 
-def _copy_into(store: Store, file: Path) -> None:
-    file.parent.mkdir(parents=True, exist_ok=True)
-    source = store.engine.raw_connection()
-    try:
-        with closing(sqlite3.connect(file)) as copy:
-            source.driver_connection.backup(copy)
-    finally:
-        source.close()
-
-
 def today_midnight() -> datetime:
     return datetime.combine(datetime.now(timezone.utc).date(), time(0), timezone.utc)
 
@@ -430,7 +409,7 @@ def seed_demo(db_url: str, seed: int, now: datetime, banks_dir: Path | str | Non
     policy, problems = load_policy(directory, banks)
     if banks.problems or problems or not banks.modules:
         raise BankError("The question banks have problems; run `python -m modules check-banks` first.")
-    file = _sqlite_file(db_url)
+    file = sqlite_file(db_url)
     if file is not None and file.exists() and file.stat().st_size > 0:
         raise StoreError(f"{file} already holds data; the demo needs an empty database.")
     accounts, events = _simulate(_Bank(banks, np.random.default_rng(seed)), policy, seed, now)
@@ -439,11 +418,11 @@ def seed_demo(db_url: str, seed: int, now: datetime, banks_dir: Path | str | Non
     # memory and copied into its file in one go, and a failed run leaves no half-built file behind.
     store = Store.open("sqlite://" if file is not None else db_url, clock=clock)
     try:
-        if store.count_users():
+        if store.accounts.count():
             raise StoreError("The database already has accounts; the demo needs an empty one.")
         _apply(store, clock, policy, {a.username: a for a in accounts}, events)
         if file is not None:
-            _copy_into(store, file)
+            store.copy_to(file)
     finally:
         store.close()
     kinds = [e.kind for e in events]

@@ -12,8 +12,8 @@ from modules.core.records import ResponseRecord
 
 def review_cards(store: Store, user_id: int) -> dict[str, review.ReviewCard]:
     """The technician's current cards by question id."""
-    return {row.question_id: review.ReviewCard.from_stored(user_id, row.question_id, row.card_json)
-            for row in store.current_review_cards(user_id)}
+    return {question_id: review.ReviewCard.from_stored(user_id, question_id, card_json)
+            for question_id, card_json in store.review_cards.current(user_id).items()}
 
 
 def feed_review(store: Store, user_id: int, answers: Iterable[tuple[str, bool]], now: datetime,
@@ -27,13 +27,13 @@ def feed_review(store: Store, user_id: int, answers: Iterable[tuple[str, bool]],
         updated = review.on_answer(cards.get(question_id), user_id, question_id, correct, now,
                                    rating if correct else None)
         if updated is not None:
-            store.save_review_card(user_id, question_id, updated.card_json, updated.due_at)
+            store.review_cards.save(user_id, question_id, updated.card_json, updated.due_at)
             cards[question_id] = updated
 
 
 def record_practice_answer(store: Store, user_id: int, attempt_id: int, record: ResponseRecord,
                            now: datetime) -> None:
-    store.record_response(attempt_id, record)
+    store.attempts.record_response(attempt_id, record)
     feed_review(store, user_id, [(record.question_id, record.correct)], now)
 
 

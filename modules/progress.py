@@ -5,11 +5,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from modules.store import reports as store_reports
 from modules.banks import BankSet
 from modules.certificates import CertificateView, current_certificate, current_status
 from modules.core.types import AttemptKind, CertificateStatus
-from modules.store import Actor, Store
+from modules.core.records import Actor
+from modules.store import Store
 from modules.core.records import Attempt, Certificate, User
 
 
@@ -41,10 +41,10 @@ def certificate_view(certificate: Certificate) -> CertificateView:
 
 def progress_for(store: Store, user: User, banks: BankSet, now: datetime) -> Progress:
     actor = Actor(user.id, user.role)
-    read = store.lessons_read(user.id)
-    attempts = store.attempts_for(actor, user.id)
+    read = store.lessons.read_by(user.id)
+    attempts = store.attempts.for_user(actor, user.id)
     # One grouped query for every attempt's answer count, instead of one query per practice round.
-    answered = dict(zip(*store_reports.attempt_summaries(store.engine, user.id)[["attempt_id", "questions"]]
+    answered = dict(zip(*store.reports.attempt_summaries(user.id)[["attempt_id", "questions"]]
                         .to_numpy().T)) if attempts else {}
     practice_counts: dict[str, int] = {}
     for attempt in attempts:
@@ -58,6 +58,6 @@ def progress_for(store: Store, user: User, banks: BankSet, now: datetime) -> Pro
         modules.append(ModuleProgress(
             module.id, module.title, module.id in read, practice_counts.get(module.id, 0),
             max(scores) if scores else None, any(a.result.passed for a in graded), len(graded)))
-    views = [certificate_view(c) for c in store.certificates_for(actor, user.id)]
+    views = [certificate_view(c) for c in store.certificates.for_user(actor, user.id)]
     exams = tuple(a for a in attempts if a.kind is AttemptKind.EXAM)
     return Progress(tuple(modules), exams, current_certificate(views, now), current_status(views, now))

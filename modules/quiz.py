@@ -119,7 +119,7 @@ def answer_deadline(attempt: Attempt, policy: Policy) -> datetime | None:
     return attempt.deadline + timedelta(seconds=policy.exam_grace_seconds)
 
 
-def result_for(score: float, passed: bool, closed_by: str, module_scores: dict[str, float],
+def result_for(score: float, passed: bool, closed_by: ClosedBy, module_scores: dict[str, float],
                now: datetime) -> AttemptResult:
     return AttemptResult(score=score, passed=passed, closed_by=closed_by,
                          detail={"module_scores": module_scores}, finished_at=now)

@@ -1,7 +1,7 @@
 """The manager's workspace as plain functions: the certification register, exports, public verification,
 and accounts (add, import from CSV, reset, deactivate, change role) with the last-manager rule.
 
-Status rules come from `modules.certificates`; SQL from the store and `modules.store_register`. Every export
+Status rules come from `modules.certificates`; records from the store. Every export
 and every account change is written to the audit log. Nothing here imports streamlit.
 """
 
@@ -17,8 +17,7 @@ from zoneinfo import ZoneInfo
 
 import pandas as pd
 
-from modules.store import register_sql as store_register
-from modules.auth import hash_password
+from modules import auth
 from modules.certificates import (
     CertificateView,
     certificate_filename,
@@ -28,12 +27,12 @@ from modules.certificates import (
     normalise_code,
     verify_url,
 )
-from modules.core.types import CertificateStatus, Role, UserId
-from modules.core.errors import AuthError, ImportRejected, PermissionDenied, TrainingError
+from modules.core.errors import AuthError, ImportRejected, LastManagerError, TrainingError
+from modules.core.records import Actor, Certificate, User, require_manager
+from modules.core.types import USERNAME_MAX, CertificateStatus, Role, UserId, normal_username
 from modules.exports import to_csv_bytes, to_xlsx_bytes
 from modules.progress import certificate_view
-from modules.store import Actor, Store
-from modules.core.records import Certificate, User
+from modules.store import ATTEMPT_COLUMNS, Store
 
 STATUS_LABELS = {
     CertificateStatus.CERTIFIED: "certified",
@@ -49,18 +48,10 @@ MAX_IMPORT_ROWS = 2_000
 _PASSWORD_ALPHABET = "abcdefghjkmnpqrstuvwxyz23456789"  # nothing to confuse when read off a screen
 
 
-class LastManagerError(AuthError):
-    """The change would leave the clinic without an active manager."""
-
-
 # The command line runs with the database's own credentials, so it reads as a manager would; its writes
 # are audited as actor None ("system") under the name it gives.
 COMMAND_LINE = Actor(UserId(0), Role.MANAGER)
 
-
-def _require_manager(actor: Actor | None, doing: str) -> None:
-    if actor is not None and Role(actor.role) != Role.MANAGER:
-        raise PermissionDenied(f"Only a manager may {doing}.")
 
 
 def parse_status(text: str) -> CertificateStatus:
@@ -125,9 +116,10 @@ def build_register(people: Iterable[User], certificates: Iterable[Certificate], 
 
 
 def register_rows(store: Store, actor: Actor, now: datetime) -> list[RegisterRow]:
-    _require_manager(actor, "read the certification register")
-    return build_register(store.list_users(), store.all_certificates(actor), store_register.latest_exam_scores(store),
-                          store_register.signoff_counts(store), now)
+    require_manager(actor, "read the certification register")
+    reports = store.reports
+    return build_register(store.accounts.list_users(), store.certificates.every(actor), reports.latest_exam_scores(),
+                          reports.signoff_counts(), now)
 
 
 def _local_day(moment: datetime, zone: ZoneInfo) -> date:
@@ -184,9 +176,9 @@ def register_frame(rows: Iterable[RegisterRow], tz_name: str = "UTC") -> pd.Data
 
 
 def attempts_frame(store: Store, actor: Actor, location: str | None = None) -> pd.DataFrame:
-    _require_manager(actor, "export attempts")
-    rows = store_register.attempt_rows(store, location)
-    frame = pd.DataFrame(rows, columns=store_register.ATTEMPT_COLUMNS)
+    require_manager(actor, "export attempts")
+    rows = store.reports.attempt_rows(actor, location)
+    frame = pd.DataFrame(rows, columns=ATTEMPT_COLUMNS)
     for column in ("started_at", "finished_at"):
         frame[column] = pd.to_datetime(frame[column], utc=True)
     frame["score"] = (pd.to_numeric(frame["score"]) * 100).round(1)
@@ -204,10 +196,10 @@ def file_bytes(frame: pd.DataFrame, fmt: str, tz_name: str, sheet: str) -> bytes
 def export(store: Store, actor: Actor | None, what: str, fmt: str, frame: pd.DataFrame, tz_name: str,
            filters: dict | None = None, actor_username: str | None = None) -> bytes:
     """The file, generated now and recorded in the audit log (who exported what, how many rows, which filters)."""
-    _require_manager(actor, "export records")
+    require_manager(actor, "export records")
     data = file_bytes(frame, fmt, tz_name, "Register" if what == "register" else "Attempts")
     actor = None if actor == COMMAND_LINE else actor
-    store.audit(actor, "export", f"{what}:{fmt}", {"rows": len(frame), "filters": filters or {}},
+    store.audit.record(actor, "export", f"{what}:{fmt}", {"rows": len(frame), "filters": filters or {}},
                 actor_username=actor_username)
     return data
 
@@ -220,11 +212,11 @@ def current_views(rows: Iterable[RegisterRow], now: datetime) -> list[Certificat
 def certificates_zip_export(store: Store, actor: Actor | None, views: Iterable[CertificateView], clinic_name: str,
                             base_url: str, tz_name: str) -> bytes:
     """One ZIP of the PDFs of `views`, recorded in the audit log with the codes it holds."""
-    _require_manager(actor, "export certificates")
+    require_manager(actor, "export certificates")
     views = list(views)
     data = certificates_zip((certificate_filename(v), certificate_pdf(v, clinic_name, verify_url(base_url, v.code),
                                                                       tz_name)) for v in views)
-    store.audit(None if actor == COMMAND_LINE else actor, "export", "certificates:zip",
+    store.audit.record(None if actor == COMMAND_LINE else actor, "export", "certificates:zip",
                 {"certificates": len(views), "codes": [v.code for v in views][:1000]})
     return data
 
@@ -257,7 +249,7 @@ def verify_code(store: Store, text: str, now: datetime) -> PublicRecord | None:
     # normalise_code knows the current format (and forgives look-alikes); the raw text covers older codes.
     candidates = [c for c in (normalise_code(text), text.strip().upper()) if c]
     for candidate in dict.fromkeys(candidates):
-        found = store.find_certificate(candidate)
+        found = store.certificates.find(candidate)
         if found is not None:
             view = certificate_view(found)
             return PublicRecord(view.code, view.holder_name, view.title, view.issued_at, view.expires_at,
@@ -287,10 +279,17 @@ def one_time_password() -> str:
 def add_user(store: Store, actor: Actor | None, username: str, full_name: str, role: Role | str,
              location: str | None = None) -> NewAccount:
     password = one_time_password()
-    user_id = store.create_user(username, full_name, Role(role), password, location or None, actor=actor,
+    user_id = auth.create_user(store, username, full_name, Role(role), password, location or None, actor=actor,
                                 must_change_password=True)
-    user = store.get_user(user_id)
+    user = store.accounts.get(user_id)
     return NewAccount(user_id, user.username, user.full_name, user.role, user.location, password)
+
+
+def _username_ok(text: str) -> bool:
+    try:
+        return normal_username(text) == text
+    except AuthError:
+        return False
 
 
 def parse_user_csv(data: bytes, taken: Iterable[str]) -> list[tuple[str, str, Role, str | None]]:
@@ -314,9 +313,9 @@ def parse_user_csv(data: bytes, taken: Iterable[str]) -> list[tuple[str, str, Ro
         if not any(cell.strip() for cell in cells):
             continue
         value = {name: cells[i].strip() if i < len(cells) else "" for name, i in where.items()}
-        username, found = value["username"].lower(), []
-        if not username or len(username) > 80 or any(ch.isspace() for ch in username):
-            found.append("the username must be 1 to 80 characters with no spaces")
+        username, found = value["username"].strip().lower(), []
+        if not _username_ok(username):
+            found.append(f"the username must be 1 to {USERNAME_MAX} characters with no spaces")
         elif username in existing:
             found.append(f"the username {username!r} already exists")
         elif username in seen:
@@ -342,42 +341,29 @@ def parse_user_csv(data: bytes, taken: Iterable[str]) -> list[tuple[str, str, Ro
 
 def import_users(store: Store, actor: Actor, data: bytes) -> list[NewAccount]:
     """All accounts of the file, or none: any bad row rejects the whole file."""
-    _require_manager(actor, "import accounts")
-    parsed = parse_user_csv(data, (u.username for u in store.list_users()))
+    require_manager(actor, "import accounts")
+    parsed = parse_user_csv(data, (u.username for u in store.accounts.list_users()))
     passwords = [one_time_password() for _ in parsed]
-    batch = [store_register.NewUserRow(u, n, r, loc, hash_password(p))
+    batch = [auth.new_account(u, n, r, auth.hash_password(p), loc, must_change_password=True)
              for (u, n, r, loc), p in zip(parsed, passwords)]
-    ids = store_register.create_users(store, batch, actor, "csv import")
+    ids = store.accounts.create_many(batch, actor, "csv import")
     return [NewAccount(i, u, n, r, loc, p) for i, (u, n, r, loc), p in zip(ids, parsed, passwords)]
 
 
 def reset_password(store: Store, actor: Actor, user_id: int) -> str:
     """A new one-time password for someone else; they must change it at their next sign-in."""
-    _require_manager(actor, "reset passwords")
+    require_manager(actor, "reset passwords")
     password = one_time_password()
-    store.set_password(user_id, password, actor, must_change_password=True)
+    auth.set_password(store, user_id, password, actor, must_change_password=True)
     return password
-
-
-def _guard_last_manager(store: Store, user_id: int, leaves_managers: bool) -> None:
-    target = store.get_user(user_id)
-    if target is None:
-        raise AuthError("There is no such account.")
-    if leaves_managers and target.role is Role.MANAGER and target.active:
-        others = [u for u in store.list_users(Role.MANAGER, active_only=True) if u.id != target.id]
-        if not others:
-            raise LastManagerError(f"{target.full_name} is the last active manager; "
-                                   "make someone else a manager first.")
 
 
 def set_active(store: Store, actor: Actor, user_id: int, active: bool) -> None:
     """Deactivate (records kept, sign-in refused) or reactivate an account."""
-    _require_manager(actor, "activate or deactivate accounts")
-    _guard_last_manager(store, user_id, leaves_managers=not active)
-    store.set_active(user_id, active, actor)
+    require_manager(actor, "activate or deactivate accounts")
+    store.accounts.set_active(user_id, active, actor)
 
 
 def set_role(store: Store, actor: Actor, user_id: int, role: Role | str) -> None:
-    _require_manager(actor, "change roles")
-    _guard_last_manager(store, user_id, leaves_managers=Role(role) is not Role.MANAGER)
-    store.set_role(user_id, Role(role), actor)
+    require_manager(actor, "change roles")
+    store.accounts.set_role(user_id, Role(role), actor)

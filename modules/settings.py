@@ -1,17 +1,96 @@
-"""Every setting declared once, with its default and help text.
+"""Every setting declared once, with its default and help text, in one typed and validated `Settings` object.
 
-A setting is read from the environment first, then from `.streamlit/secrets.toml`, then its default.
-The README lists every setting; a test fails when one is missing there.
+A setting is read from the environment first, then from `.streamlit/secrets.toml`, then its default. The secrets
+file is read once (`reload()` forgets it); the environment is looked at on each call, which costs a few dict
+lookups, so a changed variable is seen at once and the object is only rebuilt when one changes. A value the app
+cannot use (an unknown time zone, a database URL that is not sqlite or postgresql) raises `SettingsError` with one
+plain sentence. The README lists every setting; a test fails when one is missing there.
 """
 
 from __future__ import annotations
 
+import functools
 import os
+import re
 import tomllib
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Annotated, Any
+from urllib.parse import urlsplit
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError
+from pydantic_core import PydanticCustomError
+
+from modules.core.errors import SettingsError
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
+SECRETS_FILE = PROJECT_ROOT / ".streamlit" / "secrets.toml"
+DATABASES = ("sqlite", "postgresql")
+# dialect[+driver]://... as SQLAlchemy spells it; parsed here because only the store may import SQLAlchemy.
+DATABASE_URL = re.compile(r"^(?P<dialect>[A-Za-z0-9]+)(\+[A-Za-z0-9_]+)?://")
+
+
+def _dialect(url: str) -> str | None:
+    """The dialect of a database URL (sqlite, postgresql, ...), or None when it cannot be read as one."""
+    match = DATABASE_URL.match(url)
+    if match is None:
+        return None
+    try:
+        urlsplit(url).port  # noqa: B018 - reading the port raises ValueError when it is not a number
+    except ValueError:
+        return None
+    return match["dialect"]
+
+
+def _database_url(url: str) -> str:
+    backend = _dialect(url)
+    if backend is None:
+        # The URL is not echoed: it may hold a password.
+        raise PydanticCustomError(
+            "setting", "TRAINING_DB_URL is not a database URL; use one such as sqlite:///progress/training.db or "
+                       "postgresql+psycopg://user:password@host/db.")
+    if backend not in DATABASES:
+        raise PydanticCustomError(
+            "setting", "TRAINING_DB_URL uses the database '{backend}', but only sqlite and postgresql are supported.",
+            {"backend": backend})
+    return url
+
+
+def _time_zone(name: str) -> str:
+    try:
+        ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise PydanticCustomError(
+            "setting", "TRAINING_TIMEZONE '{name}' is not an IANA time zone name; use one such as Europe/London "
+                       "or UTC.", {"name": name}) from None
+    return name
+
+
+class Settings(BaseModel):
+    """The app's settings; field names are what code reads, aliases are the names people set."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid", validate_by_name=True, validate_by_alias=True)
+
+    db_url: Annotated[str, AfterValidator(_database_url)] = Field(
+        f"sqlite:///{PROJECT_ROOT / 'progress' / 'training.db'}", validation_alias="TRAINING_DB_URL",
+        description="SQLAlchemy URL of the record store; e.g. postgresql+psycopg://user:pw@host/db for a chain of "
+                    "clinics.")
+    banks_dir: Path = Field(
+        PROJECT_ROOT / "question_banks", validation_alias="TRAINING_BANKS_DIR",
+        description="Folder holding the module YAML files and certification.yaml.")
+    clinic_name: str = Field(
+        "Our Clinic", validation_alias="TRAINING_CLINIC_NAME", description="Clinic name printed on certificates.")
+    base_url: str = Field(
+        "http://127.0.0.1:8501", validation_alias="TRAINING_BASE_URL",
+        description="Public address of this app; certificate QR codes point to its verify page.")
+    timezone: Annotated[str, AfterValidator(_time_zone)] = Field(
+        "UTC", validation_alias="TRAINING_TIMEZONE",
+        description="The clinic's time zone (IANA name) used to show dates and times.")
+
+    @property
+    def zone(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
 
 
 @dataclass(frozen=True)
@@ -21,45 +100,59 @@ class Setting:
     help: str
 
 
-SETTINGS: dict[str, Setting] = {
-    s.name: s
-    for s in (
-        Setting(
-            "TRAINING_DB_URL",
-            f"sqlite:///{PROJECT_ROOT / 'progress' / 'training.db'}",
-            "SQLAlchemy URL of the record store; e.g. postgresql+psycopg://user:pw@host/db for a chain of clinics.",
-        ),
-        Setting(
-            "TRAINING_BANKS_DIR",
-            str(PROJECT_ROOT / "question_banks"),
-            "Folder holding the module YAML files and certification.yaml.",
-        ),
-        Setting("TRAINING_CLINIC_NAME", "Our Clinic", "Clinic name printed on certificates."),
-        Setting(
-            "TRAINING_BASE_URL",
-            "http://127.0.0.1:8501",
-            "Public address of this app; certificate QR codes point to its verify page.",
-        ),
-        Setting("TRAINING_TIMEZONE", "UTC", "The clinic's time zone (IANA name) used to show dates and times."),
-    )
-}
+def _declared() -> dict[str, tuple[str, Setting]]:
+    """Setting name -> (field name, declaration), read from the Settings fields."""
+    declared: dict[str, tuple[str, Setting]] = {}
+    for field, info in Settings.model_fields.items():
+        name = str(info.validation_alias)
+        declared[name] = (field, Setting(name, str(info.default), info.description or ""))
+    return declared
 
 
-def _secrets_file() -> Path:
-    return PROJECT_ROOT / ".streamlit" / "secrets.toml"
+_DECLARED = _declared()
+SETTINGS: dict[str, Setting] = {name: setting for name, (_, setting) in _DECLARED.items()}
+
+
+@functools.cache
+def _secrets(path: Path) -> dict[str, str]:
+    if not path.exists():
+        return {}
+    try:
+        table = tomllib.loads(path.read_text(encoding="utf-8"))
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as error:
+        raise SettingsError(f"{path.name} cannot be read ({error}); fix it or remove it.") from None
+    # Only our settings, and only those with a value; Streamlit keeps its own secrets in the same file.
+    return {name: str(value) for name, value in table.items() if name in SETTINGS and str(value).strip()}
+
+
+@functools.lru_cache(maxsize=16)
+def _build(environment: tuple[tuple[str, str], ...], secrets_path: Path) -> Settings:
+    values: dict[str, Any] = {**_secrets(secrets_path), **dict(environment)}
+    try:
+        return Settings.model_validate(values)
+    except ValidationError as error:
+        raise SettingsError(" ".join(_sentence(detail["type"], detail["msg"], detail["loc"])
+                                     for detail in error.errors(include_url=False))) from None
+
+
+def _sentence(kind: str, message: str, loc: tuple[int | str, ...]) -> str:
+    # Our validators write whole sentences; anything else (not expected from text values) gets a plain one.
+    return message if kind == "setting" else f"{loc[0] if loc else 'A setting'} has a value the app cannot use."
+
+
+def current() -> Settings:
+    """The settings in force: environment, then secrets.toml (read once), then the defaults."""
+    environment = tuple((name, os.environ[name]) for name in SETTINGS if os.environ.get(name, "").strip())
+    return _build(environment, SECRETS_FILE)
+
+
+def reload() -> None:
+    """Forget the secrets file and the built settings, so the next read starts afresh (tests, edited secrets)."""
+    _secrets.cache_clear()
+    _build.cache_clear()
 
 
 def get(name: str) -> str:
-    """The value of a declared setting: environment, then secrets.toml, then the default."""
-    setting = SETTINGS[name]
-    if name in os.environ and os.environ[name].strip():
-        return os.environ[name]
-    secrets = _secrets_file()
-    if secrets.exists():
-        try:
-            value = tomllib.loads(secrets.read_text(encoding="utf-8")).get(name)
-        except (tomllib.TOMLDecodeError, UnicodeDecodeError):
-            value = None
-        if value:
-            return str(value)
-    return setting.default
+    """The value of a declared setting, as text: environment, then secrets.toml, then the default."""
+    field, _ = _DECLARED[name]
+    return str(getattr(current(), field))

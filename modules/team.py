@@ -1,6 +1,6 @@
 """What a trainer reads every morning: team progress, a technician's attempts, item analysis, bank health.
 
-Pure functions over pandas frames (the queries are in `store_reports`), plus the practical sign-off rule.
+Pure functions over pandas frames (the queries are in the store's `reports`), plus the practical sign-off rule.
 Nothing here loops over responses: answers are counted in the database or in vectorised pandas, and the only
 Python loops run over technicians, attempts, questions or distinct answers.
 """
@@ -14,10 +14,8 @@ from typing import Any, Iterable
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import Engine
 
 from modules import analytics
-from modules.store import reports as store_reports
 from modules.auth import verify_password
 from modules.banks import BankSet, Module, Problem
 from modules.certificates import current_status
@@ -26,7 +24,8 @@ from modules.core.errors import AuthError, PermissionDenied, TrainingError
 from modules.grading import ShownQuestion, describe_answer
 from modules.progress import certificate_view
 from modules.review import flagged_for_trainer
-from modules.store import Actor, Store
+from modules.core.records import Actor
+from modules.store import Store
 from modules.core.records import Attempt, Certificate, ResponseRecord, Signoff, User
 
 INACTIVE_AFTER = timedelta(days=14)
@@ -101,11 +100,10 @@ class TeamReport:
 
 def load_team(store: Store, actor: Actor, banks: BankSet, now: datetime) -> TeamReport:
     """The team table straight from the store (trainers and managers only)."""
-    engine = store.engine
-    flagged = flagged_for_trainer(store_reports.misses(engine), valid_question_ids=set(banks.questions))
-    table = team_table(store_reports.technicians(engine), store_reports.best_quiz_scores(engine),
-                       store_reports.exam_results(engine), store_reports.last_activity(engine),
-                       certification_statuses(store.all_certificates(actor), now), flagged, banks.modules, now)
+    reports = store.reports
+    flagged = flagged_for_trainer(reports.misses(), valid_question_ids=set(banks.questions))
+    table = team_table(reports.technicians(), reports.best_quiz_scores(), reports.exam_results(), reports.last_activity(),
+                       certification_statuses(store.certificates.every(actor), now), flagged, banks.modules, now)
     return TeamReport(table, flagged)
 
 
@@ -308,7 +306,7 @@ def _picked(answer: Any, options: list[str]) -> list[str]:
 def item_analysis(answers: pd.DataFrame, snapshots: pd.DataFrame, prompts: dict[str, str]) -> ItemAnalysis:
     """Moodle's item and test statistics, distractor counts, flags and hints for one quiz or the exam.
 
-    `answers` as from `store_reports.item_responses`; `snapshots` for the ids of `snapshot_ids(answers)`.
+    `answers` as from `Store.reports.item_responses`; `snapshots` for the ids of `snapshot_ids(answers)`.
     """
     stats = analytics.item_statistics(analytics.responses_to_marks(answers))
     test = analytics.quiz_statistics(answers[["attempt_id", "question_id", "position", "score"]])
@@ -327,11 +325,11 @@ def item_analysis(answers: pd.DataFrame, snapshots: pd.DataFrame, prompts: dict[
     return ItemAnalysis(table, options, test, int(answers["attempt_id"].nunique()) if len(answers) else 0)
 
 
-def load_item_analysis(engine: Engine, kind: AttemptKind, module_id: str | None, first_only: bool,
+def load_item_analysis(store: Store, kind: AttemptKind, module_id: str | None, first_only: bool,
                        prompts: dict[str, str]) -> ItemAnalysis:
     """From the database to the finished item analysis of one quiz (or the exam)."""
-    answers = store_reports.item_responses(engine, kind, module_id, first_only)
-    return item_analysis(answers, store_reports.snapshots(engine, snapshot_ids(answers)), prompts)
+    answers = store.reports.item_responses(kind, module_id, first_only)
+    return item_analysis(answers, store.reports.snapshots(snapshot_ids(answers)), prompts)
 
 
 FIGURES = {"facility": "Facility %", "sd": "SD %", "discrimination_index": "Discrimination index %",
@@ -400,7 +398,7 @@ def sign_off(store: Store, trainer: User, technician_id: int, treated_on: date, 
     """Record a supervised treatment, signed by the trainer re-entering their own password. Append-only."""
     if Role(trainer.role) is Role.TECHNICIAN:
         raise PermissionDenied("Only a trainer or manager may sign off a practical treatment.")
-    technician = store.get_user(technician_id)
+    technician = store.accounts.get(technician_id)
     if technician is None or technician.role is not Role.TECHNICIAN:
         raise SignoffRejected("Choose a technician to sign off.")
     if treated_on > today:
@@ -409,10 +407,10 @@ def sign_off(store: Store, trainer: User, technician_id: int, treated_on: date, 
     missing = [item for item in items if not ticked.get(item)]
     if missing:
         raise SignoffRejected("A sign-off confirms every checklist item. Not ticked: " + "; ".join(missing) + ".")
-    found = store.credentials(trainer.username)
+    found = store.accounts.credentials(trainer.username)
     if not password or found is None or not verify_password(found[1], password):
         raise AuthError("That is not your password: enter your own password to sign.")
-    return store.record_signoff(technician_id, Actor(trainer.id, trainer.role), treated_on,
+    return store.signoffs.record(technician_id, Actor(trainer.id, trainer.role), treated_on,
                                 {item: True for item in items}, comment.strip())
 
 

@@ -15,10 +15,12 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 import pytest
+from argon2 import PasswordHasher
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.pool import NullPool
 
+from modules import auth
 from modules.core.clock import FixedClock
 from modules.store import Store
 
@@ -72,6 +74,16 @@ def db_url(request, tmp_path) -> str:
 
 
 @pytest.fixture
+def raw_db(db_url):
+    """A plain engine on the test's database, for tests that play an intruder editing rows behind the store."""
+    engine = create_engine(db_url, poolclass=NullPool)
+    try:
+        yield engine
+    finally:
+        engine.dispose()
+
+
+@pytest.fixture
 def clock() -> FixedClock:
     return FixedClock(datetime(2025, 3, 3, 9, 0, tzinfo=timezone.utc))
 
@@ -83,3 +95,15 @@ def store(db_url, clock) -> Store:
         yield opened
     finally:
         opened.close()
+
+
+@pytest.fixture(scope="session", autouse=True)
+def cheap_password_hashing():
+    """argon2 at the lowest cost for the whole session: production cost made hashing most of the suite's CPU.
+
+    Yields the hasher `auth` had by default, so one test can check that production keeps its full cost. The e2e
+    suite runs the app in its own process, at production cost.
+    """
+    production = auth.use_hasher(PasswordHasher(time_cost=1, memory_cost=64, parallelism=1))
+    yield production
+    auth.use_hasher(production)

@@ -31,3 +31,11 @@ class ImportRejected(TrainingError):
     def __init__(self, message: str, problems: list[str] | None = None):
         super().__init__(message)
         self.problems = problems or []
+
+
+class LastManagerError(AuthError):
+    """The change would leave the clinic without an active manager."""
+
+
+class SettingsError(TrainingError):
+    """A setting (environment or .streamlit/secrets.toml) has a value the app cannot use."""

@@ -3,13 +3,48 @@ review cards and audit rows. Plain frozen dataclasses, so the domain and the pag
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from typing import Any
+from typing import Any, TypedDict
 
 from modules.core.clock import require_utc
-from modules.core.types import AttemptKind, CertificateCode, ModuleId, QuestionId, Role, UserId
+from modules.core.errors import PermissionDenied
+from modules.core.types import (
+    AttemptId,
+    AttemptKind,
+    CertificateCode,
+    CertificateId,
+    ClosedBy,
+    ModuleId,
+    QuestionId,
+    ResponseId,
+    Role,
+    SignoffId,
+    UserId,
+    Username,
+)
+
+# What a technician may give as an answer: one option, several, true/false, an order, or pairs.
+Answer = str | bool | list[str] | dict[str, str] | None
+
+
+class QuestionSnapshot(TypedDict):
+    """Exactly what was shown for one question (options in the order shown), so it can be replayed years later."""
+
+    question_id: str
+    module_id: str
+    type: str
+    prompt: str
+    scenario: str | None
+    options: list[str]
+    lefts: list[str]
+    rights: list[str]
+    key: Any
+    explanation: str
+    source: str
+    content_hash: str
+    partial_credit: bool
+
 
 @dataclass(frozen=True)
 class Actor:
@@ -20,6 +55,18 @@ class Actor:
 
     def may_read(self, owner_id: int) -> bool:
         return Role(self.role) != Role.TECHNICIAN or self.user_id == owner_id
+
+
+def require_manager(actor: Actor | None, doing: str) -> None:
+    """Refuse anyone but a manager; None is the system itself (first run, seeding, the command line)."""
+    if actor is not None and Role(actor.role) is not Role.MANAGER:
+        raise PermissionDenied(f"Only a manager may {doing}.")
+
+
+def require_staff(actor: Actor | None, doing: str) -> None:
+    """Refuse a technician: trainers and managers (and the system) may."""
+    if actor is not None and Role(actor.role) is Role.TECHNICIAN:
+        raise PermissionDenied(f"Only a trainer or manager may {doing}.")
 
 
 @dataclass(frozen=True)
@@ -46,14 +93,14 @@ class ResponseRecord:
     question_id: QuestionId
     module_id: ModuleId
     content_hash: str
-    snapshot: dict[str, Any]
-    answer: Any
+    snapshot: QuestionSnapshot
+    answer: Answer
     score: float
     correct: bool
     answered_at: datetime | None = None
     seconds_taken: float | None = None
-    id: int | None = None
-    attempt_id: int | None = None
+    id: ResponseId | None = None
+    attempt_id: AttemptId | None = None
 
     def __post_init__(self) -> None:
         if not 0.0 <= self.score <= 1.0:
@@ -66,26 +113,25 @@ class ResponseRecord:
 class AttemptResult:
     score: float
     passed: bool | None
-    closed_by: str = "submitted"
+    closed_by: ClosedBy = ClosedBy.SUBMITTED
     detail: dict[str, Any] | None = None
     finished_at: datetime | None = None
 
     def __post_init__(self) -> None:
         if not 0.0 <= self.score <= 1.0:
             raise ValueError(f"score must be a fraction between 0 and 1, got {self.score}")
-        if self.closed_by not in ("submitted", "deadline"):
-            raise ValueError(f"closed_by must be 'submitted' or 'deadline', got {self.closed_by!r}")
+        object.__setattr__(self, "closed_by", ClosedBy(self.closed_by))  # a stored string becomes the enum
 
 
 @dataclass(frozen=True)
 class Attempt:
-    id: int
+    id: AttemptId
     user_id: UserId
     kind: AttemptKind
     module_id: ModuleId | None
     started_at: datetime
     deadline: datetime | None
-    questions: list[str] | None
+    questions: list[QuestionSnapshot] | None
     policy: dict[str, Any] | None
     result: AttemptResult | None = None
 
@@ -96,10 +142,10 @@ class Attempt:
 
 @dataclass(frozen=True)
 class Certificate:
-    id: int
+    id: CertificateId
     code: CertificateCode
     user_id: UserId
-    attempt_id: int | None
+    attempt_id: AttemptId | None
     title: str
     issued_at: datetime
     expires_at: datetime
@@ -115,27 +161,13 @@ class Certificate:
 
 @dataclass(frozen=True)
 class Signoff:
-    id: int
+    id: SignoffId
     technician_id: UserId
     trainer_id: UserId
     treated_on: date
     checklist: dict[str, Any]
     comment: str
     signed_at: datetime
-
-
-@dataclass(frozen=True)
-class ReviewCard:
-    id: int
-    user_id: UserId
-    question_id: QuestionId
-    card_json: str
-    due_at: datetime
-    updated_at: datetime
-
-    @property
-    def card(self) -> dict[str, Any]:
-        return json.loads(self.card_json)
 
 
 @dataclass(frozen=True)
@@ -149,3 +181,15 @@ class AuditRow:
     detail: str
     prev_hash: str = field(repr=False, default="")
     hash: str = field(repr=False, default="")
+
+
+@dataclass(frozen=True)
+class AccountDraft:
+    """One account to create, already checked by the account rules; the password is already hashed."""
+
+    username: Username
+    full_name: str
+    role: Role
+    location: str | None
+    password_hash: str
+    must_change_password: bool = False

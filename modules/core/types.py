@@ -5,10 +5,19 @@ from __future__ import annotations
 from enum import Enum
 from typing import NewType
 
+from modules.core.errors import AuthError
+
 UserId = NewType("UserId", int)
+AttemptId = NewType("AttemptId", int)
+ResponseId = NewType("ResponseId", int)
+CertificateId = NewType("CertificateId", int)
+SignoffId = NewType("SignoffId", int)
 QuestionId = NewType("QuestionId", str)
 ModuleId = NewType("ModuleId", str)
 CertificateCode = NewType("CertificateCode", str)
+Username = NewType("Username", str)
+
+USERNAME_MAX = 80
 
 
 class Role(str, Enum):
@@ -44,3 +53,18 @@ class CertificateStatus(str, Enum):
     EXPIRED = "expired"
     REVOKED = "revoked"
     NOT_CERTIFIED = "not certified"
+
+
+class ClosedBy(str, Enum):
+    """How an attempt ended: the person submitted it, or its deadline passed."""
+
+    SUBMITTED = "submitted"
+    DEADLINE = "deadline"
+
+
+def normal_username(text: str) -> Username:
+    """The one username rule: trimmed, lower case, 1 to 80 characters, no spaces."""
+    name = text.strip().lower()
+    if not name or len(name) > USERNAME_MAX or any(ch.isspace() for ch in name):
+        raise AuthError(f"A username needs 1 to {USERNAME_MAX} characters and no spaces.")
+    return Username(name)

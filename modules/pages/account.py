@@ -24,7 +24,7 @@ with st.form("change-password", clear_on_submit=True):
 if change:
     with common.plain_errors():
         auth.change_password(common.store(), user.id, current, new, confirm)
-        fresh = common.store().get_user(user.id)
+        fresh = common.store().accounts.get(user.id)
     # The session holds a copy of the user: refresh it, or the app would keep asking for a new password.
     st.session_state["user"] = fresh
     manager_common.flash("success", "Your password is changed.")

@@ -12,7 +12,7 @@ st.title("Accounts")
 manager_common.show_flash()
 store, actor = common.store(), common.actor()
 with common.plain_errors():
-    people = store.list_users()
+    people = store.accounts.list_users()
 
 st.dataframe([{"Name": p.full_name, "Username": p.username, "Role": p.role.value, "Location": p.location or "",
                "Active": "yes" if p.active else "no",

@@ -3,7 +3,6 @@
 import pandas as pd
 import streamlit as st
 
-from modules.store import register_sql as store_register
 from modules.core.types import Role
 from modules.exports import to_csv_bytes
 from modules.pages import common, manager_common
@@ -14,8 +13,8 @@ store, actor, zone = common.store(), common.actor(), common.tz_name()
 ANY = "(anyone)"
 
 with common.plain_errors():
-    broken = store.verify_audit_chain()
-    names, actions = store_register.audit_choices(store)
+    broken = store.audit.verify_chain()
+    names, actions = store.audit.choices(actor)
 if broken is None:
     st.success("The log is intact: every entry links to the one before it.")
 else:
@@ -29,8 +28,8 @@ since, until = manager_common.utc_bounds(first, last)
 limit = 2000
 
 with common.plain_errors():
-    entries = store_register.audit_entries(store, None if who == ANY else who, None if action == ANY else action,
-                                           since, until, limit=limit)
+    entries = store.audit.rows(actor, who=None if who == ANY else who, action=None if action == ANY else action,
+                               since=since, until=until, limit=limit)
 frame = pd.DataFrame(
     {"Entry": [e.id for e in entries], "When": [common.local_time(e.at, "%Y-%m-%d %H:%M:%S") for e in entries],
      "Who": [e.actor_username for e in entries], "Action": [e.action for e in entries],
@@ -44,14 +43,14 @@ filters = {"who": who, "action": action, "from": str(first or ""), "to": str(las
 
 
 def audit_csv() -> bytes:
-    full = store_register.audit_entries(store, None if who == ANY else who, None if action == ANY else action,
-                                        since, until, limit=None)
+    full = store.audit.rows(actor, who=None if who == ANY else who, action=None if action == ANY else action,
+                            since=since, until=until, limit=None)
     data = to_csv_bytes(pd.DataFrame(
         {"entry": [e.id for e in full], "at_utc": [e.at.isoformat() for e in full],
          "who": [e.actor_username for e in full], "action": [e.action for e in full],
          "target": [e.target for e in full], "detail": [e.detail for e in full],
          "hash": [e.hash for e in full]}, columns=["entry", "at_utc", "who", "action", "target", "detail", "hash"]))
-    store.audit(actor, "export", "audit:csv", {"rows": len(full), "filters": filters})
+    store.audit.record(actor, "export", "audit:csv", {"rows": len(full), "filters": filters})
     return data
 
 

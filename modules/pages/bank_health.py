@@ -3,7 +3,6 @@
 import streamlit as st
 
 from modules import team
-from modules.store import reports as store_reports
 from modules.core.types import Role
 from modules.pages import common
 
@@ -32,7 +31,7 @@ by_difficulty.dataframe(team.question_counts(bank_set, "difficulty"), hide_index
 
 st.subheader("Never answered yet")
 with common.plain_errors():
-    answered = store_reports.answered_question_ids(common.store().engine)
+    answered = common.store().reports.answered_question_ids()
 never = team.never_answered(bank_set, answered)
 if never.empty:
     st.success("Every question has been answered at least once.")

@@ -20,7 +20,8 @@ from modules.core.types import QuestionType, Role
 from modules.core.errors import TrainingError
 from modules.grading import ShownQuestion, describe_answer
 from modules.policy import Policy, load_policy
-from modules.store import Actor, Store
+from modules.core.records import Actor
+from modules.store import Store
 
 PAGES_DIR = Path(__file__).resolve().parent
 IDLE_LIMIT = timedelta(minutes=30)

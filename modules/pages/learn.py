@@ -25,8 +25,8 @@ st.divider()
 read = st.session_state.setdefault("lessons_marked", set())
 if user.role is Role.TECHNICIAN and module.id not in read:
     with common.plain_errors():
-        if module.id not in common.store().lessons_read(user.id):
-            common.store().mark_lesson_read(user.id, module.id)
+        if module.id not in common.store().lessons.read_by(user.id):
+            common.store().lessons.mark_read(user.id, module.id)
     read.add(module.id)
 if st.button("Practise this module", type="primary"):
     st.session_state["practice_module"] = module.id

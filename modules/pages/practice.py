@@ -28,7 +28,7 @@ if state is None:
         attempt_id = None
         if user.role is Role.TECHNICIAN:
             with common.plain_errors():
-                attempt_id = common.store().start_attempt(user.id, AttemptKind.PRACTICE, module_id)
+                attempt_id = common.store().attempts.start(user.id, AttemptKind.PRACTICE, module_id)
         st.session_state["practice"] = {"module_id": module_id, "round": round_, "index": 0, "scores": {},
                                         "answers": {}, "attempt_id": attempt_id, "seed": id(round_)}
         st.rerun()

@@ -84,6 +84,6 @@ if revoke:
         st.error("Choose the certificate to revoke.")
     else:
         with common.plain_errors():
-            store.revoke_certificate(target, actor, reason)
+            store.certificates.revoke(target, actor, reason)
         manager_common.flash("success", f"Certificate {revocable[target].certificate.code} is revoked.")
         st.rerun()

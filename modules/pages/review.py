@@ -25,7 +25,7 @@ if state is None:
         st.stop()
     if st.button(f"Review {len(due)} question(s)", type="primary"):
         with common.plain_errors():
-            attempt_id = common.store().start_attempt(user.id, AttemptKind.REVIEW)
+            attempt_id = common.store().attempts.start(user.id, AttemptKind.REVIEW)
         st.session_state["review"] = {"queue": [show(bank_set.question(c.question_id)) for c in due],
                                       "index": 0, "answers": {}, "scores": {}, "attempt_id": attempt_id}
         st.rerun()
@@ -50,7 +50,7 @@ answer = common.question_input(shown, key, disabled=answered)
 def next_card(rating=None):
     record = response_record(index, shown, state["answers"][index])
     with common.plain_errors():
-        common.store().record_response(state["attempt_id"], record)
+        common.store().attempts.record_response(state["attempt_id"], record)
         feed_review(common.store(), user.id, [(shown.question_id, record.correct)], common.clock(), rating)
     state["index"] = index + 1
 

@@ -22,7 +22,7 @@ if first_run:
     if create:
         try:
             user_id = auth.create_first_manager(common.store(), full_name, username, password, confirm)
-            user = common.store().get_user(user_id)
+            user = common.store().accounts.get(user_id)
         except (AuthError, StoreError) as error:
             st.error(str(error))
         else:

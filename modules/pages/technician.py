@@ -3,7 +3,6 @@
 import streamlit as st
 
 from modules import review, team
-from modules.store import reports as store_reports
 from modules.core.types import AttemptKind, QuestionType, Role
 from modules.pages import common, trainer_common
 
@@ -12,10 +11,10 @@ bank_set = common.banks()
 st.title("Technician")
 person = trainer_common.choose_technician()
 with common.plain_errors():
-    attempts = common.store().attempts_for(common.actor(), person.id)
-    summaries = store_reports.attempt_summaries(common.store().engine, person.id)
+    attempts = common.store().attempts.for_user(common.actor(), person.id)
+    summaries = common.store().reports.attempt_summaries(person.id)
 
-    flagged = review.flagged_for_trainer(store_reports.misses(common.store().engine, person.id),
+    flagged = review.flagged_for_trainer(common.store().reports.misses(person.id),
                                          valid_question_ids=set(bank_set.questions))
 if flagged:
     st.warning(f"**{person.full_name} has missed these questions 4 times or more.** More drilling will not fix "
@@ -45,7 +44,7 @@ labels = {r.attempt_id: f"{common.local_time(r.started_at)} · {r.kind} · {r.mo
           for r in rows.itertuples()}
 attempt_id = st.selectbox("Open an attempt", list(labels), format_func=labels.get)
 with common.plain_errors():
-    answers = team.reviewed_answers(common.store().current_responses(common.actor(), attempt_id))
+    answers = team.reviewed_answers(common.store().attempts.current_responses(common.actor(), attempt_id))
 if not answers:
     st.info("No answers were recorded in this attempt.")
     st.stop()

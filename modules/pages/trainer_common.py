@@ -10,7 +10,6 @@ from __future__ import annotations
 import streamlit as st
 
 from modules import settings, team
-from modules.store import reports as store_reports
 from modules.core.types import AttemptKind, Role
 from modules.pages import common
 
@@ -20,7 +19,7 @@ CHOSEN = "trainer_technician"
 def choose_technician(label: str = "Technician"):
     """A select box of technicians (remembered across the trainer pages); stops the page if there are none."""
     with common.plain_errors():
-        people = common.store().list_users(Role.TECHNICIAN)
+        people = common.store().accounts.list_users(Role.TECHNICIAN)
     if not people:
         st.info("No technicians yet. A manager adds them on the Accounts page.")
         st.stop()
@@ -37,12 +36,12 @@ def choose_technician(label: str = "Technician"):
 @st.cache_data(show_spinner="Computing the item analysis…", max_entries=64)
 def _item_analysis(db_url: str, version: tuple[int, int], kind: str, module_id: str | None, first_only: bool,
                    prompts: tuple[tuple[str, str], ...]) -> team.ItemAnalysis:
-    return team.load_item_analysis(common.store().engine, AttemptKind(kind), module_id, first_only, dict(prompts))
+    return team.load_item_analysis(common.store(), AttemptKind(kind), module_id, first_only, dict(prompts))
 
 
 def item_analysis(kind: AttemptKind, module_id: str | None, first_only: bool) -> team.ItemAnalysis:
     with common.plain_errors():
-        version = store_reports.results_version(common.store().engine)
+        version = common.store().reports.results_version()
         prompts = tuple(sorted((q.id, q.prompt) for q in common.banks().questions.values()))
         return _item_analysis(settings.get("TRAINING_DB_URL"), version, AttemptKind(kind).value, module_id,
                               first_only, prompts)

@@ -34,7 +34,6 @@ from sqlalchemy.types import UserDefinedType
 from modules.core.clock import require_utc
 from modules.core.types import AttemptKind, CertificateCode, ModuleId, QuestionId, Role, UserId
 
-SCHEMA_VERSION = 1
 GENESIS_HASH = "0" * 64
 
 # Rows of these tables are history: the store has no update/delete for them and the database refuses one.
@@ -102,13 +101,6 @@ metadata = MetaData(
     }
 )
 
-
-schema_version = Table(
-    "schema_version",
-    metadata,
-    Column("version", Integer, primary_key=True, autoincrement=False),
-    Column("applied_at", UTCDateTime, nullable=False),
-)
 
 users = Table(
     "users",

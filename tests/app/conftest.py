@@ -1,4 +1,5 @@
-"""AppTest fixtures: a fresh database per test, users of each role, and an app signed in as one of them."""
+"""AppTest fixtures: the fixture banks, a fresh database per test, users of each role, and an app signed in as
+one of them."""
 
 from __future__ import annotations
 
@@ -8,8 +9,10 @@ import pytest
 import streamlit as st
 from streamlit.testing.v1 import AppTest
 
+from modules import auth
 from modules.core.types import Role
 from modules.store import Store
+from tests.helpers import FIXTURE_BANKS
 
 ROOT = Path(__file__).resolve().parents[2]
 PASSWORD = "correct horse battery"
@@ -22,6 +25,12 @@ def fresh_streamlit_caches():
     yield
     st.cache_data.clear()
     st.cache_resource.clear()
+
+
+@pytest.fixture(autouse=True)
+def fixture_banks(monkeypatch):
+    """The app reads the small fixture banks, so an edit to the clinic's content never breaks an AppTest."""
+    monkeypatch.setenv("TRAINING_BANKS_DIR", str(FIXTURE_BANKS))
 
 
 @pytest.fixture
@@ -39,8 +48,8 @@ def users(app_store):
     made = {}
     for role, name in ((Role.MANAGER, "Maya Manager"), (Role.TRAINER, "Tom Trainer"),
                        (Role.TECHNICIAN, "Tess Technician")):
-        user_id = app_store.create_user(role.value, name, role, PASSWORD, location="North")
-        made[role.value] = app_store.get_user(user_id)
+        user_id = auth.create_user(app_store, role.value, name, role, PASSWORD, location="North")
+        made[role.value] = app_store.accounts.get(user_id)
     return made
 
 
@@ -73,13 +82,3 @@ def texts(at: AppTest) -> str:
     parts += [e.value for e in at.error] + [e.value for e in at.warning] + [e.value for e in at.info]
     parts += [e.value for e in at.success] + [e.value for e in at.caption]
     return "\n".join(str(p) for p in parts)
-
-
-def question_on_screen(node, bank_set):
-    """The bank question shown in `node` (a page or a container), told apart by prompt and client case."""
-    prompt = next(m.value for m in node.markdown if m.value.startswith("**") and m.value.endswith("**"))
-    cases = [i.value for i in node.info if i.value.startswith("**Client case:**")]
-    scenario = cases[0].removeprefix("**Client case:** ") if cases else None
-    matches = [q for q in bank_set.questions.values() if f"**{q.prompt}**" == prompt and q.scenario == scenario]
-    assert len(matches) == 1, f"cannot tell which question is shown: {prompt}"
-    return matches[0]

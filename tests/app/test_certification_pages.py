@@ -3,20 +3,21 @@
 import random
 from datetime import datetime, timedelta, timezone
 
-from modules import certification, settings
+from modules import certification
 from modules.banks import load_banks
 from modules.core.clock import FixedClock
 from modules.core.types import AttemptKind, CertificateStatus
 from modules.grading import answer_key
 from modules.policy import load_policy
 from modules.progress import progress_for
-from modules.store import Actor
+from modules.core.records import Actor
 
-from tests.app.conftest import open_app, question_on_screen, texts
+from tests.app.conftest import open_app, texts
+from tests.helpers import FIXTURE_BANKS, fill_answer, question_on_screen
 
 NOW = datetime(2026, 11, 23, 9, 0, tzinfo=timezone.utc)
-BANKS = load_banks(settings.get("TRAINING_BANKS_DIR"))
-POLICY, _ = load_policy(settings.get("TRAINING_BANKS_DIR"), BANKS)
+BANKS = load_banks(FIXTURE_BANKS)
+POLICY, _ = load_policy(FIXTURE_BANKS, BANKS)
 
 
 def pass_quizzes(store, user, module_ids, now=NOW):
@@ -30,30 +31,8 @@ def answer_all_on_page(at, right: bool):
     """Answer every question on a quiz or exam page, each in its own container, then rerun."""
     for container in [c for c in at.main.children.values() if getattr(c, "type", "") == "flex_container"]:
         question = question_on_screen(container, BANKS)
-        fill(container, question, right)
+        fill_answer(container, question, right)
     at.run()
-
-
-def fill(container, question, right):
-    key = answer_key(question)
-    kind = question.type.value
-    if kind == "single":
-        container.radio[0].set_value(key if right else next(o for o in question.options if o != key))
-    elif kind == "true_false":
-        container.radio[0].set_value("True" if key == right else "False")
-    elif kind == "multiple":
-        wrong = next(o for o in question.options if o not in key)
-        for box in container.checkbox:
-            box.set_value(box.label in key if right else box.label == wrong)
-    elif kind == "ordering":
-        order = key if right else key[1:] + key[:1]
-        for box, item in zip(container.selectbox, order):
-            box.set_value(item)
-    else:
-        rights = list(key.values())
-        wanted = key if right else dict(zip(key.keys(), rights[1:] + rights[:1]))
-        for box in container.selectbox:
-            box.set_value(wanted[box.label])
 
 
 def test_a_technician_passes_a_module_quiz_in_the_app(users, app_store):
@@ -66,9 +45,9 @@ def test_a_technician_passes_a_module_quiz_in_the_app(users, app_store):
     assert not at.exception
     assert "Passed" in texts(at)
     assert at.metric[0].value == "100%"
-    quizzes = app_store.attempts_for(Actor(technician.id, technician.role), technician.id, AttemptKind.QUIZ)
+    quizzes = app_store.attempts.for_user(Actor(technician.id, technician.role), technician.id, AttemptKind.QUIZ)
     assert len(quizzes) == 1 and quizzes[0].result.passed
-    responses = app_store.responses_for_attempt(Actor(technician.id, technician.role), quizzes[0].id)
+    responses = app_store.attempts.responses(Actor(technician.id, technician.role), quizzes[0].id)
     assert len(responses) == POLICY.quiz_questions
     assert all(r.snapshot["prompt"] and r.content_hash for r in responses)
 
@@ -139,6 +118,6 @@ def test_an_exam_left_open_past_the_deadline_is_closed_with_the_answers_saved_in
     clock.advance(minutes=POLICY.exam_minutes, seconds=POLICY.exam_grace_seconds + 1)
     at = open_app(technician, "exam.py", clock=clock)
     assert "Not passed this time" in texts(at)
-    exam = app_store.attempts_for(Actor(technician.id, technician.role), technician.id, AttemptKind.EXAM)[0]
+    exam = app_store.attempts.for_user(Actor(technician.id, technician.role), technician.id, AttemptKind.EXAM)[0]
     assert exam.result.closed_by == "deadline"
     assert exam.result.score == 1 / len(sitting.shown)

@@ -11,6 +11,7 @@ from streamlit.testing.v1 import AppTest
 from modules import auth, register
 from modules.core.types import Role
 from tests.app.conftest import PASSWORD, ROOT, open_app, open_page_directly, texts
+from tests.helpers import behind_the_store
 
 MANAGER_PAGES = ["register.py", "accounts.py", "audit.py"]
 
@@ -19,9 +20,9 @@ MANAGER_PAGES = ["register.py", "accounts.py", "audit.py"]
 def certified(users, app_store):
     """Tess holds a current certificate; a second technician in the South has none."""
     tess = users["technician"]
-    cert = app_store.issue_certificate(tess.id, None, "Microdermabrasion technician", 0.93,
+    cert = app_store.certificates.issue(tess.id, None, "Microdermabrasion technician", 0.93,
                                        app_store.clock() + timedelta(days=200))
-    app_store.create_user("sam", "Sam South", Role.TECHNICIAN, PASSWORD, location="South")
+    auth.create_user(app_store, "sam", "Sam South", Role.TECHNICIAN, PASSWORD, location="South")
     return cert
 
 
@@ -63,7 +64,7 @@ def test_revoking_shows_at_once_in_the_register_and_on_the_verify_page(users, ce
     assert not at.exception
     assert f"Certificate {certified.code} is revoked." in texts(at)
     assert "revoked" in set(at.dataframe[0].value["Status"])
-    assert app_store.audit_rows(users["manager"].actor, action="certificate_revoked")
+    assert app_store.audit.rows(users["manager"].actor, action="certificate_revoked")
     public = verify_signed_out(certified.code)
     assert "Revoked" in texts(public) and "Practical not signed off" not in texts(public)
 
@@ -103,7 +104,7 @@ def test_adding_a_user_shows_a_one_time_password_once(users, app_store):
     next(b for b in at.button if b.label == "Add user").click().run()
     assert not at.exception
     password = at.code[0].value
-    nora = app_store.find_user("nora")
+    nora = app_store.accounts.find("nora")
     assert nora.must_change_password and nora.location == "East"
     assert auth.sign_in(app_store, "nora", password).id == nora.id
     at.run()
@@ -112,14 +113,14 @@ def test_adding_a_user_shows_a_one_time_password_once(users, app_store):
 
 def test_a_bad_csv_import_lists_each_problem_and_changes_nothing(users, app_store):
     at = open_app(users["manager"], "accounts.py")
-    before = app_store.count_users()
+    before = app_store.accounts.count()
     at.file_uploader[0].set_value(("staff.csv", b"username,full_name,role,location\nann,,technician,\nbob,Bob,chef,\n",
                                    "text/csv"))
     at.run()
     button(at, "Import accounts").click().run()
     assert "Nothing was changed" in texts(at)
     assert "line 2: the full name is missing" in texts(at) and "line 3: unknown role 'chef'" in texts(at)
-    assert app_store.count_users() == before
+    assert app_store.accounts.count() == before
 
 
 def test_a_good_csv_import_shows_the_new_passwords(users, app_store):
@@ -131,7 +132,7 @@ def test_a_good_csv_import_shows_the_new_passwords(users, app_store):
     assert "1 account(s) imported" in texts(at)
     shown = at.dataframe[0].value  # the one-time table comes first, above the list of accounts
     assert list(shown["Username"]) == ["ann"] and len(shown["One-time password"][0]) == 17
-    assert app_store.find_user("ann").must_change_password
+    assert app_store.accounts.find("ann").must_change_password
     at.run()
     assert "One-time password" not in at.dataframe[0].value.columns
 
@@ -142,7 +143,7 @@ def test_the_last_manager_cannot_deactivate_themselves_in_the_app(users, app_sto
     next(s for s in at.selectbox if s.label == "Account").set_value(manager.id).run()
     button(at, "Deactivate").click().run()
     assert "last active manager" in texts(at)
-    assert app_store.get_user(manager.id).active
+    assert app_store.accounts.get(manager.id).active
 
 
 def test_deactivating_a_technician_keeps_their_records(users, app_store, certified):
@@ -150,7 +151,7 @@ def test_deactivating_a_technician_keeps_their_records(users, app_store, certifi
     at = open_app(users["manager"], "accounts.py")
     next(s for s in at.selectbox if s.label == "Account").set_value(tess.id).run()
     button(at, "Deactivate").click().run()
-    assert "deactivated" in texts(at) and not app_store.get_user(tess.id).active
+    assert "deactivated" in texts(at) and not app_store.accounts.get(tess.id).active
     rows = register.register_rows(app_store, users["manager"].actor, app_store.clock())
     assert next(r for r in rows if r.user_id == tess.id).certificate.code == certified.code
 
@@ -160,7 +161,7 @@ def test_audit_page_lists_filters_and_reports_a_broken_chain(users, app_store, c
     assert not at.exception and "The log is intact" in texts(at)
     next(s for s in at.selectbox if s.label == "Action").set_value("certificate_issued").run()
     assert set(at.dataframe[0].value["Action"]) == {"certificate_issued"}
-    with app_store.engine.begin() as conn:
+    with behind_the_store(app_store.url) as conn:
         conn.execute(text("DROP TRIGGER audit_log_no_update"))
         conn.execute(text("UPDATE audit_log SET target = 'user:99' WHERE id = 2"))
     at = open_app(users["manager"], "audit.py")
@@ -169,7 +170,7 @@ def test_audit_page_lists_filters_and_reports_a_broken_chain(users, app_store, c
 
 def test_a_one_time_password_must_be_changed_before_anything_else(users, app_store):
     made = register.add_user(app_store, users["manager"].actor, "nina", "Nina New", Role.TECHNICIAN)
-    at = open_app(app_store.get_user(made.user_id))
+    at = open_app(app_store.accounts.get(made.user_id))
     assert "Choose your own password" in texts(at)
     form = {t.label: t for t in at.text_input}
     form["Current password"].input(made.one_time_password)

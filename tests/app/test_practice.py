@@ -3,40 +3,18 @@
 from datetime import datetime, timezone
 
 from modules.banks import load_banks
-from modules import settings
 from modules.core.types import AttemptKind
-from modules.store import Actor
+from modules.core.records import Actor
 
-from tests.app.conftest import open_app, question_on_screen, texts
-
-
-def answer_correctly(at, bank_set):
-    """Answer the question on screen with its key, using the widgets a person would use."""
-    question = current_question(at, bank_set)
-    kind = question.type.value
-    if kind == "single":
-        at.radio[0].set_value(question.answer)
-    elif kind == "true_false":
-        at.radio[0].set_value("True" if question.answer else "False")
-    elif kind == "multiple":
-        for box in at.checkbox:
-            box.set_value(box.label in question.answer)
-    elif kind == "ordering":
-        for box, item in zip(at.selectbox, question.items):
-            box.set_value(item)
-    else:
-        pairs = dict(question.pairs)
-        for box in at.selectbox:
-            box.set_value(pairs[box.label])
-    at.run()
-    return question
+from tests.app.conftest import open_app, texts
+from tests.helpers import FIXTURE_BANKS, answer_on_screen, behind_the_store
 
 
 def test_home_lists_every_module_in_order(users):
     at = open_app(users["technician"])
     assert not at.exception
     subheaders = [s.value for s in at.subheader]
-    assert subheaders[0].startswith("1. ") and len(subheaders) == 8
+    assert subheaders[0].startswith("1. ") and len(subheaders) == len(load_banks(FIXTURE_BANKS).modules)
 
 
 def test_learn_shows_the_lesson_with_its_diagram(users):
@@ -48,12 +26,12 @@ def test_learn_shows_the_lesson_with_its_diagram(users):
 
 def test_a_practice_round_from_start_to_summary_is_recorded(users, app_store):
     technician = users["technician"]
-    bank_set = load_banks(settings.get("TRAINING_BANKS_DIR"))
+    bank_set = load_banks(FIXTURE_BANKS)
     at = open_app(technician, "practice.py")
     at.number_input[0].set_value(3)
     next(b for b in at.button if b.label == "Start practice").click().run()
     for number in range(3):
-        question = answer_correctly(at, bank_set)
+        question = answer_on_screen(at, bank_set)
         next(b for b in at.button if b.label == "Check answer").click().run()
         assert not at.exception
         assert "Correct." in [s.value for s in at.success]
@@ -61,53 +39,25 @@ def test_a_practice_round_from_start_to_summary_is_recorded(users, app_store):
         next(b for b in at.button if b.label in ("Next question", "See summary")).click().run()
     assert "Round complete" in texts(at)
     assert "Everything right" in texts(at)
-    attempts = app_store.attempts_for(Actor(technician.id, technician.role), technician.id, AttemptKind.PRACTICE)
+    attempts = app_store.attempts.for_user(Actor(technician.id, technician.role), technician.id, AttemptKind.PRACTICE)
     assert len(attempts) == 1
-    assert len(app_store.responses_for_attempt(Actor(technician.id, technician.role), attempts[0].id)) == 3
-
-
-def current_question(at, bank_set):
-    return question_on_screen(at, bank_set)
-
-
-def answer_wrongly(at, question):
-    """A complete answer that differs from the key, whatever the question type."""
-    kind = question.type.value
-    if kind == "single":
-        at.radio[0].set_value(next(o for o in at.radio[0].options if o != question.answer))
-    elif kind == "true_false":
-        at.radio[0].set_value("False" if question.answer else "True")
-    elif kind == "multiple":
-        wrong = next(o for o in question.options if o not in question.answer)
-        for box in at.checkbox:
-            box.set_value(box.label == wrong)
-    elif kind == "ordering":
-        items = list(question.items)
-        for box, item in zip(at.selectbox, items[1:] + items[:1]):
-            box.set_value(item)
-    else:
-        rights = [right for _, right in question.pairs]
-        shifted = dict(zip([left for left, _ in question.pairs], rights[1:] + rights[:1]))
-        for box in at.selectbox:
-            box.set_value(shifted[box.label])
-    at.run()
+    assert len(app_store.attempts.responses(Actor(technician.id, technician.role), attempts[0].id)) == 3
 
 
 def test_a_wrong_practice_answer_shows_the_key_and_comes_back_for_review(users, app_store):
     technician = users["technician"]
-    bank_set = load_banks(settings.get("TRAINING_BANKS_DIR"))
+    bank_set = load_banks(FIXTURE_BANKS)
     at = open_app(technician, "practice.py")
     at.number_input[0].set_value(5)
     next(b for b in at.button if b.label == "Start practice").click().run()
     for _ in range(5):
-        question = current_question(at, bank_set)
-        answer_wrongly(at, question)
+        answer_on_screen(at, bank_set, right=False)
         next(b for b in at.button if b.label == "Check answer").click().run()
         assert not at.exception
         assert "Not quite" in texts(at) or "Partly right" in texts(at)
         next(b for b in at.button if b.label in ("Next question", "See summary")).click().run()
     assert "Worth revisiting" in texts(at)
-    assert len(app_store.current_review_cards(technician.id)) == 5
+    assert len(app_store.review_cards.current(technician.id)) == 5
 
 
 def test_reading_a_lesson_is_recorded_once_however_often_the_page_reruns(users, app_store):
@@ -119,8 +69,8 @@ def test_reading_a_lesson_is_recorded_once_however_often_the_page_reruns(users, 
     at = open_app(technician, "learn.py")
     at.run()
     at.run()
-    assert "skin-science" in app_store.lessons_read(technician.id)
-    with app_store.engine.connect() as conn:
+    assert "skin-science" in app_store.lessons.read_by(technician.id)
+    with behind_the_store(app_store.url) as conn:
         assert conn.execute(select(func.count()).select_from(lesson_reads)).scalar() == 1
 
 
@@ -128,12 +78,12 @@ def test_my_progress_counts_the_practice_answers_per_module(users, app_store):
     from modules.progress import progress_for
 
     technician = users["technician"]
-    bank_set = load_banks(settings.get("TRAINING_BANKS_DIR"))
+    bank_set = load_banks(FIXTURE_BANKS)
     at = open_app(technician, "practice.py")
     at.number_input[0].set_value(2)
     next(b for b in at.button if b.label == "Start practice").click().run()
     for _ in range(2):
-        answer_correctly(at, bank_set)
+        answer_on_screen(at, bank_set)
         next(b for b in at.button if b.label == "Check answer").click().run()
         next(b for b in at.button if b.label in ("Next question", "See summary")).click().run()
     progress = progress_for(app_store, technician, bank_set, datetime.now(timezone.utc))

@@ -2,20 +2,19 @@
 
 from datetime import datetime, timedelta, timezone
 
-from modules import settings
 from modules.banks import load_banks
 from modules.core.clock import FixedClock
 from modules.learning import due_cards, feed_review
 
 from tests.app.conftest import open_app, texts
-from tests.app.test_practice import answer_correctly
+from tests.helpers import FIXTURE_BANKS, answer_on_screen
 
 MONDAY = datetime(2026, 11, 23, 9, 0, tzinfo=timezone.utc)
 
 
 def test_a_missed_question_is_due_the_next_day_and_reviewed_with_a_rating(users, app_store):
     technician = users["technician"]
-    bank_set = load_banks(settings.get("TRAINING_BANKS_DIR"))
+    bank_set = load_banks(FIXTURE_BANKS)
     missed = ["skin-001", "mech-001"]
     feed_review(app_store, technician.id, [(q, False) for q in missed], MONDAY)
     assert due_cards(app_store, technician.id, set(bank_set.questions), MONDAY, "UTC") == []
@@ -27,7 +26,7 @@ def test_a_missed_question_is_due_the_next_day_and_reviewed_with_a_rating(users,
     assert at.metric[0].value == "2"
     next(b for b in at.button if b.label.startswith("Review 2")).click().run()
     for _ in missed:
-        answer_correctly(at, bank_set)
+        answer_on_screen(at, bank_set)
         next(b for b in at.button if b.label == "Check answer").click().run()
         assert "Correct." in [s.value for s in at.success]
         next(b for b in at.button if b.label == "Easy").click().run()

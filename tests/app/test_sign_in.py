@@ -30,7 +30,7 @@ def test_first_run_creates_the_first_manager_and_never_shows_again(app_store):
     next(b for b in at.button if b.label == "Create account").click().run()
     assert not at.exception
     assert "Signed in as **Maya Manager** (manager)" in texts(at)
-    assert app_store.find_user("maya").role.value == "manager"
+    assert app_store.accounts.find("maya").role.value == "manager"
     again = open_app()
     assert again.title[0].value == "Sign in"
 
@@ -43,7 +43,7 @@ def test_first_run_refuses_mismatched_passwords(app_store):
     fields["Password"].input("a long clinic phrase")
     fields["Confirm password"].input("a different phrase")
     next(b for b in at.button if b.label == "Create account").click().run()
-    assert at.error and app_store.count_users() == 0
+    assert at.error and app_store.accounts.count() == 0
 
 
 def test_sign_in_and_sign_out(users):

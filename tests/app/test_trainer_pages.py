@@ -8,39 +8,31 @@ from datetime import datetime, timedelta, timezone
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from modules import settings
+from modules import auth
 from modules.banks import load_banks
 from modules.core.clock import FixedClock
-from modules.core.types import AttemptKind, QuestionType, Role
+from modules.core.types import AttemptKind, Role
 from modules.grading import answer_key, show
 from modules.quiz import score_responses
 from modules.core.records import AttemptResult, ResponseRecord
 
 from tests.app.conftest import PASSWORD, ROOT, open_app, texts
+from tests.helpers import FIXTURE_BANKS, record_attempt, wrong_answer
 
-BANKS = load_banks(settings.get("TRAINING_BANKS_DIR"))
+BANKS = load_banks(FIXTURE_BANKS)
 SKIN = "skin-science"
 NOW = datetime(2026, 11, 23, 9, 0, tzinfo=timezone.utc)
 PAGES = ["team.py", "technician.py", "item_analysis.py", "bank_health.py", "signoff.py"]
-
-
-def wrong(question):
-    key = answer_key(question)
-    if question.type is QuestionType.SINGLE:
-        return next(o for o in question.options if o != key)
-    if question.type is QuestionType.TRUE_FALSE:
-        return not key
-    return None  # unanswered scores 0
 
 
 def take_quiz(store, user_id, n_right, when, n=10):
     """A finished graded quiz of the skin-science module with the first `n_right` questions right."""
     questions = BANKS.module(SKIN).questions[:n]
     shown = [show(q, random.Random(i)) for i, q in enumerate(questions)]
-    answers = {i: answer_key(q) if i < n_right else wrong(q) for i, q in enumerate(questions)}
+    answers = {i: answer_key(q) if i < n_right else wrong_answer(q) for i, q in enumerate(questions)}
     records, score, _ = score_responses(shown, answers)
     records = [ResponseRecord(**{**r.__dict__, "answered_at": when, "seconds_taken": 12.0}) for r in records]
-    return store.record_attempt(user_id, AttemptKind.QUIZ, SKIN, records,
+    return record_attempt(store, user_id, AttemptKind.QUIZ, SKIN, records,
                                 AttemptResult(score, score >= 0.8, finished_at=when), started_at=when)
 
 
@@ -49,10 +41,10 @@ def seeded(app_store, users):
     """Tess passes skin science; Quinn (South) last did anything 20 days ago and keeps missing question 10."""
     tess = users["technician"]
     take_quiz(app_store, tess.id, 9, NOW - timedelta(days=1))
-    quinn_id = app_store.create_user("quinn", "Quinn Quiet", Role.TECHNICIAN, PASSWORD, location="South")
+    quinn_id = auth.create_user(app_store, "quinn", "Quinn Quiet", Role.TECHNICIAN, PASSWORD, location="South")
     for day in range(4):
         take_quiz(app_store, quinn_id, 9, NOW - timedelta(days=23 - day))
-    return tess, app_store.get_user(quinn_id)
+    return tess, app_store.accounts.get(quinn_id)
 
 
 @pytest.mark.parametrize("page", PAGES)
@@ -153,13 +145,13 @@ def test_a_sign_off_needs_the_trainers_password_and_shows_who_signed(users, seed
     at.text_input[0].input("not my password")
     next(b for b in at.button if b.label == "Sign off").click().run()
     assert "That is not your password: enter your own password to sign." in texts(at)
-    assert app_store.signoffs_for(tess.id) == []
+    assert app_store.signoffs.for_user(tess.id) == []
 
     at.text_input[0].input(PASSWORD)
     next(b for b in at.button if b.label == "Sign off").click().run()
     assert not at.exception
     assert any(s.value.startswith("Signed: supervised treatment of Tess Technician") for s in at.success)
-    (signed,) = app_store.signoffs_for(tess.id)
+    (signed,) = app_store.signoffs.for_user(tess.id)
     assert signed.trainer_id == users["trainer"].id and signed.comment == "Calm and thorough."
     assert all(signed.checklist.values()) and len(signed.checklist) == len(at.checkbox)
     history = at.dataframe[0].value
@@ -173,4 +165,4 @@ def test_a_sign_off_with_an_item_unticked_is_refused(users, seeded, app_store):
     at.text_input[0].input(PASSWORD)
     next(b for b in at.button if b.label == "Sign off").click().run()
     assert any("A sign-off confirms every checklist item" in e.value for e in at.error)
-    assert app_store.signoffs_for(users["technician"].id) == []
+    assert app_store.signoffs.for_user(users["technician"].id) == []

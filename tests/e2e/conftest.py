@@ -20,13 +20,14 @@ from pathlib import Path
 
 import pytest
 
-from modules import certification
+from modules import auth, certification
 from modules.banks import BankSet, load_banks
 from modules.core.clock import system_clock
 from modules.core.types import AttemptKind, Role
 from modules.grading import answer_key
 from modules.policy import Policy, load_policy
-from modules.store import Actor, Store
+from modules.core.records import Actor
+from modules.store import Store
 from modules.core.records import User
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -124,15 +125,15 @@ class Clinic:
     passwords: dict[str, str] = field(default_factory=dict)
 
     def user(self, username: str) -> User | None:
-        return self.store.find_user(username)
+        return self.store.accounts.find(username)
 
     def ensure_user(self, username: str, full_name: str, role: Role, location: str = "North") -> User:
         """The account, made here with a known password when no journey has made it through the UI yet."""
-        existing = self.store.find_user(username)
+        existing = self.store.accounts.find(username)
         if existing is None:
-            self.store.create_user(username, full_name, role, PASSWORD, location=location)
+            auth.create_user(self.store, username, full_name, role, PASSWORD, location=location)
             self.passwords[username] = PASSWORD
-            existing = self.store.find_user(username)
+            existing = self.store.accounts.find(username)
         return existing
 
     def pass_quizzes(self, user: User, module_ids: list[str]) -> None:
@@ -145,7 +146,7 @@ class Clinic:
             assert certification.submit_quiz(self.store, user, sitting, answers, self.policy, now).passed
 
     def finished_exams(self, user: User):
-        attempts = self.store.attempts_for(Actor(user.id, user.role), user.id, AttemptKind.EXAM)
+        attempts = self.store.attempts.for_user(Actor(user.id, user.role), user.id, AttemptKind.EXAM)
         return [a for a in attempts if a.result is not None]
 
     def pass_exam(self, user: User) -> str:

@@ -20,7 +20,7 @@ from playwright.sync_api import expect
 from modules.certificates import verify_url
 from modules.core.types import AttemptKind, Role
 from modules.grading import ShownQuestion, describe_answer
-from modules.store import Actor
+from modules.core.records import Actor
 
 from tests.e2e.conftest import ARTIFACTS, PASSWORD
 from tests.e2e.screen import Screen, certificate_code
@@ -63,7 +63,7 @@ def pdf_text(path: Path) -> str:
 
 
 def current_certificate(clinic, user):
-    return next((c for c in clinic.store.certificates_for(Actor(user.id, user.role), user.id)
+    return next((c for c in clinic.store.certificates.for_user(Actor(user.id, user.role), user.id)
                  if c.revoked_at is None), None)
 
 
@@ -77,7 +77,7 @@ def exam_taker(clinic):
 
 
 def test_journey1_first_run_creates_the_manager_who_signs_out_and_in_again(screens, clinic):
-    assert clinic.store.count_users() == 0, "journey 1 needs the empty database: run the journeys in order"
+    assert clinic.store.accounts.count() == 0, "journey 1 needs the empty database: run the journeys in order"
     screen = screens()
     screen.open()
     expect(screen.heading("Create the first manager account")).to_be_visible()
@@ -142,7 +142,7 @@ def test_journey3_a_technician_learns_practises_passes_quizzes_and_exam_and_down
     screen.go("Learn", heading=first.title)
     expect(screen.main.get_by_test_id("stImage").first).to_be_visible()
     screen.shot("lesson")
-    assert first.id in clinic.store.lessons_read(user.id)
+    assert first.id in clinic.store.lessons.read_by(user.id)
 
     # Practise two questions from it: one right, one wrong, each with its feedback.
     screen.press("Practise this module")
@@ -164,8 +164,8 @@ def test_journey3_a_technician_learns_practises_passes_quizzes_and_exam_and_down
         screen.press("Next question" if number == 1 else "See summary")
     expect(screen.main.get_by_text("Round complete")).to_be_visible()
     expect(screen.main.get_by_test_id("stMetricValue")).to_have_text("1 of 2")
-    practice = clinic.store.attempts_for(Actor(user.id, user.role), user.id, AttemptKind.PRACTICE)
-    assert len(clinic.store.current_responses(Actor(user.id, user.role), practice[-1].id)) == 2
+    practice = clinic.store.attempts.for_user(Actor(user.id, user.role), user.id, AttemptKind.PRACTICE)
+    assert len(clinic.store.attempts.current_responses(Actor(user.id, user.role), practice[-1].id)) == 2
 
     # Pass the first module's graded quiz.
     screen.go("Module quiz")
@@ -186,7 +186,7 @@ def test_journey3_a_technician_learns_practises_passes_quizzes_and_exam_and_down
     screen.go("Certification exam")
     screen.press("Start the exam")
     expect(screen.button("Submit the exam")).to_be_visible()
-    exam = clinic.store.open_attempt(user.id, AttemptKind.EXAM)
+    exam = clinic.store.attempts.open_one(user.id, AttemptKind.EXAM)
     total = len(exam.questions)
     for number in range(1, total + 1):
         block = screen.question_block(number, total)
@@ -247,7 +247,7 @@ def test_journey5_the_trainer_replays_the_technicians_exam_and_opens_item_analys
         screen.page.keyboard.press("Escape")
         screen.choose(picker, exam_label.strip())
     expect(picker).to_have_value(re.compile(" · exam · "))
-    records = sorted(clinic.store.current_responses(Actor(exam_taker.id, exam_taker.role), exam.id),
+    records = sorted(clinic.store.attempts.current_responses(Actor(exam_taker.id, exam_taker.role), exam.id),
                      key=lambda r: r.position)
     right = sum(r.correct for r in records)
     expect(screen.main.get_by_role("heading", name=f"Attempt {exam.id}: {right} of {len(records)} right")

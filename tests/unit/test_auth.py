@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from argon2 import PasswordHasher
+from argon2 import PasswordHasher, Type
 from sqlalchemy import text
 
 from modules import auth
@@ -22,6 +22,22 @@ def test_hash_is_argon2id_and_verifies():
     assert not auth.needs_rehash(hashed)
     assert auth.needs_rehash(PasswordHasher(time_cost=1, memory_cost=8192, parallelism=1).hash(PASSWORD))
 
+
+
+def test_production_hashes_at_full_argon2id_cost(cheap_password_hashing):
+    # The suite hashes cheaply (tests/conftest.py); `auth` itself must default to argon2id's RFC 9106 cost.
+    production = cheap_password_hashing
+    assert (production.type, production.time_cost, production.memory_cost, production.parallelism) == (
+        Type.ID, 3, 65536, 4)
+    cheap = auth.hash_password(PASSWORD)
+    previous = auth.use_hasher(production)
+    try:
+        hashed = auth.hash_password(PASSWORD)
+        assert hashed.startswith("$argon2id$v=19$m=65536,t=3,p=4$")
+        assert auth.verify_password(hashed, PASSWORD) and not auth.needs_rehash(hashed)
+        assert auth.needs_rehash(cheap)  # a test-cost hash would be upgraded at the next sign-in
+    finally:
+        auth.use_hasher(previous)
 
 @pytest.mark.parametrize("password", ["short7!", "password123", "PassWord123", "qwertyuiop", "Iloveyou1"])
 def test_weak_passwords_are_refused(password):
@@ -44,8 +60,8 @@ def test_common_list_ships_and_is_lowercase():
 
 def test_account_with_weak_password_is_refused(store):
     with pytest.raises(AuthError, match="at least 8"):
-        store.create_user("tina", "Tina", Role.TECHNICIAN, "short")
-    assert store.count_users() == 0
+        auth.create_user(store, "tina", "Tina", Role.TECHNICIAN, "short")
+    assert store.accounts.count() == 0
 
 
 def test_first_manager_only_on_an_empty_database(store):
@@ -53,25 +69,25 @@ def test_first_manager_only_on_an_empty_database(store):
     with pytest.raises(AuthError, match="do not match"):
         auth.create_first_manager(store, "Mia Manager", "mia", PASSWORD, PASSWORD + "x")
     user_id = auth.create_first_manager(store, "Mia Manager", "mia", PASSWORD, PASSWORD)
-    assert store.get_user(user_id).role == Role.MANAGER
+    assert store.accounts.get(user_id).role == Role.MANAGER
     assert not auth.needs_first_manager(store)
     with pytest.raises(AuthError, match="already exists"):
         auth.create_first_manager(store, "Eve", "eve", PASSWORD, PASSWORD)
     with pytest.raises(AuthError, match="already exists"):  # the store re-checks inside its transaction
-        store.create_user("eve", "Eve", Role.MANAGER, PASSWORD, only_if_no_users=True)
-    assert store.count_users() == 1
+        auth.create_user(store, "eve", "Eve", Role.MANAGER, PASSWORD, only_if_no_users=True)
+    assert store.accounts.count() == 1
 
 
 def test_sign_in_returns_the_user_and_is_audited(store):
-    user_id = store.create_user("Tina", "Tina Tech", Role.TECHNICIAN, PASSWORD)
+    user_id = auth.create_user(store, "Tina", "Tina Tech", Role.TECHNICIAN, PASSWORD)
     user = sign_in(store, " tina ", PASSWORD)
     assert (user.id, user.username, user.role) == (user_id, "tina", Role.TECHNICIAN)
-    manager = store.get_user(store.create_user("mia", "Mia", Role.MANAGER, PASSWORD)).actor
-    assert [row.action for row in store.audit_rows(manager, target=f"user:{user_id}")] == ["sign_in", "user_created"]
+    manager = store.accounts.get(auth.create_user(store, "mia", "Mia", Role.MANAGER, PASSWORD)).actor
+    assert [row.action for row in store.audit.rows(manager, target=f"user:{user_id}")] == ["sign_in", "user_created"]
 
 
 def test_unknown_user_and_wrong_password_look_the_same(store, monkeypatch):
-    store.create_user("tina", "Tina", Role.TECHNICIAN, PASSWORD)
+    auth.create_user(store, "tina", "Tina", Role.TECHNICIAN, PASSWORD)
     verified = []
     real_verify = auth.verify_password
     monkeypatch.setattr(auth, "verify_password", lambda h, p: verified.append(h) or real_verify(h, p))
@@ -86,17 +102,17 @@ def test_unknown_user_and_wrong_password_look_the_same(store, monkeypatch):
 
 
 def test_deactivated_user_gets_the_generic_message(store):
-    manager = store.get_user(store.create_user("mia", "Mia", Role.MANAGER, PASSWORD)).actor
-    tina = store.create_user("tina", "Tina", Role.TECHNICIAN, PASSWORD)
-    store.set_active(tina, False, manager)
+    manager = store.accounts.get(auth.create_user(store, "mia", "Mia", Role.MANAGER, PASSWORD)).actor
+    tina = auth.create_user(store, "tina", "Tina", Role.TECHNICIAN, PASSWORD)
+    store.accounts.set_active(tina, False, manager)
     with pytest.raises(AuthError, match="^Wrong username or password.$"):
         sign_in(store, "tina", PASSWORD)
-    assert store.audit_rows(manager, action="sign_in_refused_inactive")
+    assert store.audit.rows(manager, action="sign_in_refused_inactive")
 
 
 def test_five_failures_lock_for_fifteen_minutes(store, clock):
-    manager = store.get_user(store.create_user("mia", "Mia", Role.MANAGER, PASSWORD)).actor
-    tina = store.create_user("tina", "Tina", Role.TECHNICIAN, PASSWORD)
+    manager = store.accounts.get(auth.create_user(store, "mia", "Mia", Role.MANAGER, PASSWORD)).actor
+    tina = auth.create_user(store, "tina", "Tina", Role.TECHNICIAN, PASSWORD)
     for _ in range(4):
         with pytest.raises(AuthError, match="Wrong username"):
             sign_in(store, "tina", "not the password")
@@ -111,13 +127,13 @@ def test_five_failures_lock_for_fifteen_minutes(store, clock):
         sign_in(store, "tina", PASSWORD)
     clock.advance(seconds=31)
     assert sign_in(store, "tina", PASSWORD).id == tina
-    actions = [row.action for row in store.audit_rows(manager, target=f"user:{tina}")]
+    actions = [row.action for row in store.audit.rows(manager, target=f"user:{tina}")]
     assert actions.count("sign_in_failed") == 5 and actions.count("account_locked") == 1
     assert actions.count("sign_in_refused_locked") == 2 and actions[0] == "sign_in"
 
 
 def test_success_resets_the_failure_count(store):
-    store.create_user("tina", "Tina", Role.TECHNICIAN, PASSWORD)
+    auth.create_user(store, "tina", "Tina", Role.TECHNICIAN, PASSWORD)
     for _ in range(4):
         with pytest.raises(AuthError):
             sign_in(store, "tina", "not the password")
@@ -129,7 +145,7 @@ def test_success_resets_the_failure_count(store):
 
 def test_lockout_survives_a_restart(db_url, clock):
     first = Store.open(db_url, clock=clock)
-    first.create_user("tina", "Tina", Role.TECHNICIAN, PASSWORD)
+    auth.create_user(first, "tina", "Tina", Role.TECHNICIAN, PASSWORD)
     for _ in range(5):
         with pytest.raises(AuthError):
             sign_in(first, "tina", "not the password")
@@ -142,19 +158,19 @@ def test_lockout_survives_a_restart(db_url, clock):
         again.close()
 
 
-def test_old_hash_is_upgraded_on_sign_in(store):
-    tina = store.create_user("tina", "Tina", Role.TECHNICIAN, PASSWORD)
+def test_old_hash_is_upgraded_on_sign_in(store, raw_db):
+    tina = auth.create_user(store, "tina", "Tina", Role.TECHNICIAN, PASSWORD)
     weak = PasswordHasher(time_cost=1, memory_cost=8192, parallelism=1).hash(PASSWORD)
-    with store.engine.begin() as conn:  # users is not history: an old deployment's hash is simply there
+    with raw_db.begin() as conn:  # users is not history: an old deployment's hash is simply there
         conn.execute(text("UPDATE users SET password_hash = :h WHERE id = :id"), {"h": weak, "id": tina})
     sign_in(store, "tina", PASSWORD)
-    _, stored = store.credentials("tina")
+    _, stored = store.accounts.credentials("tina")
     assert stored != weak and not auth.needs_rehash(stored) and auth.verify_password(stored, PASSWORD)
 
 
 def test_change_password(store):
-    tina = store.create_user("tina", "Tina", Role.TECHNICIAN, PASSWORD, must_change_password=True)
-    assert store.get_user(tina).must_change_password
+    tina = auth.create_user(store, "tina", "Tina", Role.TECHNICIAN, PASSWORD, must_change_password=True)
+    assert store.accounts.get(tina).must_change_password
     with pytest.raises(AuthError, match="current password is wrong"):
         auth.change_password(store, tina, "wrong guess", "a brand new phrase", "a brand new phrase")
     with pytest.raises(AuthError, match="do not match"):
@@ -162,18 +178,18 @@ def test_change_password(store):
     with pytest.raises(AuthError, match="common"):
         auth.change_password(store, tina, PASSWORD, "password123", "password123")
     auth.change_password(store, tina, PASSWORD, "a brand new phrase", "a brand new phrase")
-    assert not store.get_user(tina).must_change_password
+    assert not store.accounts.get(tina).must_change_password
     assert sign_in(store, "tina", "a brand new phrase").id == tina
     with pytest.raises(AuthError, match="Wrong username"):
         sign_in(store, "tina", PASSWORD)
 
 
 def test_manager_reset_forces_a_change_and_others_may_not_reset(store):
-    manager = store.get_user(store.create_user("mia", "Mia", Role.MANAGER, PASSWORD)).actor
-    tina = store.get_user(store.create_user("tina", "Tina", Role.TECHNICIAN, PASSWORD)).actor
-    tom = store.create_user("tom", "Tom", Role.TECHNICIAN, PASSWORD)
+    manager = store.accounts.get(auth.create_user(store, "mia", "Mia", Role.MANAGER, PASSWORD)).actor
+    tina = store.accounts.get(auth.create_user(store, "tina", "Tina", Role.TECHNICIAN, PASSWORD)).actor
+    tom = auth.create_user(store, "tom", "Tom", Role.TECHNICIAN, PASSWORD)
     with pytest.raises(PermissionDenied):
-        store.set_password(tom, "someone elses phrase", actor=tina)
-    store.set_password(tom, "temporary phrase 42", actor=manager, must_change_password=True)
+        auth.set_password(store, tom, "someone elses phrase", actor=tina)
+    auth.set_password(store, tom, "temporary phrase 42", actor=manager, must_change_password=True)
     assert sign_in(store, "tom", "temporary phrase 42").must_change_password
-    assert store.audit_rows(manager, action="password_changed")[0].actor_username == "mia"
+    assert store.audit.rows(manager, action="password_changed")[0].actor_username == "mia"

@@ -3,8 +3,8 @@
 from pathlib import Path
 
 import pytest
+import yaml
 
-from modules import settings
 from modules.__main__ import main
 from modules.banks import load_banks
 from modules.core.types import QuestionType
@@ -112,6 +112,31 @@ def test_valid_bank_loads_every_type(tmp_path):
          "answer 'Boots' is not one of the options"),
         ("    items: [\"Cleanse\", \"Treat\", \"Moisturise\"]", "    items: [\"Cleanse\", \"Cleanse\"]",
          "items: [\"Cleanse\", \"Cleanse\"]", "'items' has duplicates"),
+        ("    answer: true\n", "    answer: true\n    options: [\"a\", \"b\"]\n", "options: [\"a\", \"b\"]",
+         "'options' does not belong in a true_false question"),
+        ("    pairs: {\"Redness\": \"Hours to a day\", \"Flaking\": \"A few days\"}",
+         "    pairs: {\"Redness\": \"A few days\", \"Flaking\": \"A few days\"}", "pairs: {",
+         "the right-hand sides of 'pairs' must all differ"),
+        ("    pairs: {\"Redness\": \"Hours to a day\", \"Flaking\": \"A few days\"}",
+         "    pairs: {\"Redness\": \"\", \"Flaking\": \"A few days\"}", "pairs: {",
+         "every pair in 'pairs' must be non-empty text on both sides"),
+        ("    pairs: {\"Redness\": \"Hours to a day\", \"Flaking\": \"A few days\"}", "    pairs: [\"Redness\"]",
+         "pairs: [", "'pairs' must be a mapping, not a list"),
+        ("    options: [\"Stratum corneum\", \"Dermis\", \"Fat\"]", "    options: [a, b, c, d, e, f, g]",
+         "options: [a, b", "'options' allows at most 6 entries, has 7"),
+        ("    options: [\"Gloves\", \"Mask\", \"Sandals\"]", "    options: [\"Gloves\", \"  \", \"Mask\"]",
+         "options: [\"Gloves\", \"  \"", "'options' item 2 must be non-empty text"),
+        ("  - id: demo-003", "  - id: Demo_003", "id: Demo_003", "'id' must be lowercase letters, digits and dashes"),
+        ("  id: demo\n", "  id: Demo Module\n", "id: Demo Module", "module 'id' must be a lowercase slug"),
+        ("  objectives: [\"Know the demo\"]", "  objectives: []", "objectives: []",
+         "'objectives' needs at least 1 entry, has 0"),
+        ("    partial_credit: true", "    partial_credit: \"yes\"", "partial_credit: \"yes\"",
+         "'partial_credit' must be true or false"),
+        ("  - id: demo-004", "  - Just a sentence\n  - id: demo-004", "Just a sentence",
+         "each question must be a mapping of fields, not text"),
+        ("    answer: [\"Gloves\", \"Mask\"]", "    answer:\n      - Gloves\n      - Boots", "- Boots",
+         "answer 'Boots' is not one of the options"),
+        ("module:\n", "modul:\n", "modul:", "unknown key 'modul' in the file (did you mean 'module'?)"),
     ],
 )
 def test_each_bad_field_is_reported_on_its_line(tmp_path, old, new, fragment, message):
@@ -132,6 +157,60 @@ def test_missing_required_field_names_the_field_and_the_question_line(tmp_path):
     problem = only_problem(tmp_path)
     assert problem.message == "missing required field 'source'"
     assert problem.line == line_of(text, "id: demo-001")
+
+
+@pytest.mark.parametrize(
+    "old, new, anchor, message",
+    [
+        ("    type: single\n", "", "id: demo-001", "missing required field 'type'"),
+        ("    options: [\"Stratum corneum\", \"Dermis\", \"Fat\"]\n", "", "id: demo-001",
+         "missing required field 'options' for a single question"),
+        ("    items: [\"Cleanse\", \"Treat\", \"Moisturise\"]\n", "", "id: demo-004",
+         "missing required field 'items' for an ordering question"),
+        ("  lesson: |\n    ## After this module you can\n    - know the demo\n", "", "module:",
+         "missing required field 'lesson'"),
+    ],
+)
+def test_a_missing_field_is_reported_on_the_line_of_what_holds_it(tmp_path, old, new, anchor, message):
+    text = VALID.replace(old, new, 1)
+    assert text != VALID
+    write(tmp_path, "demo.yaml", text)
+    problem = only_problem(tmp_path)
+    assert (problem.line, problem.message) == (line_of(text, anchor), message)
+
+
+def test_every_problem_of_a_file_is_reported_at_once(tmp_path):
+    text = (VALID.replace("    explanation: \"Only", "    explaination: \"Only", 1)
+            .replace("    difficulty: hard", "    difficulty: tricky", 1)
+            .replace("  order: 1", "  order: first", 1))
+    write(tmp_path, "demo.yaml", text)
+    found = sorted((p.line, p.message) for p in load_banks(tmp_path).problems)
+    assert found == sorted([
+        (line_of(text, "explaination"), "unknown key 'explaination' in a question (did you mean 'explanation'?)"),
+        (line_of(text, "id: demo-001"), "missing required field 'explanation'"),
+        (line_of(text, "tricky"), "'difficulty' must be easy, medium or hard"),
+        (line_of(text, "order: first"), "'order' must be a whole number"),
+    ])
+
+
+BAD_VALUES = ["", "  ", 3, 2.5, True, None, [], ["a", "a"], {}, {"a": 1}, [["x"]], "Not-A-Slug"]
+JARGON = ("Input should", "type=", "pydantic", "Value error", "validation error", "[key]", "Field required", "dict")
+
+
+@pytest.mark.parametrize("field", ["id", "type", "scenario", "prompt", "options", "answer", "explanation", "source",
+                                   "difficulty", "tags", "partial_credit"])
+def test_messages_are_plain_english_whatever_the_value(tmp_path, field):
+    reported = 0
+    for qtype_index in range(5):  # one question of each type
+        for value in BAD_VALUES:
+            data = yaml.safe_load(VALID)
+            data["questions"][qtype_index][field] = value
+            write(tmp_path, "demo.yaml", yaml.safe_dump(data, sort_keys=False))
+            for problem in load_banks(tmp_path).problems:
+                reported += 1
+                assert not any(word in problem.message for word in JARGON), (field, value, str(problem))
+                assert problem.file == "demo.yaml" and problem.line > 1
+    assert reported >= len(BAD_VALUES)
 
 
 def test_yaml_syntax_error_gives_the_line(tmp_path):
@@ -225,14 +304,3 @@ def test_check_banks_command_summarises_valid_banks(tmp_path, capsys):
     assert "1 modules, 5 questions" in out
     assert "easy 2, medium 2, hard 1" in out
 
-
-def test_shipped_banks_are_valid_and_complete():
-    folder = Path(settings.get("TRAINING_BANKS_DIR"))
-    banks = load_banks(folder)
-    assert banks.problems == []
-    assert len(banks.modules) == 8
-    for module in banks.modules:
-        assert len(module.questions) >= 20, module.id
-        assert len({q.type for q in module.questions}) >= 3, module.id
-        assert len({q.difficulty for q in module.questions}) == 3, module.id
-        assert module.lesson.lstrip().startswith("## After this module you can"), module.id

@@ -14,6 +14,7 @@ from modules.__main__ import main
 from modules.core.types import AttemptKind, Role
 from modules.store import Store
 from modules.core.records import AttemptResult
+from tests.helpers import behind_the_store, record_attempt
 
 PASSWORD = "correct horse battery"
 
@@ -29,11 +30,11 @@ def cli_store(tmp_path, monkeypatch):
 
 @pytest.fixture
 def seeded(cli_store):
-    manager = cli_store.get_user(cli_store.create_user("mia", "Mia Manager", Role.MANAGER, PASSWORD, "North"))
-    tess = cli_store.get_user(cli_store.create_user("tess", "Tess North", Role.TECHNICIAN, PASSWORD, "North"))
-    sam = cli_store.get_user(cli_store.create_user("sam", "Sam South", Role.TECHNICIAN, PASSWORD, "South"))
-    cert = cli_store.issue_certificate(tess.id, None, "Technician", 0.9, cli_store.clock() + timedelta(days=300))
-    cli_store.record_attempt(sam.id, AttemptKind.QUIZ, "skin", [], AttemptResult(0.5, False))
+    manager = cli_store.accounts.get(auth.create_user(cli_store, "mia", "Mia Manager", Role.MANAGER, PASSWORD, "North"))
+    tess = cli_store.accounts.get(auth.create_user(cli_store, "tess", "Tess North", Role.TECHNICIAN, PASSWORD, "North"))
+    sam = cli_store.accounts.get(auth.create_user(cli_store, "sam", "Sam South", Role.TECHNICIAN, PASSWORD, "South"))
+    cert = cli_store.certificates.issue(tess.id, None, "Technician", 0.9, cli_store.clock() + timedelta(days=300))
+    record_attempt(cli_store, sam.id, AttemptKind.QUIZ, "skin", [], AttemptResult(0.5, False))
     return {"manager": manager, "tess": tess, "sam": sam, "certificate": cert}
 
 
@@ -53,7 +54,7 @@ def test_add_user_asks_twice_and_refuses_a_mismatch_or_a_weak_password(cli_store
     monkeypatch.setattr("sys.stdin", io.StringIO("short\n"))
     assert main(["add-user", "--username", "ann", "--name", "Ann", "--role", "manager", "--password-stdin"]) == 1
     assert "at least 8 characters" in capsys.readouterr().err
-    assert cli_store.find_user("ann") is None
+    assert cli_store.accounts.find("ann") is None
 
 
 def test_export_register_csv_with_filters_is_audited(seeded, cli_store, tmp_path):
@@ -64,7 +65,7 @@ def test_export_register_csv_with_filters_is_audited(seeded, cli_store, tmp_path
     assert data.startswith(b"\xef\xbb\xbf")
     lines = data.decode("utf-8-sig").splitlines()
     assert len(lines) == 2 and "Tess North" in lines[1] and seeded["certificate"].code in lines[1]
-    entry = cli_store.audit_rows(seeded["manager"].actor, action="export")[0]
+    entry = cli_store.audit.rows(seeded["manager"].actor, action="export")[0]
     assert entry.target == "register:csv" and entry.actor_username == "command-line"
 
 
@@ -86,7 +87,7 @@ def test_verify_prints_valid_revoked_and_unknown(seeded, cli_store, capsys):
     assert main(["verify", code.lower()]) == 0
     out = capsys.readouterr().out
     assert out.startswith("VALID") and "Tess North" in out and "Technician" in out
-    cli_store.revoke_certificate(seeded["certificate"].id, seeded["manager"].actor, "Issued in error")
+    cli_store.certificates.revoke(seeded["certificate"].id, seeded["manager"].actor, "Issued in error")
     assert main(["verify", code]) == 1
     out = capsys.readouterr().out
     assert out.startswith("REVOKED") and "Issued in error" not in out
@@ -94,9 +95,9 @@ def test_verify_prints_valid_revoked_and_unknown(seeded, cli_store, capsys):
     assert "No certificate matches" in capsys.readouterr().out
 
 
-def drop_audit_guard(store: Store) -> None:
+def drop_audit_guard(url: str) -> None:
     """Remove the audit log's triggers the way someone with direct database access could."""
-    with store.engine.begin() as conn:
+    with behind_the_store(url) as conn:
         conn.execute(text("DROP TRIGGER audit_log_no_update"))
         conn.execute(text("DROP TRIGGER audit_log_no_delete"))
 
@@ -107,16 +108,16 @@ def test_audit_verify_passes_an_untouched_log(seeded, capsys):
 
 
 def test_audit_verify_names_an_edited_row(seeded, cli_store, capsys):
-    drop_audit_guard(cli_store)
-    with cli_store.engine.begin() as conn:
+    drop_audit_guard(cli_store.url)
+    with behind_the_store(cli_store.url) as conn:
         conn.execute(text("UPDATE audit_log SET detail = 'nothing to see' WHERE id = 3"))
     assert main(["audit-verify"]) == 1
     assert "BROKEN at audit row 3" in capsys.readouterr().out
 
 
 def test_audit_verify_names_the_row_after_a_deleted_one(seeded, cli_store, capsys):
-    drop_audit_guard(cli_store)
-    with cli_store.engine.begin() as conn:
+    drop_audit_guard(cli_store.url)
+    with behind_the_store(cli_store.url) as conn:
         conn.execute(text("DELETE FROM audit_log WHERE id = 2"))
     assert main(["audit-verify"]) == 1
     assert "BROKEN at audit row 3" in capsys.readouterr().out

@@ -6,7 +6,7 @@ from datetime import datetime, timezone
 import pandas as pd
 import pytest
 
-from modules import demo, settings
+from modules import demo
 from modules.__main__ import main
 from modules.analytics import first_attempts
 from modules.auth import verify_password
@@ -16,7 +16,9 @@ from modules.core.errors import StoreError
 from modules.grading import ShownQuestion, grade
 from modules.policy import load_policy
 from modules.progress import certificate_view
-from modules.store import Actor, Store
+from modules.core.records import Actor
+from modules.store import Store
+from tests.helpers import FIXTURE_BANKS
 
 NOW = datetime(2026, 5, 4, tzinfo=timezone.utc)
 SEED = 11
@@ -33,7 +35,7 @@ EXPECTED_STATUS = {
 @pytest.fixture(scope="module")
 def seeded(tmp_path_factory):
     url = f"sqlite:///{tmp_path_factory.mktemp('demo') / 'demo.db'}"
-    summary = demo.seed_demo(url, SEED, NOW)
+    summary = demo.seed_demo(url, SEED, NOW, FIXTURE_BANKS)
     store = Store.open(url)
     try:
         yield store, summary
@@ -42,15 +44,15 @@ def seeded(tmp_path_factory):
 
 
 def manager_of(store: Store) -> Actor:
-    return store.find_user("manager").actor
+    return store.accounts.find("manager").actor
 
 
 def history(store: Store) -> tuple[list, list]:
     """Who exists and every attempt with its score: what must not change between two seedings."""
     manager = manager_of(store)
-    users = [(u.username, u.full_name, u.role, u.location) for u in store.list_users()]
+    users = [(u.username, u.full_name, u.role, u.location) for u in store.accounts.list_users()]
     attempts = [(u.username, a.kind, a.module_id, a.started_at, a.result and (a.result.score, a.result.passed))
-                for u in store.list_users() for a in store.attempts_for(manager, u.id)]
+                for u in store.accounts.list_users() for a in store.attempts.for_user(manager, u.id)]
     return users, attempts
 
 
@@ -60,17 +62,17 @@ def test_every_stage_is_present_with_the_status_the_register_computes(seeded):
     technicians = [a for a in summary.accounts if a.role is Role.TECHNICIAN]
     assert len(technicians) == 40
     assert {a.stage for a in technicians} == set(demo.Stage)
-    assert Counter(u.role for u in store.list_users()) == {Role.TECHNICIAN: 40, Role.TRAINER: 3, Role.MANAGER: 1}
-    assert {u.location for u in store.list_users(Role.TECHNICIAN)} == set(demo.LOCATIONS)
+    assert Counter(u.role for u in store.accounts.list_users()) == {Role.TECHNICIAN: 40, Role.TRAINER: 3, Role.MANAGER: 1}
+    assert {u.location for u in store.accounts.list_users(Role.TECHNICIAN)} == set(demo.LOCATIONS)
     for account in technicians:
-        user = store.find_user(account.username)
-        views = [certificate_view(c) for c in store.certificates_for(manager, user.id)]
+        user = store.accounts.find(account.username)
+        views = [certificate_view(c) for c in store.certificates.for_user(manager, user.id)]
         assert current_status(views, NOW) is EXPECTED_STATUS[account.stage], account
-        done = store.attempts_for(manager, user.id)
+        done = store.attempts.for_user(manager, user.id)
         if account.stage is demo.Stage.NEW:
-            assert not done and not store.lessons_read(user.id)
+            assert not done and not store.lessons.read_by(user.id)
         elif account.stage is demo.Stage.STUDYING:
-            assert done and store.lessons_read(user.id)
+            assert done and store.lessons.read_by(user.id)
 
 
 def test_studying_technicians_have_passed_and_failed_module_quizzes(seeded):
@@ -79,36 +81,36 @@ def test_studying_technicians_have_passed_and_failed_module_quizzes(seeded):
     outcomes = Counter()
     for account in summary.accounts:
         if account.stage is demo.Stage.STUDYING:
-            user = store.find_user(account.username)
-            outcomes.update(a.result.passed for a in store.attempts_for(manager, user.id, AttemptKind.QUIZ))
+            user = store.accounts.find(account.username)
+            outcomes.update(a.result.passed for a in store.attempts.for_user(manager, user.id, AttemptKind.QUIZ))
     assert outcomes[True] > 0 and outcomes[False] > 0
 
 
 def test_the_revocation_is_the_managers_with_a_reason(seeded):
     store, _ = seeded
-    revoked = [c for c in store.all_certificates(manager_of(store)) if c.revoked]
+    revoked = [c for c in store.certificates.every(manager_of(store)) if c.revoked]
     assert len(revoked) == 1 and revoked[0].revoked_reason
-    rows = store.audit_rows(manager_of(store), action="certificate_revoked")
+    rows = store.audit.rows(manager_of(store), action="certificate_revoked")
     assert [r.actor_username for r in rows] == ["manager"]
 
 
 def test_practical_signoffs_are_by_the_technicians_own_trainer(seeded):
     store, summary = seeded
-    trainers = {u.id: u.location for u in store.list_users(Role.TRAINER)}
-    signoffs = [(s, store.find_user(a.username).location) for a in summary.accounts
-                if a.role is Role.TECHNICIAN for s in store.signoffs_for(store.find_user(a.username).id)]
+    trainers = {u.id: u.location for u in store.accounts.list_users(Role.TRAINER)}
+    signoffs = [(s, store.accounts.find(a.username).location) for a in summary.accounts
+                if a.role is Role.TECHNICIAN for s in store.signoffs.for_user(store.accounts.find(a.username).id)]
     assert len(signoffs) >= 3
     assert all(trainers[s.trainer_id] == location for s, location in signoffs)
 
 
 def test_graded_records_replay_to_their_scores_and_keep_to_the_rules(seeded):
     store, _ = seeded
-    policy, _ = load_policy(settings.get("TRAINING_BANKS_DIR"))
+    policy, _ = load_policy(FIXTURE_BANKS)
     manager = manager_of(store)
     per_day = Counter()
-    for user in store.list_users(Role.TECHNICIAN):
-        for attempt in store.attempts_for(manager, user.id):
-            answers = store.current_responses(manager, attempt.id)
+    for user in store.accounts.list_users(Role.TECHNICIAN):
+        for attempt in store.attempts.for_user(manager, user.id):
+            answers = store.attempts.current_responses(manager, attempt.id)
             assert attempt.started_at < NOW
             assert all(grade(ShownQuestion.from_snapshot(r.snapshot), r.answer) == r.score for r in answers)
             if attempt.kind is AttemptKind.PRACTICE:
@@ -127,11 +129,11 @@ def test_item_analysis_has_varied_figures(seeded):
     store, _ = seeded
     manager = manager_of(store)
     rows, first_tries = [], []
-    for user in store.list_users(Role.TECHNICIAN):
-        quizzes = store.attempts_for(manager, user.id, AttemptKind.QUIZ)
+    for user in store.accounts.list_users(Role.TECHNICIAN):
+        quizzes = store.attempts.for_user(manager, user.id, AttemptKind.QUIZ)
         rows += [{"user_id": user.id, "module_id": a.module_id, "attempt_id": a.id, "started_at": a.started_at,
                   "question_id": r.question_id, "score": r.score}
-                 for a in quizzes for r in store.current_responses(manager, a.id)]
+                 for a in quizzes for r in store.attempts.current_responses(manager, a.id)]
         first_tries += [next(a for a in quizzes if a.module_id == m).result.passed for m in {a.module_id for a in quizzes}]
     firsts = first_attempts(pd.DataFrame(rows), by=("user_id", "module_id"))
     facility = firsts.groupby("question_id")["score"].mean()
@@ -142,16 +144,14 @@ def test_item_analysis_has_varied_figures(seeded):
 def test_every_demo_account_uses_the_demo_password(seeded):
     store, summary = seeded
     for username in ("manager", "trainer2", "tech25"):
-        assert verify_password(store.credentials(username)[1], demo.PASSWORD)
+        assert verify_password(store.accounts.credentials(username)[1], demo.PASSWORD)
     assert len(summary.accounts) == 44
 
 
-def test_the_same_seed_seeds_the_same_clinic(seeded, tmp_path, monkeypatch):
-    # argon2 is slow on purpose and tested elsewhere; the second seeding skips it.
-    monkeypatch.setattr("modules.store.hash_password", lambda password: "not-a-real-hash")
+def test_the_same_seed_seeds_the_same_clinic(seeded, tmp_path):
     store, summary = seeded
     url = f"sqlite:///{tmp_path / 'again.db'}"
-    again = demo.seed_demo(url, SEED, NOW)
+    again = demo.seed_demo(url, SEED, NOW, FIXTURE_BANKS)
     assert again.accounts == summary.accounts
     second = Store.open(url)
     try:

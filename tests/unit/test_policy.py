@@ -1,21 +1,17 @@
 """The certification policy file: defaults from PRODUCT.md, and file:line problems like the banks."""
 
-from pathlib import Path
+import json
 
-from modules import settings
+import pytest
+import yaml
+from pydantic import ValidationError
+
 from modules.__main__ import main
 from modules.banks import load_banks
-from modules.policy import Policy, load_policy
+from modules.policy import SECTIONS, Policy, load_policy, parse_policy
+from tests.helpers import FIXTURE_BANKS
 
-SHIPPED = (Path(settings.get("TRAINING_BANKS_DIR")) / "certification.yaml").read_text(encoding="utf-8")
-
-
-def test_the_shipped_policy_matches_the_product_defaults():
-    policy, problems = load_policy(settings.get("TRAINING_BANKS_DIR"))
-    assert problems == []
-    assert (policy.quiz_questions, policy.quiz_pass_percent, policy.quiz_attempts_per_day) == (10, 80, 3)
-    assert (policy.exam_pass_percent, policy.validity_months) == (85, 12)
-    assert len(policy.checklist) >= 3
+POLICY_TEXT = (FIXTURE_BANKS / "certification.yaml").read_text(encoding="utf-8")
 
 
 def test_a_missing_policy_file_means_the_defaults(tmp_path):
@@ -23,7 +19,7 @@ def test_a_missing_policy_file_means_the_defaults(tmp_path):
 
 
 def test_a_bad_value_is_reported_with_its_line_and_the_defaults_stay_in_force(tmp_path):
-    text = SHIPPED.replace("pass_mark_percent: 85", "pass_mark_percent: 185")
+    text = POLICY_TEXT.replace("pass_mark_percent: 85", "pass_mark_percent: 185")
     (tmp_path / "certification.yaml").write_text(text, encoding="utf-8")
     policy, problems = load_policy(tmp_path)
     assert policy == Policy()
@@ -32,7 +28,7 @@ def test_a_bad_value_is_reported_with_its_line_and_the_defaults_stay_in_force(tm
 
 
 def test_unknown_keys_in_the_policy_are_refused(tmp_path):
-    text = SHIPPED.replace("  validity_months: 12", "  validity_month: 12")
+    text = POLICY_TEXT.replace("  validity_months: 12", "  validity_month: 12")
     (tmp_path / "certification.yaml").write_text(text, encoding="utf-8")
     messages = [p.message for p in load_policy(tmp_path)[1]]
     assert "unknown key 'validity_month' in section 'certificate' (did you mean 'validity_months'?)" in messages
@@ -40,9 +36,58 @@ def test_unknown_keys_in_the_policy_are_refused(tmp_path):
 
 
 def test_check_banks_reports_policy_problems_too(tmp_path, capsys):
-    for bank in Path(settings.get("TRAINING_BANKS_DIR")).glob("0*.yaml"):
+    for bank in FIXTURE_BANKS.glob("0*.yaml"):
         (tmp_path / bank.name).write_bytes(bank.read_bytes())
-    (tmp_path / "certification.yaml").write_text(SHIPPED.replace("questions: 10", "questions: ten"), "utf-8")
+    (tmp_path / "certification.yaml").write_text(POLICY_TEXT.replace("questions: 10", "questions: ten"), "utf-8")
     assert load_banks(tmp_path).problems == []
     assert main(["check-banks", str(tmp_path)]) == 1
     assert "certification.yaml:" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("old, new, fragment, message", [
+    ("questions: 10", "questions: ten", "questions: ten", "'questions' must be a whole number"),
+    ("questions: 10", "questions: true", "questions: true", "'questions' must be a whole number"),
+    ("attempts_per_day: 3", "attempts_per_day: 0", "attempts_per_day: 0", "'attempts_per_day' must be at least 1"),
+    ("grace_seconds: 30", "grace_seconds: -1", "grace_seconds: -1", "'grace_seconds' must be at least 0"),
+    ("pass_mark_percent: 80", "pass_mark_percent: 0", "pass_mark_percent: 0",
+     "'pass_mark_percent' must be between 1 and 100"),
+    ('  title: "Microdermabrasion Technician Certificate"', '  title: " "', 'title: " "', "'title' is empty"),
+    ('    - "Gloves, eye protection and mask worn"', '    - ""', '    - ""', "'checklist' item 3 must be non-empty text"),
+    ("exam:\n", "exams:\n", "exams:", "unknown key 'exams' in the policy (did you mean 'exam'?)"),
+    ("certificate:\n", "certificate: none yet\nold_certificate:\n", "certificate: none",
+     "'certificate' must be a mapping, not text"),
+])
+def test_each_bad_policy_value_is_reported_on_its_line(old, new, fragment, message):
+    text = POLICY_TEXT.replace(old, new, 1)
+    assert text != POLICY_TEXT
+    policy, problems = parse_policy("certification.yaml", text.encode())
+    assert policy is None
+    matching = [p for p in problems if p.message == message]
+    assert len(matching) == 1, [str(p) for p in problems]
+    assert matching[0].line == next(i for i, row in enumerate(text.splitlines(), start=1) if fragment in row)
+
+
+def test_a_missing_section_and_a_file_that_is_not_a_mapping():
+    text = POLICY_TEXT.split("practical:")[0]
+    problems = parse_policy("certification.yaml", text.encode())[1]
+    assert [p.message for p in problems] == ["missing section 'practical'"]
+    assert [p.message for p in parse_policy("certification.yaml", b"- 1\n")[1]] == [
+        "the policy must be a mapping of sections, not a list"]
+
+
+def test_each_setting_is_declared_once_and_the_file_schema_follows_from_it():
+    """Every Policy field has its place in the file; a file written from the defaults reads back as the defaults."""
+    placed = [name for keys in SECTIONS.values() for name in keys.values()]
+    assert sorted(placed) == sorted(Policy.model_fields)
+    defaults = Policy(checklist=("Check the client",))
+    document = {section: {key: getattr(defaults, name) for key, name in keys.items()}
+                for section, keys in SECTIONS.items()}
+    raw = yaml.safe_dump(json.loads(json.dumps(document))).encode()
+    assert parse_policy("certification.yaml", raw) == (defaults, [])
+
+
+def test_the_policy_is_a_frozen_value():
+    policy = Policy(quiz_attempts_per_day=1)
+    with pytest.raises(ValidationError):
+        policy.quiz_attempts_per_day = 2  # type: ignore[misc]
+    assert policy == Policy(quiz_attempts_per_day=1) and hash(policy) == hash(Policy(quiz_attempts_per_day=1))

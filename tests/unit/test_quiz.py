@@ -5,7 +5,6 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from modules import settings
 from modules.banks import load_banks
 from modules.core.types import AttemptKind
 from modules.core.errors import QuizError
@@ -15,9 +14,10 @@ from modules.quiz import (
 )
 from modules.grading import answer_key
 from modules.core.records import Attempt, AttemptResult
+from tests.helpers import FIXTURE_BANKS
 
 NOON = datetime(2026, 11, 23, 12, 0, tzinfo=timezone.utc)
-BANKS = load_banks(settings.get("TRAINING_BANKS_DIR"))
+BANKS = load_banks(FIXTURE_BANKS)
 
 
 def attempt(module_id="skin-science", started_at=NOON, passed=None, kind=AttemptKind.QUIZ, deadline=None):

@@ -13,6 +13,7 @@ from modules import auth, register
 from modules.core.types import AttemptKind, CertificateStatus, Role
 from modules.core.errors import AuthError, ImportRejected, PermissionDenied
 from modules.core.records import AttemptResult
+from tests.helpers import record_attempt
 
 PASSWORD = "correct horse battery"
 TITLE = "Microdermabrasion technician"
@@ -20,15 +21,15 @@ TITLE = "Microdermabrasion technician"
 
 @pytest.fixture
 def manager(store):
-    return store.get_user(store.create_user("mia", "Mia Manager", Role.MANAGER, PASSWORD, "North")).actor
+    return store.accounts.get(auth.create_user(store, "mia", "Mia Manager", Role.MANAGER, PASSWORD, "North")).actor
 
 
 def technician(store, username="tess", name="Tess Technician", location="North"):
-    return store.get_user(store.create_user(username, name, Role.TECHNICIAN, PASSWORD, location))
+    return store.accounts.get(auth.create_user(store, username, name, Role.TECHNICIAN, PASSWORD, location))
 
 
 def certify(store, user, days_valid=365, score=0.9):
-    return store.issue_certificate(user.id, None, TITLE, score, store.clock() + timedelta(days=days_valid))
+    return store.certificates.issue(user.id, None, TITLE, score, store.clock() + timedelta(days=days_valid))
 
 
 def row_for(store, actor, user):
@@ -51,7 +52,7 @@ def test_status_on_the_boundary_days(store, clock, manager, seconds_after_issue_
 def test_revoked_shows_at_once_in_register_and_verification(store, clock, manager):
     tess = technician(store)
     cert = certify(store, tess)
-    store.revoke_certificate(cert.id, manager, "Did not complete the practical")
+    store.certificates.revoke(cert.id, manager, "Did not complete the practical")
     row = row_for(store, manager, tess)
     assert row.status is CertificateStatus.REVOKED
     assert register.verify_code(store, cert.code, clock()).verdict == "revoked"
@@ -59,7 +60,7 @@ def test_revoked_shows_at_once_in_register_and_verification(store, clock, manage
 
 def test_a_newer_certificate_replaces_a_revoked_one(store, clock, manager):
     tess = technician(store)
-    store.revoke_certificate(certify(store, tess).id, manager, "Wrong name")
+    store.certificates.revoke(certify(store, tess).id, manager, "Wrong name")
     clock.advance(days=1)
     renewed = certify(store, tess)
     row = row_for(store, manager, tess)
@@ -69,9 +70,9 @@ def test_a_newer_certificate_replaces_a_revoked_one(store, clock, manager):
 def test_register_has_one_row_per_person_with_score_and_signoffs(store, manager):
     tess, sam = technician(store), technician(store, "sam", "Sam South", "South")
     certify(store, tess, score=0.92)
-    store.record_signoff(sam.id, manager, date(2025, 3, 1), {"steps": True})
-    exam = store.start_attempt(sam.id, AttemptKind.EXAM)
-    store.finish_attempt(exam, 0.7, False)
+    store.signoffs.record(sam.id, manager, date(2025, 3, 1), {"steps": True})
+    exam = store.attempts.start(sam.id, AttemptKind.EXAM)
+    store.attempts.finish(exam, AttemptResult(0.7, False))
     rows = {r.username: r for r in register.register_rows(store, manager, store.clock())}
     assert set(rows) == {"mia", "tess", "sam"}
     assert rows["tess"].exam_score == pytest.approx(0.92)
@@ -118,7 +119,7 @@ def test_every_export_is_audited(store, manager):
     csv_bytes = register.export(store, manager, "register", "csv", frame, "UTC", {"status": "certified"})
     assert csv_bytes.startswith(b"\xef\xbb\xbf")
     register.export(store, manager, "attempts", "xlsx", register.attempts_frame(store, manager), "UTC")
-    targets = [r.target for r in store.audit_rows(manager, action="export")]
+    targets = [r.target for r in store.audit.rows(manager, action="export")]
     assert targets == ["attempts:xlsx", "register:csv"]
 
 
@@ -132,7 +133,7 @@ def test_a_technician_cannot_read_or_export_the_register(store, manager):
 
 def test_attempts_export_lists_every_attempt_with_its_result(store, manager):
     tess = technician(store)
-    store.record_attempt(tess.id, AttemptKind.QUIZ, "skin", [], AttemptResult(0.8, True))
+    record_attempt(store, tess.id, AttemptKind.QUIZ, "skin", [], AttemptResult(0.8, True))
     frame = register.attempts_frame(store, manager)
     assert list(frame["username"]) == ["tess"] and list(frame["score_percent"]) == [80.0]
 
@@ -145,7 +146,7 @@ def test_bulk_zip_holds_one_pdf_per_selected_certificate_and_is_audited(store, c
     data = register.certificates_zip_export(store, manager, views[:2], "Clinic", "http://x", "UTC")
     names = zipfile.ZipFile(io.BytesIO(data)).namelist()
     assert len(names) == 2 and all(name.endswith(".pdf") for name in names)
-    assert store.audit_rows(manager, action="export")[0].target == "certificates:zip"
+    assert store.audit.rows(manager, action="export")[0].target == "certificates:zip"
 
 
 def test_verify_accepts_sloppy_typing_and_refuses_unknown_and_malformed_codes(store, clock, manager):
@@ -166,12 +167,12 @@ GOOD_CSV = "username,full_name,role,location\nann,Ann A,technician,North\nbob,Bo
 def test_csv_import_creates_accounts_that_must_change_their_one_time_password(store, manager):
     made = register.import_users(store, manager, GOOD_CSV.encode("utf-8-sig"))
     assert [a.username for a in made] == ["ann", "bob"]
-    ann = store.find_user("ann")
+    ann = store.accounts.find("ann")
     assert ann.must_change_password and ann.location == "North" and ann.role is Role.TECHNICIAN
     signed_in = auth.sign_in(store, "ann", made[0].one_time_password)
     assert signed_in.must_change_password
     auth.change_password(store, ann.id, made[0].one_time_password, "a brand new phrase", "a brand new phrase")
-    assert not store.get_user(ann.id).must_change_password
+    assert not store.accounts.get(ann.id).must_change_password
 
 
 def test_a_csv_with_any_bad_row_is_rejected_whole_with_line_numbers(store, manager):
@@ -182,14 +183,14 @@ def test_a_csv_with_any_bad_row_is_rejected_whole_with_line_numbers(store, manag
             "bob,,trainer,\n"                   # line 4: no name
             "cat,Cat C,boss,\n"                 # line 5: unknown role
             "ANN,Ann Twice,technician,\n")      # line 6: repeats line 2
-    before = len(store.list_users())
+    before = len(store.accounts.list_users())
     with pytest.raises(ImportRejected) as rejected:
         register.import_users(store, manager, data.encode())
     problems = rejected.value.problems
     assert [p.split(":")[0] for p in problems] == ["line 3", "line 4", "line 5", "line 6"]
     assert "already exists" in problems[0] and "full name" in problems[1] and "boss" in problems[2]
     assert "first on line 2" in problems[3]
-    assert len(store.list_users()) == before and store.find_user("ann") is None
+    assert len(store.accounts.list_users()) == before and store.accounts.find("ann") is None
 
 
 def test_a_csv_without_the_columns_is_rejected(store, manager):
@@ -209,13 +210,13 @@ def test_the_last_active_manager_cannot_be_deactivated_or_demoted(store, manager
         register.set_role(store, manager, manager.user_id, Role.TECHNICIAN)
     register.set_active(store, manager, second.user_id, True)
     register.set_role(store, manager, manager.user_id, Role.TRAINER)
-    assert store.get_user(manager.user_id).role is Role.TRAINER
+    assert store.accounts.get(manager.user_id).role is Role.TRAINER
 
 
 def test_a_reset_password_works_once_and_must_be_changed(store, manager):
     tess = technician(store)
     password = register.reset_password(store, manager, tess.id)
-    assert store.get_user(tess.id).must_change_password
+    assert store.accounts.get(tess.id).must_change_password
     assert auth.sign_in(store, "tess", password).id == tess.id
     with pytest.raises(AuthError):
         auth.sign_in(store, "tess", PASSWORD)

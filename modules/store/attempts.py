@@ -1,0 +1,156 @@
+"""Attempts as stored: practice rounds, graded quizzes, exams and review sessions, their answers and results.
+
+An attempt is opened with `start`, answers arrive one by one (`record_response`, for practice and exams) or all
+together with the result (`submit`, one transaction), and `finish` closes it. Nothing is ever changed: an exam's
+changed answer is a new row, and the answer that counts is the latest one per question.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Connection, Row, Select, insert, select
+
+from modules.core.errors import PermissionDenied, StoreError
+from modules.core.records import Actor, Attempt, AttemptResult, QuestionSnapshot, ResponseRecord
+from modules.core.types import AttemptId, AttemptKind, ClosedBy, ModuleId, QuestionId, ResponseId, UserId
+from modules.store.database import Database
+from modules.store.schema import attempt_results, attempts, dumps, loads, responses
+
+# Built once: the attempt-writing statements are the hot path (see bench/bench_store_writes.py).
+_INSERT_ATTEMPT, _INSERT_RESPONSE, _INSERT_RESULT = insert(attempts), insert(responses), insert(attempt_results)
+
+
+def _attempt(row: Row[Any]) -> Attempt:
+    result = None
+    if row.finished_at is not None:
+        result = AttemptResult(row.score, None if row.passed is None else bool(row.passed), ClosedBy(row.closed_by),
+                               loads(row.detail_json), row.finished_at)
+    return Attempt(AttemptId(row.id), UserId(row.user_id), AttemptKind(row.kind), row.module_id, row.started_at,
+                   row.deadline, loads(row.questions_json), loads(row.policy_json), result)
+
+
+def _response(row: Row[Any]) -> ResponseRecord:
+    return ResponseRecord(row.position, QuestionId(row.question_id), ModuleId(row.module_id), row.content_hash,
+                          loads(row.snapshot_json), loads(row.answer_json), row.score, bool(row.correct),
+                          row.answered_at, row.seconds_taken, ResponseId(row.id), AttemptId(row.attempt_id))
+
+
+def _response_row(attempt_id: AttemptId, record: ResponseRecord, now: datetime) -> dict[str, Any]:
+    return {"attempt_id": attempt_id, "position": record.position, "question_id": record.question_id,
+            "module_id": record.module_id, "content_hash": record.content_hash,
+            "snapshot_json": dumps(record.snapshot), "answer_json": dumps(record.answer),
+            "score": float(record.score), "correct": bool(record.correct),
+            "answered_at": record.answered_at or now, "seconds_taken": record.seconds_taken}
+
+
+def _result_row(attempt_id: AttemptId, result: AttemptResult, now: datetime) -> dict[str, Any]:
+    return {"attempt_id": attempt_id, "finished_at": result.finished_at or now, "score": float(result.score),
+            "passed": result.passed, "closed_by": ClosedBy(result.closed_by).value,
+            "detail_json": None if result.detail is None else dumps(result.detail)}
+
+
+def _has_result(conn: Connection, attempt_id: AttemptId) -> bool:
+    found = conn.execute(select(attempt_results.c.attempt_id).where(attempt_results.c.attempt_id == attempt_id))
+    return found.first() is not None
+
+
+def _attempt_query() -> Select[Any]:
+    return (select(attempts, attempt_results.c.finished_at, attempt_results.c.score, attempt_results.c.passed,
+                   attempt_results.c.closed_by, attempt_results.c.detail_json)
+            .outerjoin(attempt_results, attempt_results.c.attempt_id == attempts.c.id)
+            .order_by(attempts.c.started_at, attempts.c.id))
+
+
+class Attempts:
+    def __init__(self, db: Database):
+        self._db = db
+
+    # ---- writes -----------------------------------------------------------------------------------
+
+    def start(self, user_id: UserId, kind: AttemptKind, module_id: str | None = None,
+              deadline: datetime | None = None, questions: list[QuestionSnapshot] | None = None,
+              policy: dict[str, Any] | None = None, started_at: datetime | None = None) -> AttemptId:
+        """Open an attempt; it is closed by `submit` (all answers at once) or `finish`."""
+        header = {"user_id": user_id, "kind": AttemptKind(kind).value, "module_id": module_id,
+                  "started_at": started_at or self._db.clock(), "deadline": deadline,
+                  "questions_json": None if questions is None else dumps(list(questions)),
+                  "policy_json": None if policy is None else dumps(policy)}
+        with self._db.write() as conn:
+            return AttemptId(conn.execute(_INSERT_ATTEMPT, header).inserted_primary_key[0])
+
+    def record_response(self, attempt_id: AttemptId, record: ResponseRecord) -> ResponseId:
+        """Append one answer as given; refused once the attempt has a result."""
+        row = _response_row(attempt_id, record, self._db.clock())
+        with self._db.write() as conn:
+            if _has_result(conn, attempt_id):
+                raise StoreError("This attempt is already finished; the answer was not recorded.")
+            return ResponseId(conn.execute(_INSERT_RESPONSE, row).inserted_primary_key[0])
+
+    def submit(self, attempt_id: AttemptId, responses_given: list[ResponseRecord], result: AttemptResult) -> None:
+        """Every answer and the result of an attempt opened by `start`, in ONE transaction."""
+        now = self._db.clock()
+        rows = [_response_row(attempt_id, record, now) for record in responses_given]
+        with self._db.write() as conn:
+            if _has_result(conn, attempt_id):
+                raise StoreError("This attempt was already submitted; it cannot be submitted twice.")
+            if rows:
+                conn.execute(_INSERT_RESPONSE, rows)
+            conn.execute(_INSERT_RESULT, _result_row(attempt_id, result, now))
+
+    def finish(self, attempt_id: AttemptId, result: AttemptResult) -> None:
+        """Close an open attempt whose answers are already stored; a second result is refused."""
+        with self._db.write() as conn:
+            if conn.execute(select(attempts.c.id).where(attempts.c.id == attempt_id)).first() is None:
+                raise StoreError("There is no such attempt.")
+            if _has_result(conn, attempt_id):
+                raise StoreError("This attempt already has a result; it cannot be recorded twice.")
+            conn.execute(_INSERT_RESULT, _result_row(attempt_id, result, self._db.clock()))
+
+    # ---- reads ------------------------------------------------------------------------------------
+
+    def for_user(self, actor: Actor, user_id: UserId, kind: AttemptKind | None = None,
+                 module_id: str | None = None) -> list[Attempt]:
+        """One person's attempts, oldest first; a technician may ask only for their own."""
+        if not actor.may_read(user_id):
+            raise PermissionDenied("You can only see your own attempts.")
+        query = _attempt_query().where(attempts.c.user_id == user_id)
+        if kind is not None:
+            query = query.where(attempts.c.kind == AttemptKind(kind).value)
+        if module_id is not None:
+            query = query.where(attempts.c.module_id == module_id)
+        with self._db.read() as conn:
+            return [_attempt(row) for row in conn.execute(query)]
+
+    def get(self, actor: Actor, attempt_id: AttemptId) -> Attempt:
+        with self._db.read() as conn:
+            row = conn.execute(_attempt_query().where(attempts.c.id == attempt_id)).first()
+        if row is None:
+            raise StoreError("There is no such attempt.")
+        if not actor.may_read(row.user_id):
+            raise PermissionDenied("You can only see your own attempts.")
+        return _attempt(row)
+
+    def open_one(self, user_id: UserId, kind: AttemptKind) -> Attempt | None:
+        """The latest attempt of this kind that has no result yet (an exam still running), if any."""
+        query = _attempt_query().where(attempts.c.user_id == user_id, attempts.c.kind == AttemptKind(kind).value,
+                                       attempt_results.c.attempt_id.is_(None))
+        with self._db.read() as conn:
+            rows = conn.execute(query).all()
+        return _attempt(rows[-1]) if rows else None
+
+    def responses(self, actor: Actor, attempt_id: AttemptId) -> list[ResponseRecord]:
+        """Every answer row as given, oldest first (for exams, a changed answer appears more than once)."""
+        self.get(actor, attempt_id)
+        with self._db.read() as conn:
+            rows = conn.execute(select(responses).where(responses.c.attempt_id == attempt_id)
+                                .order_by(responses.c.id))
+            return [_response(row) for row in rows]
+
+    def current_responses(self, actor: Actor, attempt_id: AttemptId) -> list[ResponseRecord]:
+        """The answer that counts for each question (the latest row), in the order shown."""
+        latest: dict[str, ResponseRecord] = {}
+        for record in self.responses(actor, attempt_id):
+            latest[record.question_id] = record
+        return sorted(latest.values(), key=lambda record: (record.position, record.id or 0))

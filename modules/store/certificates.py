@@ -1,0 +1,88 @@
+"""Certificates as stored: issue one for a passed exam, read them, revoke one with a new attributed row."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import ColumnElement, func, insert, select
+
+from modules.core.clock import require_utc
+from modules.core.codes import new_certificate_code
+from modules.core.errors import PermissionDenied, StoreError
+from modules.core.records import Actor, Certificate, require_manager, require_staff
+from modules.core.types import AttemptId, CertificateCode, CertificateId, UserId
+from modules.store.audit import AuditLog
+from modules.store.database import Database
+from modules.store.schema import certificate_revocations, certificates, users
+
+
+class Certificates:
+    def __init__(self, db: Database, audit: AuditLog):
+        self._db = db
+        self._audit = audit
+
+    def issue(self, user_id: UserId, attempt_id: AttemptId | None, title: str, score: float, expires_at: datetime,
+              issued_at: datetime | None = None, actor: Actor | None = None) -> Certificate:
+        issued = require_utc(issued_at or self._db.clock())
+        with self._db.write(serialised=True) as conn:
+            while True:
+                code = new_certificate_code()
+                if not conn.execute(select(certificates.c.id).where(certificates.c.code == code)).first():
+                    break
+            cert_id = conn.execute(insert(certificates).values(
+                code=code, user_id=user_id, attempt_id=attempt_id, title=title, issued_at=issued,
+                expires_at=require_utc(expires_at), score=float(score))).inserted_primary_key[0]
+            self._audit.append(conn, actor, "certificate_issued", f"certificate:{code}", {"user_id": user_id})
+        return self._select(certificates.c.id == cert_id)[0]
+
+    def _select(self, *where: ColumnElement[bool]) -> list[Certificate]:
+        revoked = (select(certificate_revocations.c.certificate_id,
+                          func.min(certificate_revocations.c.revoked_at).label("revoked_at"))
+                   .group_by(certificate_revocations.c.certificate_id).subquery())
+        query = (select(certificates, users.c.full_name, revoked.c.revoked_at)
+                 .join(users, users.c.id == certificates.c.user_id)
+                 .outerjoin(revoked, revoked.c.certificate_id == certificates.c.id)
+                 .where(*where).order_by(certificates.c.issued_at, certificates.c.id))
+        with self._db.read() as conn:
+            rows = conn.execute(query).all()
+            revoked_ids = [row.id for row in rows if row.revoked_at is not None]
+            reasons: dict[Any, str] = {r.certificate_id: r.reason for r in conn.execute(
+                select(certificate_revocations).where(certificate_revocations.c.certificate_id.in_(revoked_ids))
+                .order_by(certificate_revocations.c.id.desc()))} if revoked_ids else {}
+        return [Certificate(CertificateId(row.id), CertificateCode(row.code), UserId(row.user_id),
+                            None if row.attempt_id is None else AttemptId(row.attempt_id), row.title, row.issued_at,
+                            row.expires_at, row.score, row.full_name, row.revoked_at, reasons.get(row.id))
+                for row in rows]
+
+    def for_user(self, actor: Actor, user_id: UserId) -> list[Certificate]:
+        if not actor.may_read(user_id):
+            raise PermissionDenied("You can only see your own certificates.")
+        return self._select(certificates.c.user_id == user_id)
+
+    def every(self, actor: Actor) -> list[Certificate]:
+        """Every certificate ever issued, for the register."""
+        require_staff(actor, "see the certification register")
+        return self._select()
+
+    def find(self, code: str) -> Certificate | None:
+        """For the public verify page: the certificate with this code, or None."""
+        found = self._select(certificates.c.code == code.strip().upper())
+        return found[0] if found else None
+
+    def revoke(self, certificate_id: CertificateId, actor: Actor, reason: str) -> None:
+        """A revocation is a new, attributed row; the certificate row itself never changes."""
+        require_manager(actor, "revoke a certificate")
+        if not reason.strip():
+            raise StoreError("Please give a reason for the revocation.")
+        with self._db.write(serialised=True) as conn:
+            code = conn.execute(select(certificates.c.code).where(certificates.c.id == certificate_id)).scalar()
+            if code is None:
+                raise StoreError("There is no such certificate.")
+            if conn.execute(select(certificate_revocations.c.id)
+                            .where(certificate_revocations.c.certificate_id == certificate_id)).first():
+                raise StoreError("This certificate is already revoked.")
+            conn.execute(insert(certificate_revocations).values(
+                certificate_id=certificate_id, revoked_by=actor.user_id, revoked_at=self._db.clock(),
+                reason=reason.strip()))
+            self._audit.append(conn, actor, "certificate_revoked", f"certificate:{code}", reason.strip())

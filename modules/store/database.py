@@ -1,0 +1,182 @@
+"""The store's connection to its database: engines, transactions and the one error translator.
+
+Every part of the store (`accounts`, `attempts`, ...) reads and writes through one `Database`. Writes are short
+all-or-nothing transactions; on SQLite they start with BEGIN IMMEDIATE so concurrent writers queue on the busy
+timeout instead of failing halfway, and `serialised=True` also takes a PostgreSQL advisory lock, for rules that
+count and then insert (the audit chain, the last manager, one certificate per code).
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import threading
+from collections.abc import Iterator
+from contextlib import closing, contextmanager
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Connection, Engine, create_engine, event, exc, text
+from sqlalchemy.engine import URL, make_url
+from sqlalchemy.pool import StaticPool
+
+from modules.core.clock import Clock
+from modules.core.errors import StoreError
+
+BUSY_TIMEOUT_MS = 10_000
+PG_WRITE_LOCK = 748_201  # pg_advisory_xact_lock key: serialises writers that extend the audit chain
+UNREACHABLE = "The record store could not be reached or stayed busy too long; nothing was saved. Please try again."
+REFUSED = "The record store refused the change; nothing was saved."
+UNREADABLE = "The record store could not be read just now. Please try again in a moment."
+
+
+def as_store_error(error: BaseException, unreachable: str = UNREACHABLE) -> BaseException:
+    """A database failure as StoreError with a sentence a user can read; anything else unchanged."""
+    if isinstance(error, exc.TimeoutError) or (
+        isinstance(error, exc.DBAPIError)
+        and (isinstance(error, (exc.OperationalError, exc.InterfaceError)) or error.connection_invalidated)
+    ):
+        translated = StoreError(unreachable)
+    elif isinstance(error, exc.DBAPIError):
+        translated = StoreError(REFUSED)
+    else:
+        return error
+    translated.__cause__ = error
+    return translated
+
+
+@contextmanager
+def plain_errors(unreachable: str = UNREACHABLE) -> Iterator[None]:
+    """The one place a database exception becomes a sentence for the user."""
+    try:
+        yield
+    except (exc.DBAPIError, exc.TimeoutError) as error:
+        raise as_store_error(error, unreachable) from error
+
+
+def _sqlite_engine(url: URL) -> Engine:
+    memory = url.database in (None, "", ":memory:")
+    if memory:
+        engine = create_engine(url, poolclass=StaticPool, connect_args={"check_same_thread": False})
+    else:
+        Path(str(url.database)).parent.mkdir(parents=True, exist_ok=True)
+        engine = create_engine(url, pool_size=10, max_overflow=20)
+
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection: sqlite3.Connection, _record: object) -> None:
+        # sqlite3 must not issue its own BEGIN; the "begin" hook below does, as IMMEDIATE for writes.
+        dbapi_connection.isolation_level = None
+        for pragma in ("journal_mode=WAL", "synchronous=FULL", "foreign_keys=ON", f"busy_timeout={BUSY_TIMEOUT_MS}"):
+            dbapi_connection.execute(f"PRAGMA {pragma}")
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(conn: Connection) -> None:
+        conn.exec_driver_sql("BEGIN IMMEDIATE" if conn.get_execution_options().get("store_write") else "BEGIN")
+
+    return engine
+
+
+def _postgres_engine(url: URL) -> Engine:
+    engine = create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20,
+                           connect_args={"connect_timeout": 10})
+
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection: Any, _record: object) -> None:
+        with dbapi_connection.cursor() as cursor:
+            cursor.execute(f"SET lock_timeout = {BUSY_TIMEOUT_MS}")
+            cursor.execute("SET TIME ZONE 'UTC'")
+        dbapi_connection.commit()
+
+    return engine
+
+
+def sqlite_file(url: str) -> Path | None:
+    """The file a SQLite URL names, or None for PostgreSQL or an in-memory database."""
+    parsed = make_url(url)
+    if parsed.get_backend_name() == "sqlite" and parsed.database not in (None, "", ":memory:"):
+        return Path(str(parsed.database))
+    return None
+
+
+def same_database(first: str, second: str) -> bool:
+    """Whether two URLs name the same database (the same SQLite file, or the same server URL)."""
+    def place(url: str) -> Path | str:
+        file = sqlite_file(url)
+        return file.resolve() if file is not None else make_url(url).render_as_string(hide_password=False)
+
+    return place(first) == place(second)
+
+
+def connect(url: str) -> Engine:
+    """An engine for a SQLite or PostgreSQL URL, with the store's connection settings."""
+    try:
+        parsed = make_url(url)
+    except exc.ArgumentError as error:
+        raise StoreError(f"The database URL {url!r} cannot be read.") from error
+    if parsed.get_backend_name() == "sqlite":
+        return _sqlite_engine(parsed)
+    if parsed.get_backend_name() == "postgresql":
+        return _postgres_engine(parsed)
+    raise StoreError("The database URL must point to SQLite or PostgreSQL.")
+
+
+class Database:
+    """One engine, the clock, and the transactions every part of the store uses."""
+
+    def __init__(self, engine: Engine, clock: Clock):
+        self.engine = engine
+        self.clock = clock
+        # SQLite allows one writer at a time. Queueing this process's writers on a lock hands the write over at
+        # once, where SQLite's busy handler would make them sleep and poll; other processes still queue on
+        # busy_timeout.
+        self._write_lock = threading.Lock() if engine.dialect.name == "sqlite" else None
+
+    @property
+    def dialect(self) -> str:
+        return self.engine.dialect.name
+
+    @property
+    def postgres(self) -> bool:
+        return self.dialect == "postgresql"
+
+    @contextmanager
+    def write(self, serialised: bool = False) -> Iterator[Connection]:
+        """One all-or-nothing write transaction (BEGIN IMMEDIATE on SQLite)."""
+        lock = self._write_lock
+        if lock is not None and not lock.acquire(timeout=BUSY_TIMEOUT_MS / 1000):
+            raise StoreError(UNREACHABLE)
+        try:
+            with plain_errors(), self.engine.connect() as conn:
+                conn.execution_options(store_write=True)
+                with conn.begin():
+                    if serialised and self.postgres:
+                        self.lock_writers(conn)
+                    yield conn
+        finally:
+            if lock is not None:
+                lock.release()
+
+    @contextmanager
+    def read(self) -> Iterator[Connection]:
+        with plain_errors(UNREADABLE), self.engine.connect() as conn, conn.begin():
+            yield conn
+
+    def lock_writers(self, conn: Connection) -> None:
+        """On PostgreSQL, wait for every other serialised writer (a no-op when this transaction holds it)."""
+        if self.postgres:
+            conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": PG_WRITE_LOCK})
+
+    def copy_sqlite_to(self, file: Path) -> None:
+        """A consistent copy of a SQLite database into `file` through SQLite's online backup API."""
+        if self.dialect != "sqlite":
+            raise StoreError("Only a SQLite database can be copied to a file; use pg_dump for PostgreSQL.")
+        file.parent.mkdir(parents=True, exist_ok=True)
+        with plain_errors():
+            source = self.engine.raw_connection()
+            try:
+                with closing(sqlite3.connect(file)) as copy:
+                    source.driver_connection.backup(copy)  # type: ignore[union-attr]
+            finally:
+                source.close()
+
+    def close(self) -> None:
+        self.engine.dispose()

@@ -1,0 +1,363 @@
+"""Alembic migrations: a clinic's version-1 database upgrades without losing a row, on SQLite and PostgreSQL;
+an empty database is built to exactly the app's metadata; a newer database is refused; nothing half-happens."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import sqlite3
+import threading
+import uuid
+from collections.abc import Callable, Iterator
+from contextlib import closing, contextmanager
+from datetime import date, datetime, timezone
+from pathlib import Path
+from typing import Any
+
+import pytest
+from alembic import command
+from alembic.autogenerate import compare_metadata
+from alembic.runtime.migration import MigrationContext
+from sqlalchemy import (
+    Boolean, Connection, Date, DateTime, Engine, MetaData, create_engine, insert, inspect, select, text,
+)
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.pool import NullPool
+from sqlalchemy.types import TypeEngine
+
+from modules.__main__ import main
+from modules.core.errors import StoreError
+from modules.store import migrate
+from modules.store.migrate import NEWER_DATABASE, alembic_config, current_revision, head_revision, upgrade_to_head
+from modules.store.schema import APPEND_ONLY_TABLES, GENESIS_HASH, audit_hash, audit_log, metadata
+
+SCHEMA_V1 = Path(__file__).resolve().parents[1] / "data" / "schema_v1"
+CLINIC_DB = SCHEMA_V1 / "clinic.db"
+V1_TABLES = ("users", "sign_in_failures", "attempts", "responses", "attempt_results", "certificates",
+             "certificate_revocations", "practical_signoffs", "lesson_reads", "review_cards", "audit_log")
+
+
+# ---- helpers --------------------------------------------------------------------------------------------
+
+
+@contextmanager
+def opened(url: str) -> Iterator[Engine]:
+    # Disposed before the db_url fixture drops the PostgreSQL schema.
+    engine = create_engine(url, poolclass=NullPool)
+    try:
+        yield engine
+    finally:
+        engine.dispose()
+
+
+def v1_statements(dialect: str) -> list[str]:
+    ddl = (SCHEMA_V1 / f"{dialect}.sql").read_text(encoding="utf-8")
+    return [statement.strip() for statement in ddl.split(";\n\n") if statement.strip()]
+
+
+def fixture_rows(table: str) -> list[tuple[Any, ...]]:
+    """The fixture's rows as SQLite holds them (naive text times, 0/1 booleans), in primary key order."""
+    with closing(sqlite3.connect(f"file:{CLINIC_DB}?mode=ro", uri=True)) as source:
+        return source.execute(f'SELECT * FROM "{table}" ORDER BY 1').fetchall()
+
+
+def as_postgres(column_type: TypeEngine[Any], value: Any) -> Any:
+    """A SQLite value as the PostgreSQL column of this type takes it."""
+    if value is None:
+        return None
+    if isinstance(column_type, Boolean):
+        return bool(value)
+    if isinstance(column_type, DateTime):
+        return datetime.fromisoformat(value).replace(tzinfo=timezone.utc)
+    if isinstance(column_type, Date):
+        return date.fromisoformat(value)
+    return value
+
+
+def copy_clinic_into_postgres(conn: Connection) -> None:
+    """Every row of clinic.db into a schema built by postgresql.sql, with serial counters moved past them."""
+    target = MetaData()
+    target.reflect(conn)
+    for table in target.sorted_tables:
+        rows = [{column.name: as_postgres(column.type, value) for column, value in zip(table.columns, row)}
+                for row in fixture_rows(table.name)]
+        if rows:
+            conn.execute(insert(table), rows)
+        if "id" in table.c:
+            conn.execute(text(f"SELECT setval(pg_get_serial_sequence('{table.name}', 'id'), MAX(id)) "
+                              f"FROM {table.name}"))
+
+
+def clinic_on(dialect: str, db_url: str, tmp_path: Path) -> str:
+    """A URL to the clinic's version-1 database on this dialect (a copy: the fixture stays untouched)."""
+    if dialect == "sqlite":
+        copy = tmp_path / "clinic.db"
+        shutil.copyfile(CLINIC_DB, copy)
+        return f"sqlite:///{copy}"
+    with opened(db_url) as engine, engine.begin() as conn:
+        for statement in v1_statements("postgresql"):
+            conn.exec_driver_sql(statement)
+        copy_clinic_into_postgres(conn)
+    return db_url
+
+
+def table_names(engine: Engine) -> set[str]:
+    return set(inspect(engine).get_table_names())
+
+
+def catalog(conn: Connection) -> set[tuple[Any, ...]]:
+    """What the database holds besides rows: tables, columns, constraints, indexes, triggers, functions."""
+    if conn.dialect.name == "sqlite":
+        return {tuple(row) for row in conn.execute(text(
+            "SELECT type, name, tbl_name, sql FROM sqlite_master "
+            "WHERE name NOT LIKE 'sqlite_%' AND name != 'alembic_version'"))}
+    # Definitions name the schema, which differs between the two databases compared.
+    here = conn.execute(text("SELECT current_schema()")).scalar_one()
+    queries = [
+        "SELECT 'column', table_name, column_name, data_type, character_maximum_length, is_nullable, column_default "
+        "FROM information_schema.columns WHERE table_schema = current_schema()",
+        "SELECT 'constraint', conrelid::regclass::text, conname, pg_get_constraintdef(oid) FROM pg_constraint "
+        "WHERE connamespace = current_schema()::regnamespace",
+        "SELECT 'index', tablename, indexname, indexdef FROM pg_indexes WHERE schemaname = current_schema()",
+        "SELECT 'trigger', tgrelid::regclass::text, tgname, pg_get_triggerdef(t.oid) FROM pg_trigger t "
+        "JOIN pg_class c ON c.oid = t.tgrelid WHERE NOT t.tgisinternal AND c.relnamespace = current_schema()::regnamespace",
+        "SELECT 'function', proname, pg_get_functiondef(oid) FROM pg_proc WHERE pronamespace = current_schema()::regnamespace",
+        "SELECT 'sequence', sequence_name FROM information_schema.sequences WHERE sequence_schema = current_schema()",
+    ]
+    found = {tuple(str(value).replace(f"{here}.", "") for value in row)
+             for query in queries for row in conn.execute(text(query))}
+    return {row for row in found if "alembic_version" not in row}
+
+
+@pytest.fixture
+def second_database(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Callable[[str], str]]:
+    """Another empty database of the same dialect, for comparing two builds of the schema."""
+    schemas: list[str] = []
+
+    def make(dialect: str) -> str:
+        if dialect == "sqlite":
+            return f"sqlite:///{tmp_path / f'second-{uuid.uuid4().hex[:8]}.db'}"
+        server = request.getfixturevalue("postgres_server_url")
+        schema = f"test_{uuid.uuid4().hex[:16]}"
+        schemas.append(schema)
+        with opened(server) as admin, admin.begin() as conn:
+            conn.execute(text(f'CREATE SCHEMA "{schema}"'))
+        return make_url(server).update_query_dict({"options": f"-csearch_path={schema}"}).render_as_string(
+            hide_password=False)
+
+    yield make
+    if schemas:
+        with opened(request.getfixturevalue("postgres_server_url")) as admin, admin.begin() as conn:
+            for schema in schemas:
+                conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+
+
+def dialect_of(url: str) -> str:
+    return make_url(url).get_backend_name()
+
+
+# ---- a clinic's version-1 database keeps every row -----------------------------------------------------
+
+
+def test_the_clinic_upgrades_without_losing_anything(db_url: str, tmp_path: Path) -> None:
+    dialect = dialect_of(db_url)
+    url = clinic_on(dialect, db_url, tmp_path)
+    with opened(url) as engine:
+        assert current_revision(engine) is None
+        assert upgrade_to_head(engine) == head_revision() == current_revision(engine)
+        assert "schema_version" not in table_names(engine)
+
+        with engine.connect() as conn:
+            reflected = MetaData()
+            reflected.reflect(conn, only=V1_TABLES)
+            for name in V1_TABLES:
+                table, expected = reflected.tables[name], fixture_rows(name)
+                if dialect == "postgresql":
+                    expected = [tuple(as_postgres(column.type, value) for column, value in zip(table.columns, row))
+                                for row in expected]
+                    migrated = [tuple(row) for row in conn.execute(select(table).order_by(*table.primary_key.columns))]
+                else:  # the very text and numbers SQLite holds, not values parsed by SQLAlchemy's types
+                    migrated = [tuple(row) for row in conn.exec_driver_sql(f"SELECT * FROM {name} ORDER BY 1")]
+                assert migrated == expected, name
+
+            assert conn.scalars(text("SELECT username FROM users ORDER BY id")).all() == ["mara", "tom", "sam"]
+            assert conn.scalar(text("SELECT code FROM certificates")) == "FYRM-A4CK-BE6V-ZVXS"
+            assert conn.scalar(text("SELECT reason FROM certificate_revocations")) == \
+                "Issued in error: retake supervised"
+            snapshot = conn.scalar(text("SELECT snapshot_json FROM responses WHERE id = 1"))
+            assert snapshot == fixture_rows("responses")[0][6]
+            assert json.loads(snapshot)["prompt"] == "Which layer is removed?"
+            hashes = conn.scalars(text("SELECT hash FROM audit_log ORDER BY id")).all()
+            assert hashes[0] == "192daf7b3a354b26f7bd783c71d847f4faa1f36e74fd989c6bc7740a91fc5834"
+            assert hashes[-1] == "64c2c01844c39d0ef54efb81291d42acdc74a5155c7fabead148fa175173fc4f"
+            # The chain still verifies: every field and time the hashes cover came through unchanged.
+            prev = GENESIS_HASH
+            for row in conn.execute(select(audit_log).order_by(audit_log.c.id)).mappings():
+                assert row["prev_hash"] == prev and audit_hash(prev, dict(row)) == row["hash"]
+                prev = row["hash"]
+
+        assert_history_is_append_only(engine)
+
+
+def assert_history_is_append_only(engine: Engine) -> None:
+    statements = ["UPDATE {table} SET {column} = {column}", "DELETE FROM {table}"]
+    if engine.dialect.name == "postgresql":
+        statements.append("TRUNCATE {table} CASCADE")  # CASCADE: so only the trigger can stop it
+    with engine.connect() as conn:
+        columns = {name: conn.exec_driver_sql(f"SELECT * FROM {name}").keys() for name in APPEND_ONLY_TABLES}
+    for table in APPEND_ONLY_TABLES:
+        with engine.connect() as conn:
+            assert conn.scalar(text(f"SELECT COUNT(*) FROM {table}")), f"{table} has no row to refuse a change to"
+        for statement in statements:
+            sql = statement.format(table=table, column=list(columns[table])[-1])
+            with pytest.raises(DBAPIError, match="append-only"), engine.begin() as conn:
+                conn.exec_driver_sql(sql)
+
+
+# ---- an empty database is built to exactly the app's schema ---------------------------------------------
+
+
+def test_an_empty_database_is_built_to_match_the_metadata(db_url: str) -> None:
+    with opened(db_url) as engine:
+        assert current_revision(engine) is None
+        assert upgrade_to_head(engine) == head_revision()
+        with engine.connect() as conn:
+            # compare_type is on by default. Server defaults are not compared (compare_server_default is off):
+            # the metadata declares none, and SQLite reports defaults only as text Alembic cannot compare.
+            differences = compare_metadata(MigrationContext.configure(conn), metadata)
+        assert differences == []
+        assert table_names(engine) == set(metadata.tables) | {"alembic_version"}
+
+
+def test_the_baseline_is_exactly_the_version_1_schema(db_url: str, second_database: Callable[[str], str]) -> None:
+    dialect = dialect_of(db_url)
+    reference_url = second_database(dialect)
+    with opened(reference_url) as reference, reference.begin() as conn:
+        for statement in v1_statements(dialect):
+            conn.exec_driver_sql(statement)
+        expected = catalog(conn)
+    with opened(db_url) as engine:
+        with engine.begin() as conn:
+            command.upgrade(alembic_config(conn), migrate.BASELINE_REVISION)
+        with engine.connect() as conn:
+            assert catalog(conn) == expected
+
+
+# ---- refusals, repeats and rollbacks --------------------------------------------------------------------
+
+
+def test_a_database_from_a_newer_app_is_refused_untouched(db_url: str) -> None:
+    with opened(db_url) as engine:
+        upgrade_to_head(engine)
+        with engine.begin() as conn:
+            conn.execute(text("UPDATE alembic_version SET version_num = '9999_from_the_future'"))
+        with pytest.raises(StoreError) as refused:
+            upgrade_to_head(engine)
+        assert str(refused.value) == NEWER_DATABASE
+        assert current_revision(engine) == "9999_from_the_future"
+
+
+def test_a_version_1_database_newer_than_version_1_is_refused(db_url: str) -> None:
+    with opened(db_url) as engine:
+        with engine.begin() as conn:
+            for statement in v1_statements(dialect_of(db_url)):
+                conn.exec_driver_sql(statement)
+            conn.execute(text("INSERT INTO schema_version (version, applied_at) VALUES (2, CURRENT_TIMESTAMP)"))
+        with pytest.raises(StoreError, match="newer version of this app"):
+            upgrade_to_head(engine)
+
+
+def test_tables_without_a_recorded_version_are_refused(db_url: str) -> None:
+    with opened(db_url) as engine:
+        with engine.begin() as conn:
+            conn.execute(text("CREATE TABLE users (id INTEGER PRIMARY KEY)"))
+        with pytest.raises(StoreError, match="no record of their schema version"):
+            upgrade_to_head(engine)
+        assert table_names(engine) == {"users"}
+
+
+def test_upgrading_twice_changes_nothing(db_url: str, tmp_path: Path) -> None:
+    url = clinic_on(dialect_of(db_url), db_url, tmp_path)
+    with opened(url) as engine:
+        first = upgrade_to_head(engine)
+        with engine.connect() as conn:
+            before = catalog(conn)
+        assert upgrade_to_head(engine) == first
+        with engine.connect() as conn:
+            assert catalog(conn) == before
+            assert conn.scalars(text("SELECT version_num FROM alembic_version")).all() == [first]
+
+
+def test_a_failed_upgrade_leaves_the_database_as_it_was(db_url: str, tmp_path: Path,
+                                                        monkeypatch: pytest.MonkeyPatch) -> None:
+    real_upgrade = command.upgrade
+
+    def upgrade_then_fail(config: Any, revision: str) -> None:
+        real_upgrade(config, revision)
+        raise RuntimeError("the disk filled up")
+
+    monkeypatch.setattr(migrate.command, "upgrade", upgrade_then_fail)
+    url = clinic_on(dialect_of(db_url), db_url, tmp_path)
+    with opened(url) as engine:
+        with pytest.raises(StoreError, match="nothing was changed: the disk filled up"):
+            upgrade_to_head(engine)
+        # The stamp and the dropped table were both rolled back: the DDL was inside the one transaction.
+        assert table_names(engine) == set(V1_TABLES) | {"schema_version"}
+        assert current_revision(engine) is None
+    monkeypatch.undo()
+    with opened(url) as engine:
+        assert upgrade_to_head(engine) == head_revision()
+
+
+def test_two_instances_starting_at_once_migrate_once(db_url: str) -> None:
+    start = threading.Barrier(2)
+    reached: list[str] = []
+    failed: list[BaseException] = []
+
+    def run() -> None:
+        with opened(db_url) as engine:
+            start.wait()
+            try:
+                reached.append(upgrade_to_head(engine))
+            except BaseException as error:  # handed to the main thread, which fails the test with it
+                failed.append(error)
+
+    threads = [threading.Thread(target=run) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert failed == [] and reached == [head_revision()] * 2
+
+
+# ---- the command line ---------------------------------------------------------------------------------------
+
+
+def test_migrate_command_upgrades_a_copy_of_the_clinic(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    copy = tmp_path / "clinic.db"
+    shutil.copyfile(CLINIC_DB, copy)
+    url = f"sqlite:///{copy}"
+    assert main(["migrate", "--db", url]) == 0
+    out = capsys.readouterr().out
+    assert f"Database: {url}" in out and f"Revision: {head_revision()}, upgraded from no revision" in out
+    assert main(["migrate", "--db", url]) == 0
+    assert f"Revision: {head_revision()}, already the newest" in capsys.readouterr().out
+
+
+def test_migrate_command_hides_the_password(second_database: Callable[[str], str],
+                                           capsys: pytest.CaptureFixture[str]) -> None:
+    # The throwaway cluster trusts local connections, so any password gets in.
+    url = make_url(second_database("postgresql")).set(password="s3cret-word").render_as_string(hide_password=False)
+    assert main(["migrate", "--db", url]) == 0
+    out = capsys.readouterr().out
+    assert "s3cret-word" not in out and "***" in out
+
+
+def test_migrate_command_reports_a_newer_database_plainly(db_url: str, capsys: pytest.CaptureFixture[str]) -> None:
+    with opened(db_url) as engine:
+        upgrade_to_head(engine)
+        with engine.begin() as conn:
+            conn.execute(text("UPDATE alembic_version SET version_num = '9999_from_the_future'"))
+    assert main(["migrate", "--db", db_url]) == 1
+    assert capsys.readouterr().err.strip() == f"error: {NEWER_DATABASE}"
