@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: run test check bench demo clean
+.PHONY: run test lint check bench demo migrate clean
 
 $(STAMP): requirements.txt
 	$(PYTHON) -m venv $(VENV)
@@ -15,11 +15,19 @@ $(STAMP): requirements.txt
 run: $(STAMP)
 	$(PY) -m streamlit run app.py --server.address 127.0.0.1 --server.port 8501
 
-test: $(STAMP)
+test: lint
 	$(PY) -m pytest
+
+# The codebase checks itself: lint and types (strict on the domain, the store and the core) before any test.
+lint: $(STAMP)
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/mypy
 
 check: $(STAMP)
 	$(PY) -m modules check-banks
+
+migrate: $(STAMP)
+	$(PY) -m modules migrate
 
 bench: $(STAMP)
 	@for script in bench/bench_*.py; do echo "== $$script"; $(PY) $$script || exit 1; done

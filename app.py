@@ -53,7 +53,7 @@ else:
         st.navigation([st.Page(PAGES + "account.py", title="My account", url_path="account", default=True)]).run()
     else:
         with st.sidebar:
-            st.caption(f"Signed in as **{user.full_name}** ({user.role.value})")
+            st.caption(f"Signed in as **{common.plain(user.full_name)}** ({user.role.value})")
             if st.button("Sign out"):
                 common.sign_out()
                 st.rerun()

@@ -8,13 +8,14 @@ from __future__ import annotations
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import yaml
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from modules import banks as bank_module  # noqa: E402
+from modules import banks as bank_module
 
 QUESTION_COUNT = 5000
 
@@ -38,7 +39,7 @@ def generated_bank(count: int) -> str:
     return "\n".join(lines) + "\n"
 
 
-def best_of(runs: int, action) -> float:
+def best_of(runs: int, action: Callable[[], object]) -> float:
     best = float("inf")
     for _ in range(runs):
         start = time.perf_counter()

@@ -19,16 +19,17 @@ from openpyxl import Workbook
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from modules.certificates import (  # noqa: E402
+from modules.certificates import (
     CODE_ALPHABET,
-    CertificateView,
     certificate_filename,
     certificate_pdf,
     certificates_zip,
     new_certificate_code,
     verify_url,
 )
-from modules.exports import to_csv_bytes, to_xlsx_bytes  # noqa: E402
+from modules.core.records import Certificate
+from modules.core.types import CertificateId, UserId
+from modules.exports import to_csv_bytes, to_xlsx_bytes
 
 ROWS = 50_000
 CERTIFICATES = 500
@@ -96,12 +97,12 @@ def main() -> None:
 
     issued = pd.Timestamp("2025-11-23 10:00", tz="UTC").to_pydatetime()
     views = [
-        CertificateView(new_certificate_code(), f"Zoë Łukasz 李 {i}", "Microdermabrasion Technician",
-                        issued, issued + timedelta(days=365))
+        Certificate(CertificateId(i), new_certificate_code(), UserId(i), None, "Microdermabrasion Technician",
+                    issued, issued + timedelta(days=365), 0.9, f"Zoë Łukasz 李 {i}")
         for i in range(CERTIFICATES)
     ]
 
-    def render(v: CertificateView) -> bytes:
+    def render(v: Certificate) -> bytes:
         return certificate_pdf(v, "Glow Skin Clinic", verify_url("https://clinic.example", v.code), "Europe/London")
 
     render(views[0])  # first call loads fonts and imports

@@ -4,7 +4,7 @@
 1,000,000 responses, written through the real schema (users, attempts, attempt_results, responses with a
 real snapshot of each question as shown and the answer given). Correctness follows a 2PL ability model; a
 wrong answer is a plausible wrong choice, graded by modules.grading. Then, in the same run:
-`team.load_item_analysis` (SQL in store_reports, statistics in analytics, distractor counts) against the bare
+`team.load_item_analysis` (SQL in the store's reports, statistics in analytics, distractor counts) against the bare
 `SELECT question_id, AVG(correct) FROM responses GROUP BY question_id`. Goal: under 2 s.
 
 Run: .venv/bin/python bench/bench_item_analysis_db.py
@@ -21,13 +21,12 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 import numpy as np
-from sqlalchemy import insert, text
+from sqlalchemy import create_engine, insert, text
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bench_item_analysis import time_best  # noqa: E402  (this folder is on sys.path when run as a script)
 from modules import team  # noqa: E402
-from modules.store import reports as store_reports  # noqa: E402
 from modules.banks import load_banks  # noqa: E402
 from modules.core.types import AttemptKind, QuestionType  # noqa: E402
 from modules.grading import grade, show  # noqa: E402
@@ -87,8 +86,10 @@ def simulate(path: Path, rng: np.random.Generator) -> int:
     pick = np.where(right, 0, 1 + (rng.random(p.size) * n_wrong[item]).astype(int))
     variant = rng.integers(0, VARIANTS, p.size)
 
-    store = Store.open(f"sqlite:///{path}")  # the real schema, with its indexes and triggers
-    with store.engine.begin() as conn:
+    Store.open(f"sqlite:///{path}").close()  # the real schema, with its indexes and triggers
+    # Bulk rows straight into the tables, behind the store: a million answers one by one would time the seeding.
+    seeding = create_engine(f"sqlite:///{path}")
+    with seeding.begin() as conn:
         conn.execute(insert(users), [{"id": 1000 + u, "username": f"tech{u}", "full_name": f"Technician {u}",
                                       "role": "technician", "location": "North", "password_hash": "x",
                                       "active": True, "must_change_password": False, "created_at": START}
@@ -105,7 +106,7 @@ def simulate(path: Path, rng: np.random.Generator) -> int:
          float(answer_score[q][c]), c == 0, started[a - 1], 6.0)
         for a, pos, q, v, c in zip(attempt_of.tolist(), np.tile(np.arange(QUESTIONS), n_attempts).tolist(),
                                    item.tolist(), variant.tolist(), pick.tolist())]
-    store.close()
+    seeding.dispose()
     # Bulk load on a bare connection without the journal: the WAL would write the 1.3 GB twice.
     conn = sqlite3.connect(path, isolation_level=None)
     conn.execute("PRAGMA journal_mode=OFF")
@@ -133,7 +134,7 @@ def main() -> None:
         store = Store.open(f"sqlite:///{Path(folder) / 'bench.db'}")
         size_mb = (Path(folder) / "bench.db").stat().st_size / 1e6
         print(f"setup: {count:,} responses ({size_mb:,.0f} MB database) written in {time.perf_counter() - start:.1f} s")
-        engine = store.engine
+        engine = create_engine(f"sqlite:///{Path(folder) / 'bench.db'}")
         prompts = {}
 
         def bare_sql():
@@ -145,15 +146,16 @@ def main() -> None:
         def pipeline(first_only: bool):
             """team.load_item_analysis, timed in its two halves: the SQL read, then everything after it."""
             start = time.perf_counter()
-            answers = store_reports.item_responses(engine, AttemptKind.QUIZ, MODULE, first_only)
+            answers = store.reports.item_responses(AttemptKind.QUIZ, MODULE, first_only)
             read = time.perf_counter() - start
-            result = team.item_analysis(answers, store_reports.snapshots(engine, team.snapshot_ids(answers)), prompts)
+            result = team.item_analysis(answers, store.reports.snapshots(team.snapshot_ids(answers)), prompts)
             return result, read, time.perf_counter() - start - read
 
         best_all, all_times, (analysis, one_read, one_stats) = time_best(lambda: pipeline(False), REPEATS)
         best_first, first_times, (first, _, _) = time_best(lambda: pipeline(True), REPEATS)
         best_sql, sql_times, averages = time_best(bare_sql, REPEATS)
         store.close()
+        engine.dispose()
 
     table = analysis.table.set_index("question_id")
     gap = max(abs(table.loc[q, "facility"] - avg) for q, avg in averages

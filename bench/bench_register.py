@@ -13,7 +13,7 @@ import time
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
-from sqlalchemy import insert
+from sqlalchemy import create_engine, insert
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
@@ -21,6 +21,7 @@ from modules import register  # noqa: E402
 from modules.auth import hash_password  # noqa: E402
 from modules.certificates import new_certificate_code  # noqa: E402
 from modules.core.clock import FixedClock  # noqa: E402
+from modules.core.types import UserId  # noqa: E402
 from modules.store import Store  # noqa: E402
 from modules.store.schema import certificate_revocations, certificates, users  # noqa: E402
 
@@ -30,7 +31,7 @@ NOW = datetime(2026, 6, 1, 9, 0, tzinfo=timezone.utc)
 LOCATIONS = ["North", "South", "East", "West", "Zoë's clinic", "=Central"]
 
 
-def seed(store: Store) -> None:
+def seed(url: str) -> None:
     """Bulk rows straight into the tables: creating 50,000 accounts one by one would time argon2, not exports."""
     rng = random.Random(2026)
     password_hash = hash_password("a shared bench password")
@@ -47,10 +48,12 @@ def seed(store: Store) -> None:
             if rng.random() < 0.02:
                 revoked.append({"certificate_id": len(certs), "revoked_by": 1, "revoked_at": NOW, "reason": "bench"})
     people[0]["role"] = "manager"
-    with store.engine.begin() as conn:
+    seeding = create_engine(url)
+    with seeding.begin() as conn:
         conn.execute(insert(users), people)
         conn.execute(insert(certificates), certs)
         conn.execute(insert(certificate_revocations), revoked)
+    seeding.dispose()
 
 
 def timed(label: str, work):
@@ -63,9 +66,10 @@ def timed(label: str, work):
 
 def main() -> None:
     with tempfile.TemporaryDirectory() as folder:
-        store = Store.open(f"sqlite:///{folder}/bench.db", clock=FixedClock(NOW))
-        _, seed_s = timed(f"seed {PEOPLE:,} people (not part of any export)", lambda: seed(store))
-        manager = store.accounts.get(1).actor
+        url = f"sqlite:///{folder}/bench.db"
+        store = Store.open(url, clock=FixedClock(NOW))
+        _, seed_s = timed(f"seed {PEOPLE:,} people (not part of any export)", lambda: seed(url))
+        manager = store.accounts.get(UserId(1)).actor
         rows, read_s = timed("register rows from the store", lambda: register.register_rows(store, manager, NOW))
         frame, frame_s = timed("register table (pandas)", lambda: register.register_frame(rows, "Europe/London"))
         csv_bytes, csv_s = timed("CSV export (audited)", lambda: register.export(

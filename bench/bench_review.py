@@ -8,24 +8,23 @@ from __future__ import annotations
 import statistics
 import sys
 import time
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
+from fsrs import Rating, Scheduler
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from modules.review import (  # noqa: E402
+from modules.review import (
     ReviewCard,
-    due_count,
     due_queue,
     flagged_for_trainer,
     on_answer,
-    rebuild_cards,
 )
 
-NOW = datetime(2025, 6, 1, 12, 0, tzinfo=timezone.utc)
+NOW = datetime(2025, 6, 1, 12, 0, tzinfo=UTC)
 QUESTIONS = [f"m{m}-q{q:02d}" for m in range(1, 9) for q in range(1, 251)]  # 2,000 question ids
 TECHNICIANS = 5_000
 ANSWERS_EACH = 20
@@ -39,6 +38,62 @@ def timed(fn, repeat: int) -> tuple[float, object]:
         result = fn()
         times.append(time.perf_counter() - start)
     return statistics.median(times), result
+
+
+def _utc_column(column: pd.Series) -> pd.Series:
+    parsed = pd.to_datetime(column)
+    if parsed.dt.tz is None:
+        raise ValueError("answered_at must be timezone-aware UTC, got naive times")
+    # Python datetimes hold microseconds; flooring here avoids pandas' warning about dropped nanoseconds.
+    return parsed.dt.tz_convert("UTC").dt.floor("us")
+
+
+def rebuild_cards(
+    history: pd.DataFrame, *, scheduler: Scheduler | None = None
+) -> list[ReviewCard]:
+    """Every current card, replayed from the answer history in time order (a bench workload for `on_answer`;
+    the app feeds cards one answer at a time and never replays history).
+
+    `history` has columns user_id, question_id, correct, answered_at (UTC-aware) and optionally `rating`
+    (Hard/Easy given on the review page; missing or empty means the default for the answer). Gives exactly
+    what answering one by one through `on_answer` would have stored.
+    """
+    missing = [c for c in ("user_id", "question_id", "correct", "answered_at") if c not in history.columns]
+    if missing:
+        raise ValueError(f"history lacks the column(s) {', '.join(missing)}")
+    if history.empty:
+        return []
+    plain = history.reset_index(drop=True)
+    frame = pd.DataFrame(
+        {
+            "user_id": plain["user_id"].astype("int64"),
+            "question_id": plain["question_id"].astype(str),
+            "correct": plain["correct"].astype(bool),
+            "answered_at": _utc_column(plain["answered_at"]),
+            "rating": plain["rating"].astype(object) if "rating" in plain.columns else None,
+            "order": range(len(plain)),
+        }
+    )
+    # Input order breaks ties between answers given in the same instant.
+    frame = frame.sort_values(["user_id", "question_id", "answered_at", "order"], kind="stable")
+    # Answers before a pair's first miss never touch a card, so drop them before the Python loop.
+    keys = [frame["user_id"], frame["question_id"]]
+    frame = frame.loc[(~frame["correct"]).groupby(keys).cummax()]
+    answered = [moment.to_pydatetime() for moment in frame["answered_at"]]
+
+    cards: list[ReviewCard] = []
+    current: ReviewCard | None = None
+    for (user, question, correct, rating), when in zip(
+        frame[["user_id", "question_id", "correct", "rating"]].itertuples(index=False, name=None), answered
+    ):
+        if current is not None and (current.user_id, current.question_id) != (user, question):
+            cards.append(current)
+            current = None
+        chosen = None if rating is None or pd.isna(rating) else Rating(int(rating))
+        current = on_answer(current, int(user), question, bool(correct), when, chosen, scheduler=scheduler)
+    if current is not None:
+        cards.append(current)
+    return cards
 
 
 def one_technicians_cards(rng: np.random.Generator) -> list[ReviewCard]:
@@ -79,7 +134,7 @@ def main() -> None:
     rows = [(c.user_id, c.question_id, c.card_json) for c in cards]
     queue_s, queue = timed(lambda: due_queue(cards, NOW, valid, "Europe/London"), 50)
     load_s, _ = timed(lambda: [ReviewCard.from_stored(*row) for row in rows], 10)
-    count_s, _ = timed(lambda: due_count(cards, NOW, valid, "Europe/London"), 50)
+    count_s, _ = timed(lambda: len(due_queue(cards, NOW, valid, "Europe/London")), 50)
     print(f"due queue, 1 technician, {len(cards):,} cards: {queue_s * 1e3:.2f} ms ({len(queue):,} due)")
     print(f"  due count alone: {count_s * 1e3:.2f} ms")
     print(f"  parsing the {len(rows):,} stored rows first: {load_s * 1e3:.2f} ms "

@@ -20,7 +20,8 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    return args.run(args)
+    exit_code: int = args.run(args)
+    return exit_code
 
 
 if __name__ == "__main__":

@@ -13,10 +13,11 @@ variance, an item worth zero marks) is NaN, shown as "n/a" by `format_stat`, nev
 
 from __future__ import annotations
 
-import json
 import math
+from collections.abc import Iterable
 from dataclasses import asdict, dataclass
 from enum import Enum
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -28,13 +29,11 @@ CIC_SATISFACTORY = 75.0
 CIC_UNSATISFACTORY = 64.0
 
 MARK_COLUMNS = ("attempt_id", "question_id", "mark", "max_mark")
-CHOICE_COLUMNS = ("question_id", "option", "chosen", "is_key")
 ITEM_COLUMNS = (
     "s", "max_mark", "facility", "sd", "mark_variance", "other_mark_variance", "covariance",
     "covariance_max", "covariance_with_total", "discrimination_index", "discriminative_efficiency",
     "effective_weight",
 )
-OPTION_COLUMNS = ("question_id", "option", "is_key", "times_shown", "times_chosen", "share", "unpicked_distractor")
 
 
 class ItemFlag(str, Enum):
@@ -80,11 +79,11 @@ class QuizStatistics:
             return "unsatisfactory"
         return "borderline"
 
-    def to_dict(self) -> dict:
+    def to_dict(self) -> dict[str, Any]:
         return asdict(self) | {"reliability": self.reliability}
 
 
-def format_stat(value, decimals: int = 2) -> str:
+def format_stat(value: Any, decimals: int = 2) -> str:
     """A figure for display: "n/a" when undefined (None, NaN, pd.NA, infinite)."""
     if value is None or value is pd.NA:
         return "n/a"
@@ -99,18 +98,6 @@ def format_stat(value, decimals: int = 2) -> str:
     if not math.isfinite(number):
         return "n/a"
     return f"{number:.{decimals}f}"
-
-
-def first_attempts(df: pd.DataFrame, by: tuple[str, ...] = ("user_id",)) -> pd.DataFrame:
-    """Rows of each user's first attempt (earliest started_at, then lowest attempt_id).
-
-    Pass the responses of one quiz, or add the quiz column to `by` (e.g. ("user_id", "module_id")).
-    """
-    _require(df, ("attempt_id", "started_at", *by))
-    starts = df[["attempt_id", "started_at", *by]].drop_duplicates("attempt_id")
-    starts = starts.sort_values(["started_at", "attempt_id"], kind="stable")
-    first = starts.drop_duplicates(list(by), keep="first")["attempt_id"]
-    return df[df["attempt_id"].isin(first)]
 
 
 def item_statistics(marks: pd.DataFrame, totals: pd.Series | None = None) -> pd.DataFrame:
@@ -235,32 +222,14 @@ def test_statistics(
 
 
 # pytest would otherwise collect this function wherever a test module imports it by name.
-test_statistics.__test__ = False
-
-
-def option_frequencies(choices: pd.DataFrame) -> pd.DataFrame:
-    """How often each option was shown and chosen, per question; a wrong option nobody chose is flagged.
-
-    `choices` has one row per response x option shown: question_id, option (its text), chosen, is_key.
-    """
-    _require(choices, CHOICE_COLUMNS)
-    if len(choices) == 0:
-        return pd.DataFrame({c: pd.Series(dtype=object) for c in OPTION_COLUMNS})
-    table = (
-        choices.assign(chosen=choices["chosen"].astype(bool), is_key=choices["is_key"].astype(bool))
-        .groupby(["question_id", "option"], sort=True)
-        .agg(is_key=("is_key", "max"), times_shown=("chosen", "size"), times_chosen=("chosen", "sum"))
-        .reset_index()
-    )
-    table["share"] = table["times_chosen"] / table["times_shown"]
-    table["unpicked_distractor"] = ~table["is_key"] & (table["times_chosen"] == 0)
-    return table[list(OPTION_COLUMNS)]
+test_statistics.__test__ = False  # type: ignore[attr-defined]
 
 
 def flag_items(stats: pd.DataFrame, options: pd.DataFrame | None = None) -> pd.DataFrame:
     """`stats` (from `item_statistics`) plus `flags` (comma-separated ItemFlag values, "" if none) and `hint`.
 
-    An undefined figure raises no flag: "n/a" is not evidence of a bad question.
+    `options` (from `team.option_frequencies`: question_id, option, unpicked_distractor, ...) adds the
+    unpicked-distractor flag. An undefined figure raises no flag: "n/a" is not evidence of a bad question.
     """
     raised = {
         ItemFlag.TOO_HARD: (stats["facility"] < TOO_HARD_BELOW).to_numpy(),
@@ -316,49 +285,6 @@ def quiz_statistics(responses: pd.DataFrame) -> QuizStatistics:
     return test_statistics(marks, item_column="question_id" if complete else "slot")
 
 
-def choices_from_responses(responses: pd.DataFrame) -> pd.DataFrame:
-    """The `options` column (JSON list of {"text", "chosen", "is_key"} per response) as one row per option."""
-    if "options" not in responses.columns:
-        return pd.DataFrame(columns=list(CHOICE_COLUMNS))
-    shown = responses.loc[responses["options"].notna(), ["question_id", "options"]]
-    raw = shown["options"]
-    if not pd.api.types.is_string_dtype(raw):  # already-decoded lists, e.g. from a test or a JSON column
-        raw = raw.map(lambda value: value if isinstance(value, str) else json.dumps(value))
-    # One parse of one JSON document rather than a json.loads per response.
-    lists = pd.Series(json.loads("[" + ",".join(raw) + "]"), index=shown.index, dtype=object)
-    exploded = pd.DataFrame({"question_id": shown["question_id"], "options": lists}).explode("options")
-    exploded = exploded[exploded["options"].notna()]
-    if len(exploded) == 0:
-        return pd.DataFrame(columns=list(CHOICE_COLUMNS))
-    parts = pd.DataFrame.from_records(exploded["options"].tolist())
-    return pd.DataFrame(
-        {
-            "question_id": exploded["question_id"].to_numpy(),
-            "option": parts["text"].to_numpy(),
-            "chosen": parts["chosen"].fillna(False).astype(bool).to_numpy(),
-            "is_key": parts["is_key"].fillna(False).astype(bool).to_numpy(),
-        }
-    )
-
-
-def item_analysis_table(responses: pd.DataFrame) -> pd.DataFrame:
-    """The per-question table a trainer reads, from the store's responses of one quiz.
-
-    Input: attempt_id, question_id, score (0..1); optional `options` (see `choices_from_responses`); extra
-    columns such as user_id and started_at are ignored (use `first_attempts` beforehand to keep first tries).
-    Output, one row per question: question_id, attempts, facility (0..1), sd, discrimination_index,
-    discriminative_efficiency, effective_weight (percentages), unpicked_options, flags, hint.
-    """
-    stats = item_statistics(responses_to_marks(responses))
-    options = option_frequencies(choices_from_responses(responses))
-    flagged = flag_items(stats, options)
-    unpicked = options.groupby("question_id")["unpicked_distractor"].sum()
-    flagged["unpicked_options"] = unpicked.reindex(flagged.index, fill_value=0).astype(np.int64)
-    columns = ["s", "facility", "sd", "discrimination_index", "discriminative_efficiency", "effective_weight",
-               "unpicked_options", "flags", "hint"]
-    return flagged[columns].rename(columns={"s": "attempts"}).reset_index()
-
-
 def _attempt_totals(attempt_ids: pd.Series, x: np.ndarray, totals: pd.Series | None) -> np.ndarray:
     codes, attempts = pd.factorize(attempt_ids)
     if totals is None:
@@ -380,14 +306,16 @@ def _group_variance(codes: np.ndarray, values: np.ndarray, k: int) -> np.ndarray
     n = np.bincount(codes, minlength=k)
     deviation = values - _div(np.bincount(codes, weights=values, minlength=k), n)[codes]
     variance = _div(np.bincount(codes, weights=deviation * deviation, minlength=k), n - 1)
-    return np.where(_is_constant(codes, values, k) & (n > 1), 0.0, variance)
+    result: np.ndarray = np.where(_is_constant(codes, values, k) & (n > 1), 0.0, variance)
+    return result
 
 
 def _is_constant(codes: np.ndarray, values: np.ndarray, k: int) -> np.ndarray:
     high, low = np.full(k, -np.inf), np.full(k, np.inf)
     np.maximum.at(high, codes, values)
     np.minimum.at(low, codes, values)
-    return high == low
+    same: np.ndarray = high == low
+    return same
 
 
 def _sorted_within(codes: np.ndarray, values: np.ndarray) -> np.ndarray:
@@ -399,7 +327,8 @@ def _sorted_within(codes: np.ndarray, values: np.ndarray) -> np.ndarray:
     uniques = np.asarray(uniques, dtype=float)
     keys = codes.astype(np.int64) * len(uniques) + rank
     keys.sort()
-    return uniques[keys % len(uniques)]
+    result: np.ndarray = uniques[keys % len(uniques)]
+    return result
 
 
 def _div(numerator: np.ndarray, denominator: np.ndarray) -> np.ndarray:
@@ -407,8 +336,9 @@ def _div(numerator: np.ndarray, denominator: np.ndarray) -> np.ndarray:
     numerator = np.asarray(numerator, dtype=float)
     denominator = np.asarray(denominator, dtype=float)
     ok = np.isfinite(denominator) & (denominator != 0)
-    return np.divide(numerator, denominator, out=np.full(np.broadcast(numerator, denominator).shape, np.nan),
-                     where=ok)
+    result: np.ndarray = np.divide(numerator, denominator,
+                                   out=np.full(np.broadcast(numerator, denominator).shape, np.nan), where=ok)
+    return result
 
 
 def _scalar_div(numerator: float, denominator: float) -> float:
@@ -417,7 +347,7 @@ def _scalar_div(numerator: float, denominator: float) -> float:
     return numerator / denominator
 
 
-def _require(frame: pd.DataFrame, columns) -> None:
+def _require(frame: pd.DataFrame, columns: Iterable[str]) -> None:
     missing = [c for c in columns if c not in frame.columns]
     if missing:
         raise ValueError(f"missing columns: {', '.join(missing)}")

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import secrets
 from dataclasses import replace
-from datetime import timedelta
+from datetime import datetime, timedelta
 from functools import lru_cache
 from pathlib import Path
 
@@ -89,7 +89,7 @@ def use_hasher(hasher: PasswordHasher) -> PasswordHasher:
     return previous
 
 
-def _minutes_left(locked_until, now) -> int:
+def _minutes_left(locked_until: datetime, now: datetime) -> int:
     return max(1, -(-int((locked_until - now).total_seconds()) // 60))
 
 

@@ -174,7 +174,8 @@ def parse_yaml(name: str, raw: bytes) -> tuple[Any, yaml.Node | None, list[Probl
             loader.constructed_objects = _RefuseAliases()
             data = loader.construct_document(root)
         except _AliasUsed:
-            return None, root, [Problem(name, line, "YAML aliases (*name) are not allowed") for line in _alias_lines(text)]
+            return None, root, [Problem(name, line, "YAML aliases (*name) are not allowed")
+                                for line in _alias_lines(text)]
         except _DuplicateKey as duplicate:
             key = duplicate.key_node
             return None, root, [Problem(name, key.start_mark.line + 1, f"duplicate key '{key.value}'")]

@@ -1,8 +1,10 @@
 """Question banks: load the module YAML files, validate them, and report every problem as FILE:LINE: message.
 
 A bank with any problem is left out whole (never half-loaded); the other banks keep working. Files are parsed
-with the C safe loader only; aliases and oversized files are refused. Parsed banks are cached by file content, so
-a rerun with unchanged files costs a hash per file.
+with the C safe loader only (`modules.bank_yaml`); aliases and oversized files are refused. The schema is declared
+as pydantic models in `modules.bank_models`; this module turns a valid file into the app's frozen `Question` and
+`Module` values and checks what spans files (duplicate ids). Parsed banks are cached by file content, so a rerun
+with unchanged files costs a stat per file.
 """
 
 from __future__ import annotations
@@ -90,12 +92,14 @@ def _content_hash(fields: dict[str, Any]) -> str:
 
 
 def _question(model: AnyQuestion, module_id: ModuleId) -> Question:
-    # Each question model carries only the fields of its type; the others take the Question defaults.
-    options: tuple[str, ...] = getattr(model, "options", ())
-    answer: str | tuple[str, ...] | bool | None = getattr(model, "answer", None)
-    items: tuple[str, ...] = getattr(model, "items", ())
-    pairs = tuple(getattr(model, "pairs", {}).items())
-    partial: bool = getattr(model, "partial_credit", False)
+    # Each question model carries only the fields of its type; the others take the Question defaults. Read from
+    # __dict__ (where pydantic keeps field values) because getattr on a missing field is slow on a model.
+    values = model.__dict__
+    options: tuple[str, ...] = values.get("options", ())
+    answer: str | tuple[str, ...] | bool | None = values.get("answer")
+    items: tuple[str, ...] = values.get("items", ())
+    pairs: tuple[tuple[str, str], ...] = tuple(values.get("pairs", {}).items())
+    partial: bool = values.get("partial_credit", False)
     fields = {"type": model.type.value, "scenario": model.scenario, "prompt": model.prompt, "options": options,
               "answer": answer, "items": items, "pairs": pairs, "partial_credit": partial,
               "explanation": model.explanation, "source": model.source}
@@ -177,7 +181,8 @@ def _assemble(directory: Path, files: list[tuple[Path, str | None]]) -> BankSet:
     candidates: list[Module] = []
     for path, key in files:
         if key is None:
-            problems.append(Problem(path.name, 1, f"file is larger than {MAX_BANK_BYTES // (1024 * 1024)} MB; split it"))
+            problems.append(Problem(path.name, 1,
+                                    f"file is larger than {MAX_BANK_BYTES // (1024 * 1024)} MB; split it"))
             continue
         module, file_problems = _check_cached(path, key)
         problems.extend(file_problems)
@@ -189,7 +194,8 @@ def _assemble(directory: Path, files: list[tuple[Path, str | None]]) -> BankSet:
     for module in candidates:
         clashes: list[Problem] = []
         if module.id in module_owner:
-            clashes.append(Problem(module.file, 2, f"module id '{module.id}' is already used by {module_owner[module.id]}"))
+            clashes.append(Problem(module.file, 2,
+                                   f"module id '{module.id}' is already used by {module_owner[module.id]}"))
         for q in module.questions:
             if q.id in question_owner:
                 clashes.append(Problem(module.file, _question_line(directory / module.file, q.id),

@@ -1,7 +1,8 @@
 """Certificates as plain values: verification codes, expiry and status rules, the PDF and the ZIP of PDFs.
 
-Nothing here touches the database: the store hands in `CertificateView` values and a `now`, and gets back
-statuses, bytes or codes. Every datetime is timezone-aware UTC; the clinic's zone is used only for display.
+Nothing here touches the database: the store hands in `Certificate` records and a `now`, and gets back
+statuses, bytes or codes; one certificate's own status is `Certificate.status`. Every datetime is
+timezone-aware UTC; the clinic's zone is used only for display.
 """
 
 from __future__ import annotations
@@ -9,30 +10,36 @@ from __future__ import annotations
 import calendar
 import io
 import re
-import secrets
 import unicodedata
 import zipfile
-from dataclasses import dataclass
-from datetime import datetime, timedelta
-from typing import Iterable, Protocol, Sequence
+from collections.abc import Iterable
+from datetime import datetime
 from urllib.parse import quote
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import segno
 from fpdf import FPDF
 from fpdf.enums import Align, XPos, YPos
 
 from modules.core.clock import require_utc
-from modules.core.codes import CODE_ALPHABET, CODE_LENGTH, new_certificate_code, normalise_code
-from modules.core.types import CertificateCode, CertificateStatus
+from modules.core.codes import CODE_ALPHABET, new_certificate_code, normalise_code
+from modules.core.records import EXPIRING_WINDOW, Certificate, certificate_status
+from modules.core.timezones import local_day
+from modules.core.types import CertificateStatus
 
 __all__ = [
-    "CertificateView", "certificate_filename", "certificate_pdf", "certificate_status", "certificates_zip",
-    "current_certificate", "current_status", "display_date", "expiry_for", "new_certificate_code",
-    "normalise_code", "pdf_safe_text", "verify_url",
+    "CODE_ALPHABET", "EXPIRING_WINDOW", "STATUS_LABELS", "certificate_filename", "certificate_pdf",
+    "certificate_status", "certificates_zip", "current_certificate", "current_status", "display_date", "expiry_for",
+    "new_certificate_code", "normalise_code", "pdf_safe_text", "verify_url",
 ]
 
-EXPIRING_WINDOW = timedelta(days=30)
+# How each status reads, lower case so it fits mid-sentence and in the register; capitalise to start a line.
+STATUS_LABELS: dict[CertificateStatus, str] = {
+    CertificateStatus.CERTIFIED: "certified",
+    CertificateStatus.EXPIRING: f"expiring within {EXPIRING_WINDOW.days} days",
+    CertificateStatus.EXPIRED: "expired",
+    CertificateStatus.REVOKED: "revoked",
+    CertificateStatus.NOT_CERTIFIED: "not certified",
+}
 
 
 def verify_url(base_url: str, code: str) -> str:
@@ -55,68 +62,20 @@ def expiry_for(issued_at: datetime, validity_months: int) -> datetime:
     return issued_at.replace(year=year, month=month, day=day)
 
 
-def certificate_status(
-    issued_at: datetime, expires_at: datetime, revoked: bool, now: datetime
-) -> CertificateStatus:
-    """The status of one certificate at `now`.
-
-    REVOKED beats everything; EXPIRED from the expiry instant on; EXPIRING while
-    `expires_at - now <= 30 days`; otherwise CERTIFIED.
-    """
-    for moment in (issued_at, expires_at, now):
-        require_utc(moment)
-    if expires_at <= issued_at:
-        raise ValueError(f"a certificate must expire after it is issued ({issued_at} -> {expires_at})")
-    if revoked:
-        return CertificateStatus.REVOKED
-    if now >= expires_at:
-        return CertificateStatus.EXPIRED
-    if expires_at - now <= EXPIRING_WINDOW:
-        return CertificateStatus.EXPIRING
-    return CertificateStatus.CERTIFIED
-
-
-@dataclass(frozen=True)
-class CertificateView:
-    """What the outside world may know about one certificate (the verify page shows exactly this)."""
-
-    code: str
-    holder_name: str
-    title: str
-    issued_at: datetime
-    expires_at: datetime
-    revoked_at: datetime | None = None
-    revoke_reason: str | None = None
-    score: float | None = None
-
-    def __post_init__(self) -> None:
-        require_utc(self.issued_at)
-        require_utc(self.expires_at)
-        if self.revoked_at is not None:
-            require_utc(self.revoked_at)
-
-    @property
-    def revoked(self) -> bool:
-        return self.revoked_at is not None
-
-    def status(self, now: datetime) -> CertificateStatus:
-        return certificate_status(self.issued_at, self.expires_at, self.revoked, now)
-
-
-def current_certificate(certs: Iterable[CertificateView], now: datetime) -> CertificateView | None:
+def current_certificate(certs: Iterable[Certificate], now: datetime) -> Certificate | None:
     """The certificate that decides a person's status: the non-revoked one that runs longest,
     else (only revoked ones) the latest revoked one, else None."""
     require_utc(now)
-    certs = list(certs)
-    live = [c for c in certs if not c.revoked]
+    held = list(certs)
+    live = [c for c in held if not c.revoked]
     if live:
         return max(live, key=lambda c: (c.expires_at, c.issued_at))
-    if certs:
-        return max(certs, key=lambda c: (c.issued_at, c.expires_at))
+    if held:
+        return max(held, key=lambda c: (c.issued_at, c.expires_at))
     return None
 
 
-def current_status(certs: Iterable[CertificateView], now: datetime) -> CertificateStatus:
+def current_status(certs: Iterable[Certificate], now: datetime) -> CertificateStatus:
     """A person's certification status from all their certificates (NOT_CERTIFIED if they have none)."""
     cert = current_certificate(certs, now)
     return CertificateStatus.NOT_CERTIFIED if cert is None else cert.status(now)
@@ -163,19 +122,12 @@ def _encodable(text: str) -> bool:
 
 def display_date(moment: datetime, timezone_name: str = "UTC") -> str:
     """A UTC moment as the calendar date in the clinic's zone, e.g. '23 November 2026'."""
-    local = require_utc(moment).astimezone(_zone(timezone_name))
-    return f"{local.day} {_MONTHS[local.month - 1]} {local.year}"
-
-
-def _zone(timezone_name: str) -> ZoneInfo:
-    try:
-        return ZoneInfo(timezone_name)
-    except (ZoneInfoNotFoundError, ValueError) as error:
-        raise ValueError(f"unknown time zone {timezone_name!r}") from error
+    day = local_day(moment, timezone_name)
+    return f"{day.day} {_MONTHS[day.month - 1]} {day.year}"
 
 
 def certificate_pdf(
-    view: CertificateView,
+    certificate: Certificate,
     clinic_name: str,
     verify_url: str,
     timezone_name: str = "UTC",
@@ -186,11 +138,12 @@ def certificate_pdf(
     `compress=False` leaves page streams readable, so tests can find the text in the bytes.
     A revoked certificate is stamped REVOKED, so a printed copy never looks current.
     """
-    issued, expires = display_date(view.issued_at, timezone_name), display_date(view.expires_at, timezone_name)
+    issued = display_date(certificate.issued_at, timezone_name)
+    expires = display_date(certificate.expires_at, timezone_name)
     pdf = FPDF(orientation="landscape", unit="mm", format="A4")
     pdf.core_fonts_encoding = _PDF_ENCODING
     pdf.set_compression(compress)
-    pdf.set_title(pdf_safe_text(f"Certificate {view.code}"))
+    pdf.set_title(pdf_safe_text(f"Certificate {certificate.code}"))
     pdf.set_author(pdf_safe_text(clinic_name))
     pdf.set_auto_page_break(False)
     pdf.set_margins(25, 20, 25)
@@ -208,17 +161,17 @@ def certificate_pdf(
     _centred(pdf, "CERTIFICATE", "B", 34, 15)
     pdf.ln(4)
     _centred(pdf, "This certifies that", "", 14, 9)
-    _centred(pdf, view.holder_name, "B", 28, 14)
+    _centred(pdf, certificate.holder_name, "B", 28, 14)
     _centred(pdf, "has successfully completed", "", 14, 9)
-    _centred(pdf, view.title, "B", 20, 11)
+    _centred(pdf, certificate.title, "B", 20, 11)
     pdf.ln(6)
     _centred(pdf, f"Issued {issued}  |  Valid until {expires}", "", 13, 8)
 
-    if view.revoked:
+    if certificate.revoked:
         pdf.ln(3)
         _centred(pdf, "REVOKED", "B", 30, 13, colour=(180, 20, 20))
-        if view.revoke_reason:
-            _centred(pdf, view.revoke_reason, "", 11, 6, colour=(180, 20, 20))
+        if certificate.revoked_reason:
+            _centred(pdf, certificate.revoked_reason, "", 11, 6, colour=(180, 20, 20))
 
     qr_size = 38
     qr_x, qr_y = pdf.w - 25 - qr_size, pdf.h - 20 - qr_size
@@ -230,7 +183,7 @@ def certificate_pdf(
     pdf.set_font("Helvetica", "", 10)
     pdf.cell(text_width, 6, "Certificate code", new_x=XPos.LMARGIN, new_y=YPos.NEXT)
     pdf.set_font("Courier", "B", 14)
-    pdf.cell(text_width, 7, pdf_safe_text(view.code), new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+    pdf.cell(text_width, 7, pdf_safe_text(certificate.code), new_x=XPos.LMARGIN, new_y=YPos.NEXT)
     pdf.set_font("Helvetica", "", 9)
     pdf.multi_cell(text_width, 4.5, pdf_safe_text(f"Check it is genuine and current at {verify_url}"))
     return bytes(pdf.output())
@@ -262,9 +215,10 @@ def _qr_png(data: str) -> io.BytesIO:
 # ------------------------------------------------------------------------------------------------ ZIP
 
 
-def certificate_filename(view: CertificateView) -> str:
+def certificate_filename(certificate: Certificate) -> str:
     """A file name safe on every OS: the code, then the holder's name as an ASCII slug."""
-    return f"{_slug(view.code, keep_case=True) or 'certificate'}-{_slug(view.holder_name) or 'holder'}.pdf"
+    code, holder = _slug(certificate.code, keep_case=True), _slug(certificate.holder_name)
+    return f"{code or 'certificate'}-{holder or 'holder'}.pdf"
 
 
 def _slug(text: str, keep_case: bool = False) -> str:

@@ -13,14 +13,13 @@ from datetime import datetime, timedelta
 from modules import quiz
 from modules.banks import BankSet
 from modules.certificates import expiry_for
-from modules.core.types import AttemptKind, ClosedBy
 from modules.core.errors import QuizError
-from modules.grading import ShownQuestion
+from modules.core.records import Actor, Attempt, User
+from modules.core.types import AttemptKind, ClosedBy
+from modules.grading import Answer, ShownQuestion, response_record
 from modules.learning import feed_review
 from modules.policy import Policy
-from modules.core.records import Actor
 from modules.store import Store
-from modules.core.records import Attempt, User
 
 
 @dataclass(frozen=True)
@@ -58,7 +57,7 @@ def start_quiz(store: Store, user: User, banks: BankSet, policy: Policy, module_
     return _sitting(store.attempts.get(_actor(user), attempt_id))
 
 
-def submit_quiz(store: Store, user: User, sitting: Sitting, answers: dict[int, object], policy: Policy,
+def submit_quiz(store: Store, user: User, sitting: Sitting, answers: dict[int, Answer], policy: Policy,
                 now: datetime) -> quiz.Outcome:
     """Grade and store the whole quiz in one transaction, then feed missed questions to spaced review."""
     records, score, module_scores = quiz.score_responses(list(sitting.shown), answers, now)
@@ -102,22 +101,21 @@ def start_or_resume_exam(store: Store, user: User, banks: BankSet, policy: Polic
     return _sitting(store.attempts.get(_actor(user), attempt_id))
 
 
-def saved_exam_answers(store: Store, user: User, sitting: Sitting, policy: Policy) -> dict[int, object]:
+def saved_exam_answers(store: Store, user: User, sitting: Sitting, policy: Policy) -> dict[int, Answer]:
     """The answers that count: the latest per question, given before the deadline plus grace."""
     last_moment = quiz.answer_deadline(sitting.attempt, policy)
     return {r.position: r.answer for r in store.attempts.current_responses(_actor(user), sitting.attempt.id)
-            if last_moment is None or r.answered_at <= last_moment}
+            if last_moment is None or (r.answered_at is not None and r.answered_at <= last_moment)}
 
 
-def save_exam_answer(store: Store, user: User, sitting: Sitting, position: int, answer, policy: Policy,
+def save_exam_answer(store: Store, user: User, sitting: Sitting, position: int, answer: Answer, policy: Policy,
                      now: datetime) -> None:
     """Save one answer as it is given, so a reload loses nothing; refused after the deadline plus grace."""
     last_moment = quiz.answer_deadline(sitting.attempt, policy)
     if last_moment is not None and now > last_moment:
         raise QuizError("Time is up: answers given after the deadline are not counted.")
-    from modules.practice import response_record
-
-    store.attempts.record_response(sitting.attempt.id, response_record(position, sitting.shown[position], answer, answered_at=now))
+    record = response_record(position, sitting.shown[position], answer, answered_at=now)
+    store.attempts.record_response(sitting.attempt.id, record)
 
 
 def finish_exam(store: Store, user: User, sitting: Sitting, policy: Policy, now: datetime,

@@ -6,11 +6,14 @@ import argparse
 import sys
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable
+from typing import TYPE_CHECKING, Callable
 
 from modules import settings
 from modules.banks import load_banks, summary
 from modules.core.errors import TrainingError
+
+if TYPE_CHECKING:  # the store is imported only by the commands that use it, so `--help` starts fast
+    from modules.store import Store
 
 
 @dataclass(frozen=True)
@@ -56,7 +59,7 @@ def guarded(run: Callable[[argparse.Namespace], int]) -> Callable[[argparse.Name
     return wrapper
 
 
-def _open_store():
+def _open_store() -> Store:
     from modules.store import Store
 
     return Store.open(settings.get("TRAINING_DB_URL"))

@@ -15,9 +15,10 @@ from __future__ import annotations
 import math
 import random
 from dataclasses import dataclass, replace
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import UTC, date, datetime, time, timedelta
 from enum import Enum
 from pathlib import Path
+from typing import TypeVar
 
 import numpy as np
 
@@ -25,13 +26,21 @@ from modules import auth, practice, quiz, review, settings
 from modules.banks import BankSet, Question, load_banks
 from modules.certificates import expiry_for
 from modules.core.clock import FixedClock, require_utc
-from modules.core.types import AttemptKind, QuestionType, Role, UserId
 from modules.core.errors import BankError, StoreError
-from modules.grading import ShownQuestion, answer_key
+from modules.core.records import Actor, AttemptResult, QuestionSnapshot, ResponseRecord
+from modules.core.types import (
+    AttemptKind,
+    CertificateId,
+    ClosedBy,
+    ModuleId,
+    QuestionId,
+    QuestionType,
+    Role,
+    UserId,
+)
+from modules.grading import Answer, ShownQuestion, answer_key, response_record
 from modules.policy import Policy, load_policy
-from modules.core.records import Actor
 from modules.store import Store, same_database, sqlite_file
-from modules.core.records import AttemptResult, ResponseRecord
 
 PASSWORD = "demo-clinic-2026"
 LOCATIONS = ("Riverside", "Old Town", "Harbour")
@@ -39,14 +48,30 @@ REAL_DATABASE = settings.PROJECT_ROOT / "progress" / "training.db"
 DIFFICULTY = {"easy": -1.6, "medium": -0.5, "hard": 0.6}  # logits; each question adds its own noise
 SIGNOFF_COMMENTS = ("Calm consultation, good stretch technique.", "Settings well chosen for the forehead.",
                     "Remind the client about sunscreen more clearly.", "Tidy set-up and clean-down.")
-FIRST = ("Amira Ben Chloé Daniel Ewa Farah George Hana Isaac Jade Kofi Lena Marco Nia Oscar Priya Quinn Rosa Sam "
-         "Tariq Una Victor Wen Yusuf Zoë Aoife Bilal Carmen Dev Elif Finn Grace Hugo Ines Jonas Kira Liam Maya Noor "
-         "Olu Paula Rhys Sofia Tom Łukasz Siobhán José Mei").split()
-LAST = ("Khan Okafor Novak Murphy Silva Nguyen Schmidt Haddad Kowalski Osei Rossi Patel Jensen O'Brien Dubois Yilmaz "
-        "Tanaka García Evans Mensah Costa Ahmed Brennan Lindqvist Morales Chen Fischer Ward Adeyemi Kaur Walsh Petrov "
-        "Andersen Bianchi Dvořák Hughes Ibrahim Larsen Moreau Nakamura Reyes Sato Thompson Varga Zhang").split()
+FIRST = ["Amira", "Ben", "Chloé", "Daniel", "Ewa", "Farah", "George", "Hana", "Isaac", "Jade", "Kofi", "Lena", "Marco",
+         "Nia", "Oscar", "Priya", "Quinn", "Rosa", "Sam", "Tariq", "Una", "Victor", "Wen", "Yusuf", "Zoë", "Aoife",
+         "Bilal", "Carmen", "Dev", "Elif", "Finn", "Grace", "Hugo", "Ines", "Jonas", "Kira", "Liam", "Maya", "Noor",
+         "Olu", "Paula", "Rhys", "Sofia", "Tom", "Łukasz", "Siobhán", "José", "Mei"]
+LAST = ["Khan", "Okafor", "Novak", "Murphy", "Silva", "Nguyen", "Schmidt", "Haddad", "Kowalski", "Osei", "Rossi",
+        "Patel", "Jensen", "O'Brien", "Dubois", "Yilmaz", "Tanaka", "García", "Evans", "Mensah", "Costa", "Ahmed",
+        "Brennan", "Lindqvist", "Morales", "Chen", "Fischer", "Ward", "Adeyemi", "Kaur", "Walsh", "Petrov", "Andersen",
+        "Bianchi", "Dvořák", "Hughes", "Ibrahim", "Larsen", "Moreau", "Nakamura", "Reyes", "Sato", "Thompson", "Varga",
+        "Zhang"]
 REVOKE_REASON = ("Client complaint upheld: treated over an active contraindication without consultation. "
                  "Recertify after supervised treatments.")
+
+_T = TypeVar("_T")
+
+
+def _present(value: _T | None, what: str) -> _T:
+    """`value`, which the simulation always fills in; a None here is a bug in the demo, not bad input."""
+    if value is None:
+        raise RuntimeError(f"Demo clinic: the {what} is missing; the simulated history is inconsistent.")
+    return value
+
+
+def _later(moment: datetime | None, by: timedelta) -> datetime | None:
+    return None if moment is None else moment + by
 
 
 class Stage(str, Enum):
@@ -86,7 +111,8 @@ class DemoSummary:
 
 
 class _Kind(str, Enum):
-    CREATE, LESSON, PRACTICE, QUIZ, EXAM, SIGNOFF, REVOKE = "create lesson practice quiz exam signoff revoke".split()
+    CREATE, LESSON, PRACTICE, QUIZ, EXAM, SIGNOFF, REVOKE = [
+        "create", "lesson", "practice", "quiz", "exam", "signoff", "revoke"]
 
 
 @dataclass(frozen=True)
@@ -96,18 +122,19 @@ class _Event:
     at: datetime
     who: str
     kind: _Kind
-    module_id: str | None = None
+    module_id: ModuleId | None = None
     started_at: datetime | None = None
     records: tuple[ResponseRecord, ...] = ()
     result: AttemptResult | None = None
-    questions: tuple[dict, ...] = ()
+    questions: tuple[QuestionSnapshot, ...] = ()
     text: str = ""
     trainer: str | None = None
 
     def shifted(self, by: timedelta) -> _Event:
-        return replace(self, at=self.at + by, started_at=self.started_at and self.started_at + by,
-                       records=tuple(replace(r, answered_at=r.answered_at + by) for r in self.records),
-                       result=self.result and replace(self.result, finished_at=self.result.finished_at + by))
+        return replace(self, at=self.at + by, started_at=_later(self.started_at, by),
+                       records=tuple(replace(r, answered_at=_later(r.answered_at, by)) for r in self.records),
+                       result=None if self.result is None else
+                       replace(self.result, finished_at=_later(self.result.finished_at, by)))
 
 
 class _Bank:
@@ -120,9 +147,12 @@ class _Bank:
         self.pull = {q.id: dict(zip(_wrong_options(q), gen.dirichlet(np.full(len(_wrong_options(q)), 0.8))))
                      for q in questions if len(_wrong_options(q)) > 1}
 
-    def wrong_answer(self, shown: ShownQuestion, gen: np.random.Generator):
+    def question(self, question_id: str) -> Question:
+        return _present(self.banks.question(question_id), f"question {question_id!r} in the banks")
+
+    def wrong_answer(self, shown: ShownQuestion, gen: np.random.Generator) -> Answer:
         """A plausible mistake: a tempting distractor, a missed or extra choice, two steps or pairs swapped."""
-        key = answer_key(self.banks.question(shown.question_id))
+        key = answer_key(self.question(shown.question_id))
         kind = shown.type
         if kind is QuestionType.TRUE_FALSE:
             return not key
@@ -144,9 +174,9 @@ class _Bank:
         return {**key, a: key[b], b: key[a]}
 
     def _distractor(self, question_id: str, key: list[str], gen: np.random.Generator) -> str:
-        pull = {o: w for o, w in self.pull.get(question_id, {}).items() if o not in key}
+        pull = {o: w for o, w in self.pull.get(QuestionId(question_id), {}).items() if o not in key}
         if not pull:
-            options = [o for o in self.banks.question(question_id).options if o not in key]
+            options = [o for o in self.question(question_id).options if o not in key]
             return options[int(gen.integers(len(options)))]
         options, weights = list(pull), np.array(list(pull.values()))
         return options[int(gen.choice(len(options), p=weights / weights.sum()))]
@@ -170,16 +200,16 @@ class _Learner:
 
     def next_day(self, low: int = 1, high: int = 2) -> None:
         day = self.now.date() + timedelta(days=int(self.gen.integers(low, high + 1)))
-        self.now = datetime.combine(day, time(8), timezone.utc) + timedelta(minutes=int(self.gen.integers(0, 300)))
+        self.now = datetime.combine(day, time(8), UTC) + timedelta(minutes=int(self.gen.integers(0, 300)))
         self.quizzes_today = 0
 
     def wait(self, low: float, high: float) -> None:
         self.now += timedelta(minutes=float(self.gen.uniform(low, high)))
 
-    def answer(self, shown: ShownQuestion, boost: float = 0.0):
-        ability = self.skill[shown.module_id] + boost - self.bank.difficulty[shown.question_id]
+    def answer(self, shown: ShownQuestion, boost: float = 0.0) -> Answer:
+        ability = self.skill[ModuleId(shown.module_id)] + boost - self.bank.difficulty[QuestionId(shown.question_id)]
         if self.gen.random() < 1.0 / (1.0 + math.exp(-ability)):
-            return answer_key(self.bank.banks.question(shown.question_id))
+            return answer_key(self.bank.question(shown.question_id))
         return self.bank.wrong_answer(shown, self.gen)
 
     def _timed(self, records: list[ResponseRecord], typical_seconds: float) -> tuple[ResponseRecord, ...]:
@@ -190,25 +220,26 @@ class _Learner:
             timed.append(replace(record, answered_at=self.now, seconds_taken=seconds))
         return tuple(timed)
 
-    def lesson(self, module_id: str) -> None:
+    def lesson(self, module_id: ModuleId) -> None:
         self.events.append(_Event(self.now, self.who, _Kind.LESSON, module_id))
         self.skill[module_id] += 0.35
         self.wait(15, 45)
 
-    def practise(self, module_id: str) -> None:
+    def practise(self, module_id: ModuleId) -> None:
         start = self.now
         shown = practice.draw(self.bank.banks, module_id, self.rng.choice((5, 8, 10)), self.rng)
-        records = [practice.response_record(i, s, self.answer(s)) for i, s in enumerate(shown)]
+        records = [response_record(i, s, self.answer(s)) for i, s in enumerate(shown)]
         self.events.append(_Event(start, self.who, _Kind.PRACTICE, module_id, start, self._timed(records, 30)))
         self.skill[module_id] += 0.12
         self.wait(5, 90)
 
-    def graded(self, kind: AttemptKind, module_id: str | None = None, must_fail: bool = False) -> bool:
+    def graded(self, kind: AttemptKind, module_id: ModuleId | None = None, must_fail: bool = False) -> bool:
         """One graded quiz or exam drawn and scored by the quiz engine; `must_fail` keeps redrawing the answers
         (a little weaker each time) until they fail, for the stage that needs a failed exam."""
         policy, start = self.policy, self.now
         if kind is AttemptKind.QUIZ:
-            shown, boost = quiz.draw_quiz(self.bank.banks, module_id, policy, self.rng), 0.0
+            quiz_module = _present(module_id, "module of a quiz")
+            shown, boost = quiz.draw_quiz(self.bank.banks, quiz_module, policy, self.rng), 0.0
         else:
             shown, boost = quiz.draw_exam(self.bank.banks, policy, self.rng), 0.25  # revised for the exam
         mark = policy.quiz_pass_percent if kind is AttemptKind.QUIZ else policy.exam_pass_percent
@@ -223,11 +254,11 @@ class _Learner:
         timed = self._timed(records, min(40.0, 0.8 * 60 * policy.exam_minutes / max(len(shown), 1)))
         self.now += timedelta(seconds=int(self.gen.integers(5, 60)))
         self.events.append(_Event(self.now, self.who, _Kind(kind.value), module_id, start, timed,
-                                  quiz.result_for(score, passed, "submitted", module_scores, self.now),
+                                  quiz.result_for(score, passed, ClosedBy.SUBMITTED, module_scores, self.now),
                                   tuple(s.to_snapshot() for s in shown)))
         return passed
 
-    def module(self, module_id: str, must_pass: bool) -> bool:
+    def module(self, module_id: ModuleId, must_pass: bool) -> bool:
         self.lesson(module_id)
         for _ in range(self.rng.randint(1, 2)):
             self.practise(module_id)
@@ -296,7 +327,7 @@ def _simulate(bank: _Bank, policy: Policy, seed: int, now: datetime) -> tuple[li
         tech = DemoAccount(f"tech{index + 1:02d}", names[index + 4], Role.TECHNICIAN, place, stage)
         accounts.append(tech)
         learner = _Learner(tech.username, bank, policy, f"trainer{index % len(LOCATIONS) + 1}",
-                           master.getrandbits(63), datetime(2000, 1, 3, 8, 30, tzinfo=timezone.utc))
+                           master.getrandbits(63), datetime(2000, 1, 3, 8, 30, tzinfo=UTC))
         gen = learner.gen
         if stage is Stage.NEW:
             anchor = today - timedelta(days=int(gen.integers(1, 10)))
@@ -324,10 +355,10 @@ def _simulate(bank: _Bank, policy: Policy, seed: int, now: datetime) -> tuple[li
 def _apply(store: Store, clock: FixedClock, policy: Policy, accounts: dict[str, DemoAccount],
            events: list[_Event]) -> None:
     ids: dict[str, UserId] = {}
-    certificate_of: dict[str, int] = {}
+    certificate_of: dict[str, CertificateId] = {}
     cards: dict[tuple[int, str], review.ReviewCard] = {}
 
-    def feed_review(user_id: int, records: tuple[ResponseRecord, ...], now: datetime) -> None:
+    def feed_review(user_id: UserId, records: tuple[ResponseRecord, ...], now: datetime) -> None:
         # learning.feed_review's rule, with the current cards kept here instead of re-read for every answer.
         for record in records:
             card = review.on_answer(cards.get((user_id, record.question_id)), user_id, record.question_id,
@@ -338,39 +369,44 @@ def _apply(store: Store, clock: FixedClock, policy: Policy, accounts: dict[str, 
 
     for event in sorted(events, key=lambda e: e.at):  # stable: same-moment events keep their planned order
         clock.now = event.at
-        uid = ids.get(event.who)
         if event.kind is _Kind.CREATE:
             account = accounts[event.who]
             creator = None if account.role is Role.MANAGER else Actor(ids["manager"], Role.MANAGER)
             ids[event.who] = auth.create_user(store, account.username, account.full_name, account.role, PASSWORD,
                                                account.location, actor=creator)
-        elif event.kind is _Kind.LESSON:
-            store.lessons.mark_read(uid, event.module_id)
+            continue
+        uid = _present(ids.get(event.who), f"account of {event.who!r} (created before its first event)")
+        if event.kind is _Kind.LESSON:
+            store.lessons.mark_read(uid, _present(event.module_id, "module of a lesson"))
         elif event.kind is _Kind.PRACTICE:
             attempt_id = store.attempts.start(uid, AttemptKind.PRACTICE, event.module_id)
             for record in event.records:  # one at a time, as the practice page saves them
-                clock.now = record.answered_at
+                answered_at = _present(record.answered_at, "time of a practice answer")
+                clock.now = answered_at
                 store.attempts.record_response(attempt_id, record)
-                feed_review(uid, (record,), record.answered_at)
+                feed_review(uid, (record,), answered_at)
         elif event.kind in (_Kind.QUIZ, _Kind.EXAM):
             kind = AttemptKind(event.kind.value)
+            result = _present(event.result, f"result of a {kind.value}")
             rules = {"pass_mark_percent": policy.quiz_pass_percent} if kind is AttemptKind.QUIZ else \
                 {"pass_mark_percent": policy.exam_pass_percent, "grace_seconds": policy.exam_grace_seconds}
-            deadline = event.started_at + timedelta(minutes=policy.exam_minutes) if kind is AttemptKind.EXAM else None
+            deadline = (_present(event.started_at, "start of an exam") + timedelta(minutes=policy.exam_minutes)
+                        if kind is AttemptKind.EXAM else None)
             # The same two writes the quiz and exam pages make: open the attempt, then answers and result together.
             attempt_id = store.attempts.start(uid, kind, event.module_id, deadline=deadline,
                                               questions=list(event.questions), policy=rules,
                                               started_at=event.started_at)
-            store.attempts.submit(attempt_id, list(event.records), event.result)
-            if kind is AttemptKind.EXAM and event.result.passed:
+            store.attempts.submit(attempt_id, list(event.records), result)
+            if kind is AttemptKind.EXAM and result.passed:
                 certificate_of[event.who] = store.certificates.issue(
-                    uid, attempt_id, policy.certificate_title, event.result.score,
+                    uid, attempt_id, policy.certificate_title, result.score,
                     expiry_for(event.at, policy.validity_months), issued_at=event.at,
                     actor=Actor(uid, Role.TECHNICIAN)).id
             feed_review(uid, event.records, event.at)
         elif event.kind is _Kind.SIGNOFF:
             checklist = {item: True for item in policy.checklist} or {"Supervised treatment completed": True}
-            store.signoffs.record(uid, Actor(ids[event.trainer], Role.TRAINER), event.at.date(), checklist, event.text)
+            trainer = Actor(ids[_present(event.trainer, "trainer of a sign-off")], Role.TRAINER)
+            store.signoffs.record(uid, trainer, event.at.date(), checklist, event.text)
         elif event.kind is _Kind.REVOKE:
             store.certificates.revoke(certificate_of[event.who], Actor(ids["manager"], Role.MANAGER), event.text)
 
@@ -396,7 +432,7 @@ def prepare_database_file(path: Path, force: bool) -> str:
 
 
 def today_midnight() -> datetime:
-    return datetime.combine(datetime.now(timezone.utc).date(), time(0), timezone.utc)
+    return datetime.combine(datetime.now(UTC).date(), time(0), UTC)
 
 
 def seed_demo(db_url: str, seed: int, now: datetime, banks_dir: Path | str | None = None) -> DemoSummary:
@@ -426,7 +462,7 @@ def seed_demo(db_url: str, seed: int, now: datetime, banks_dir: Path | str | Non
     finally:
         store.close()
     kinds = [e.kind for e in events]
-    passed_exams = sum(1 for e in events if e.kind is _Kind.EXAM and e.result.passed)
+    passed_exams = sum(1 for e in events if e.kind is _Kind.EXAM and _present(e.result, "result of an exam").passed)
     return DemoSummary(seed, now, PASSWORD, tuple(accounts),
                        sum(k in (_Kind.PRACTICE, _Kind.QUIZ, _Kind.EXAM) for k in kinds), passed_exams,
                        kinds.count(_Kind.SIGNOFF))

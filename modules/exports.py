@@ -13,7 +13,7 @@ import re
 from datetime import date, datetime, time
 from decimal import Decimal
 from typing import Any
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from zoneinfo import ZoneInfo
 
 import numpy as np
 import pandas as pd
@@ -22,6 +22,8 @@ from openpyxl.cell import WriteOnlyCell
 from openpyxl.cell.cell import ERROR_CODES, ILLEGAL_CHARACTERS_RE
 from openpyxl.styles import Font
 from openpyxl.utils import get_column_letter
+
+from modules.core import timezones
 
 __all__ = ["neutralise_cell", "to_csv_bytes", "to_xlsx_bytes"]
 
@@ -53,13 +55,6 @@ def _is_text_column(series: pd.Series) -> bool:
     return pd.api.types.is_object_dtype(series) or pd.api.types.is_string_dtype(series)
 
 
-def _zone(timezone_name: str) -> ZoneInfo:
-    try:
-        return ZoneInfo(timezone_name)
-    except (ZoneInfoNotFoundError, ValueError) as error:
-        raise ValueError(f"unknown time zone {timezone_name!r}") from error
-
-
 # ------------------------------------------------------------------------------------------------ CSV
 
 
@@ -69,7 +64,7 @@ def to_csv_bytes(df: pd.DataFrame, timezone_name: str = "UTC") -> bytes:
     Timezone-aware datetimes are written in `timezone_name` with their offset, e.g.
     `2026-11-23 10:00:00+00:00`, so the file is unambiguous wherever it is opened.
     """
-    zone = _zone(timezone_name)
+    zone = timezones.zone(timezone_name)
     frame = _neutralised(df)
     for column in frame.columns:
         if isinstance(frame[column].dtype, pd.DatetimeTZDtype):
@@ -88,7 +83,8 @@ def _local_iso(series: pd.Series, zone: ZoneInfo) -> pd.Series:
     sign = np.where(minutes < 0, "-", "+")
     hours, mins = np.divmod(np.abs(minutes.fillna(0).to_numpy()).astype(int), 60)
     offsets = [f"{s}{h:02d}:{m:02d}" for s, h, m in zip(sign, hours, mins)]
-    return (local.dt.strftime("%Y-%m-%d %H:%M:%S") + pd.Series(offsets, index=series.index)).where(series.notna())
+    text: pd.Series = (local.dt.strftime("%Y-%m-%d %H:%M:%S") + pd.Series(offsets, index=series.index))
+    return text.where(series.notna())
 
 
 # ----------------------------------------------------------------------------------------------- Excel
@@ -99,7 +95,7 @@ def to_xlsx_bytes(df: pd.DataFrame, sheet_name: str = "Register", timezone_name:
 
     Excel has no time zones, so aware datetimes are shown as wall-clock time in `timezone_name`.
     """
-    zone = _zone(timezone_name)
+    zone = timezones.zone(timezone_name)
     workbook = Workbook(write_only=True)  # streams rows: a 50,000-row register stays fast and small
     sheet = workbook.create_sheet(_safe_sheet_name(sheet_name))
     sheet.freeze_panes = "A2"
@@ -169,7 +165,8 @@ def _string_cell(sheet: Any, text: str) -> WriteOnlyCell:
 
 def _text(value: str) -> str:
     # XML cannot hold most control characters; openpyxl would raise on them.
-    return ILLEGAL_CHARACTERS_RE.sub("", value)[:EXCEL_CELL_LIMIT]
+    cleaned: str = ILLEGAL_CHARACTERS_RE.sub("", value)
+    return cleaned[:EXCEL_CELL_LIMIT]
 
 
 def _safe_sheet_name(name: str) -> str:

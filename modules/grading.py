@@ -7,10 +7,12 @@ from __future__ import annotations
 
 import random
 from dataclasses import dataclass
-from typing import Any
+from datetime import datetime
+from typing import Any, cast
 
 from modules.banks import Question
-from modules.core.types import QuestionType
+from modules.core.records import QuestionSnapshot, ResponseRecord
+from modules.core.types import ModuleId, QuestionId, QuestionType
 
 # An answer as the page collects it:
 #   single -> str | None; multiple -> list[str]; true_false -> bool | None;
@@ -36,7 +38,7 @@ class ShownQuestion:
     content_hash: str
     partial_credit: bool
 
-    def to_snapshot(self) -> dict:
+    def to_snapshot(self) -> QuestionSnapshot:
         return {
             "question_id": self.question_id, "module_id": self.module_id, "type": self.type.value,
             "prompt": self.prompt, "scenario": self.scenario, "options": list(self.options),
@@ -46,7 +48,7 @@ class ShownQuestion:
         }
 
     @classmethod
-    def from_snapshot(cls, data: dict) -> "ShownQuestion":
+    def from_snapshot(cls, data: QuestionSnapshot) -> ShownQuestion:
         return cls(
             question_id=data["question_id"], module_id=data["module_id"], type=QuestionType(data["type"]),
             prompt=data["prompt"], scenario=data.get("scenario"), options=tuple(data["options"]),
@@ -61,7 +63,7 @@ def answer_key(question: Question) -> Answer:
     if question.type is QuestionType.SINGLE:
         return question.answer
     if question.type is QuestionType.MULTIPLE:
-        return sorted(question.answer)
+        return sorted(cast("tuple[str, ...]", question.answer))  # a multiple-choice key is a tuple of texts
     if question.type is QuestionType.TRUE_FALSE:
         return question.answer
     if question.type is QuestionType.ORDERING:
@@ -120,6 +122,20 @@ def grade(shown: ShownQuestion, answer: Answer) -> float:
     if right == len(key):
         return 1.0
     return right / len(key) if shown.partial_credit else 0.0
+
+
+def response_record(position: int, shown: ShownQuestion, answer: Answer, seconds_taken: float | None = None,
+                    answered_at: datetime | None = None) -> ResponseRecord:
+    """One graded answer (no answer scores 0) with the snapshot of exactly what was shown.
+
+    The one builder of a `ResponseRecord` from a shown question: practice, review, quizzes and the exam.
+    """
+    score = grade(shown, answer) if answer is not None else 0.0
+    return ResponseRecord(
+        position=position, question_id=QuestionId(shown.question_id), module_id=ModuleId(shown.module_id),
+        content_hash=shown.content_hash, snapshot=shown.to_snapshot(), answer=answer, score=score,
+        correct=score == 1.0, answered_at=answered_at, seconds_taken=seconds_taken,
+    )
 
 
 def is_complete(shown: ShownQuestion, answer: Answer) -> bool:

@@ -2,28 +2,31 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import datetime
-from typing import Iterable
+
+from fsrs import Rating
 
 from modules import review
-from modules.store import Store
 from modules.core.records import ResponseRecord
+from modules.core.types import AttemptId, UserId
+from modules.store import Store
 
 
-def review_cards(store: Store, user_id: int) -> dict[str, review.ReviewCard]:
+def review_cards(store: Store, user_id: UserId) -> dict[str, review.ReviewCard]:
     """The technician's current cards by question id."""
     return {question_id: review.ReviewCard.from_stored(user_id, question_id, card_json)
             for question_id, card_json in store.review_cards.current(user_id).items()}
 
 
-def feed_review(store: Store, user_id: int, answers: Iterable[tuple[str, bool]], now: datetime,
-                rating: review.Rating | None = None) -> None:
+def feed_review(store: Store, user_id: UserId, answers: Iterable[tuple[str, bool]], now: datetime,
+                rating: Rating | None = None) -> None:
     """A miss creates or lapses a card; a right answer moves an existing card on. Nothing else is stored."""
-    answers = list(answers)
-    if not answers:
+    given = list(answers)
+    if not given:
         return
     cards = review_cards(store, user_id)
-    for question_id, correct in answers:
+    for question_id, correct in given:
         updated = review.on_answer(cards.get(question_id), user_id, question_id, correct, now,
                                    rating if correct else None)
         if updated is not None:
@@ -31,12 +34,12 @@ def feed_review(store: Store, user_id: int, answers: Iterable[tuple[str, bool]],
             cards[question_id] = updated
 
 
-def record_practice_answer(store: Store, user_id: int, attempt_id: int, record: ResponseRecord,
+def record_practice_answer(store: Store, user_id: UserId, attempt_id: AttemptId, record: ResponseRecord,
                            now: datetime) -> None:
     store.attempts.record_response(attempt_id, record)
     feed_review(store, user_id, [(record.question_id, record.correct)], now)
 
 
-def due_cards(store: Store, user_id: int, valid_question_ids: set[str], now: datetime,
+def due_cards(store: Store, user_id: UserId, valid_question_ids: set[str], now: datetime,
               tz_name: str) -> list[review.ReviewCard]:
     return review.due_queue(review_cards(store, user_id).values(), now, valid_question_ids, tz_name)

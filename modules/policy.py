@@ -76,7 +76,8 @@ def _file_model() -> type[BaseModel]:
     fields: dict[str, Any] = {}
     for section, keys in SECTIONS.items():
         # rebuild_annotation keeps each declaration's type and bounds; `...` makes the key required in the file.
-        body: dict[str, Any] = {key: (Policy.model_fields[name].rebuild_annotation(), ...) for key, name in keys.items()}
+        body: dict[str, Any] = {key: (Policy.model_fields[name].rebuild_annotation(), ...)
+                                for key, name in keys.items()}
         fields[section] = (create_model(f"PolicySection_{section}", __base__=_Section, **body), ...)
     return create_model("PolicyFile", __base__=_Section, **fields)
 

@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import random
-from datetime import datetime
 from dataclasses import dataclass
 
 from modules.banks import BankSet
-from modules.grading import ShownQuestion, grade, show
-from modules.core.records import ResponseRecord
+from modules.grading import ShownQuestion, show
+from modules.grading import response_record as response_record  # the practice and review pages build it from here
 
 
 @dataclass(frozen=True)
@@ -30,17 +29,6 @@ def draw(banks: BankSet, module_id: str, count: int, rng: random.Random | None =
     rng = rng or random.Random()
     chosen = rng.sample(list(module.questions), min(count, len(module.questions)))
     return [show(q, rng) for q in chosen]
-
-
-def response_record(position: int, shown: ShownQuestion, answer, seconds_taken: float | None = None,
-                    answered_at: datetime | None = None) -> ResponseRecord:
-    """A graded answer with the snapshot of exactly what was shown."""
-    score = grade(shown, answer)
-    return ResponseRecord(
-        position=position, question_id=shown.question_id, module_id=shown.module_id,
-        content_hash=shown.content_hash, snapshot=shown.to_snapshot(), answer=answer, score=score,
-        correct=score == 1.0, seconds_taken=seconds_taken, answered_at=answered_at,
-    )
 
 
 def summarise(round_: list[ShownQuestion], scores: dict[int, float]) -> PracticeSummary:

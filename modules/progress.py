@@ -6,11 +6,10 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from modules.banks import BankSet
-from modules.certificates import CertificateView, current_certificate, current_status
+from modules.certificates import current_certificate, current_status
+from modules.core.records import Actor, Attempt, Certificate, User
 from modules.core.types import AttemptKind, CertificateStatus
-from modules.core.records import Actor
 from modules.store import Store
-from modules.core.records import Attempt, Certificate, User
 
 
 @dataclass(frozen=True)
@@ -28,15 +27,8 @@ class ModuleProgress:
 class Progress:
     modules: tuple[ModuleProgress, ...]
     exams: tuple[Attempt, ...]
-    certificate: CertificateView | None
+    certificate: Certificate | None
     status: CertificateStatus
-
-
-def certificate_view(certificate: Certificate) -> CertificateView:
-    return CertificateView(code=certificate.code, holder_name=certificate.full_name, title=certificate.title,
-                           issued_at=certificate.issued_at, expires_at=certificate.expires_at,
-                           revoked_at=certificate.revoked_at, revoke_reason=certificate.revoked_reason,
-                           score=certificate.score)
 
 
 def progress_for(store: Store, user: User, banks: BankSet, now: datetime) -> Progress:
@@ -51,13 +43,14 @@ def progress_for(store: Store, user: User, banks: BankSet, now: datetime) -> Pro
         if attempt.kind is AttemptKind.PRACTICE and attempt.module_id:
             practice_counts[attempt.module_id] = (practice_counts.get(attempt.module_id, 0)
                                                   + int(answered.get(attempt.id, 0)))
-    modules = []
+    modules: list[ModuleProgress] = []
     for module in banks.modules:
-        graded = [a for a in attempts if a.kind is AttemptKind.QUIZ and a.module_id == module.id and a.result]
-        scores = [a.result.score for a in graded]
+        results = [a.result for a in attempts
+                   if a.kind is AttemptKind.QUIZ and a.module_id == module.id and a.result is not None]
+        scores = [r.score for r in results]
         modules.append(ModuleProgress(
             module.id, module.title, module.id in read, practice_counts.get(module.id, 0),
-            max(scores) if scores else None, any(a.result.passed for a in graded), len(graded)))
-    views = [certificate_view(c) for c in store.certificates.for_user(actor, user.id)]
+            max(scores) if scores else None, any(r.passed for r in results), len(results)))
+    held = store.certificates.for_user(actor, user.id)
     exams = tuple(a for a in attempts if a.kind is AttemptKind.EXAM)
-    return Progress(tuple(modules), exams, current_certificate(views, now), current_status(views, now))
+    return Progress(tuple(modules), exams, current_certificate(held, now), current_status(held, now))

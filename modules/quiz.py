@@ -9,22 +9,21 @@ from __future__ import annotations
 import random
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from zoneinfo import ZoneInfo
 
 from modules.banks import BankSet
-from modules.core.clock import require_utc
-from modules.core.types import AttemptKind
+from modules.core import timezones
 from modules.core.errors import QuizError
-from modules.grading import ShownQuestion, grade, show
-from modules.policy import Policy
 from modules.core.records import Attempt, AttemptResult, ResponseRecord
+from modules.core.types import AttemptId, AttemptKind, ClosedBy, ModuleId
+from modules.grading import Answer, ShownQuestion, response_record, show
+from modules.policy import Policy
 
 
 @dataclass(frozen=True)
 class Outcome:
     """What a technician sees after submitting: score, pass or fail, per-question feedback, modules to revisit."""
 
-    attempt_id: int
+    attempt_id: AttemptId
     score: float
     passed: bool
     per_question: tuple[tuple[ShownQuestion, object, float], ...]
@@ -33,13 +32,8 @@ class Outcome:
     certificate_code: str | None = None
 
 
-def local_day_start(now: datetime, tz_name: str) -> datetime:
-    local = require_utc(now).astimezone(ZoneInfo(tz_name))
-    return local.replace(hour=0, minute=0, second=0, microsecond=0).astimezone(ZoneInfo("UTC"))
-
-
 def graded_attempts_today(attempts: list[Attempt], module_id: str, now: datetime, tz_name: str) -> list[Attempt]:
-    start = local_day_start(now, tz_name)
+    start = timezones.local_day_start(now, tz_name)
     return [a for a in attempts if a.kind is AttemptKind.QUIZ and a.module_id == module_id and a.started_at >= start]
 
 
@@ -48,10 +42,10 @@ def check_quiz_allowed(attempts: list[Attempt], module_id: str, policy: Policy, 
     """Refuse a start beyond the daily limit and say when the next try opens."""
     used = graded_attempts_today(attempts, module_id, now, tz_name)
     if len(used) >= policy.quiz_attempts_per_day:
-        opens = (local_day_start(now, tz_name) + timedelta(days=1)).astimezone(ZoneInfo(tz_name))
+        opens = timezones.local_text(timezones.local_day_end(now, tz_name), tz_name, "%H:%M on %d %b %Y")
         raise QuizError(
             f"You have used all {policy.quiz_attempts_per_day} graded attempts for this module today. "
-            f"Your next try opens at {opens:%H:%M on %d %b %Y}. Practice stays open in the meantime."
+            f"Your next try opens at {opens}. Practice stays open in the meantime."
         )
 
 
@@ -72,7 +66,7 @@ def draw_exam(banks: BankSet, policy: Policy, rng: random.Random) -> list[ShownQ
     return shown
 
 
-def passed_modules(attempts: list[Attempt]) -> set[str]:
+def passed_modules(attempts: list[Attempt]) -> set[ModuleId | None]:
     return {a.module_id for a in attempts if a.kind is AttemptKind.QUIZ and a.result and a.result.passed}
 
 
@@ -86,19 +80,15 @@ def exam_missing(banks: BankSet, attempts: list[Attempt], signoffs: int, policy:
     return missing
 
 
-def score_responses(shown: list[ShownQuestion], answers: dict[int, object], answered_at: datetime | None = None
+def score_responses(shown: list[ShownQuestion], answers: dict[int, Answer], answered_at: datetime | None = None
                     ) -> tuple[list[ResponseRecord], float, dict[str, float]]:
     """Grade every shown question (unanswered scores 0): records, overall share, and share per module."""
     records: list[ResponseRecord] = []
     per_module: dict[str, list[float]] = {}
     for position, question in enumerate(shown):
-        answer = answers.get(position)
-        score = grade(question, answer) if answer is not None else 0.0
-        records.append(ResponseRecord(
-            position=position, question_id=question.question_id, module_id=question.module_id,
-            content_hash=question.content_hash, snapshot=question.to_snapshot(), answer=answer, score=score,
-            correct=score == 1.0, answered_at=answered_at))
-        per_module.setdefault(question.module_id, []).append(score)
+        record = response_record(position, question, answers.get(position), answered_at=answered_at)
+        records.append(record)
+        per_module.setdefault(question.module_id, []).append(record.score)
     total = sum(r.score for r in records) / len(records) if records else 0.0
     return records, total, {m: sum(s) / len(s) for m, s in per_module.items()}
 

@@ -10,16 +10,16 @@ from __future__ import annotations
 import csv
 import io
 import secrets
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from typing import Iterable
-from zoneinfo import ZoneInfo
+from typing import Any
 
 import pandas as pd
 
 from modules import auth
 from modules.certificates import (
-    CertificateView,
+    STATUS_LABELS,
     certificate_filename,
     certificate_pdf,
     certificates_zip,
@@ -27,20 +27,13 @@ from modules.certificates import (
     normalise_code,
     verify_url,
 )
-from modules.core.errors import AuthError, ImportRejected, LastManagerError, TrainingError
+from modules.core.errors import AuthError, ImportRejected, LastManagerError, TrainingError  # noqa: F401 (re-exported)
 from modules.core.records import Actor, Certificate, User, require_manager
-from modules.core.types import USERNAME_MAX, CertificateStatus, Role, UserId, normal_username
+from modules.core.timezones import local_day
+from modules.core.types import USERNAME_MAX, CertificateId, CertificateStatus, Role, UserId, normal_username
 from modules.exports import to_csv_bytes, to_xlsx_bytes
-from modules.progress import certificate_view
 from modules.store import ATTEMPT_COLUMNS, Store
 
-STATUS_LABELS = {
-    CertificateStatus.CERTIFIED: "certified",
-    CertificateStatus.EXPIRING: "expiring within 30 days",
-    CertificateStatus.EXPIRED: "expired",
-    CertificateStatus.REVOKED: "revoked",
-    CertificateStatus.NOT_CERTIFIED: "not certified",
-}
 CURRENT = frozenset({CertificateStatus.CERTIFIED, CertificateStatus.EXPIRING})
 FORMATS = ("csv", "xlsx")
 IMPORT_COLUMNS = ("username", "full_name", "role", "location")
@@ -78,8 +71,8 @@ class RegisterRow:
     role: Role
     active: bool
     status: CertificateStatus
-    certificate: CertificateView | None = None
-    certificate_id: int | None = None
+    certificate: Certificate | None = None
+    certificate_id: CertificateId | None = None
     exam_score: float | None = None
     signoffs: int = 0
 
@@ -96,21 +89,19 @@ class RegisterFilter:
     include_inactive: bool = True
 
 
-def build_register(people: Iterable[User], certificates: Iterable[Certificate], exam_scores: dict[int, float],
-                   signoffs: dict[int, int], now: datetime) -> list[RegisterRow]:
+def build_register(people: Iterable[User], certificates: Iterable[Certificate], exam_scores: dict[UserId, float],
+                   signoffs: dict[UserId, int], now: datetime) -> list[RegisterRow]:
     """Pure: one row per person, their deciding certificate and status at `now`."""
-    by_user: dict[int, list[Certificate]] = {}
+    by_user: dict[UserId, list[Certificate]] = {}
     for cert in certificates:
         by_user.setdefault(cert.user_id, []).append(cert)
     rows = []
     for person in people:
-        certs = by_user.get(person.id, [])
-        views = {certificate_view(c): c for c in certs}
-        chosen = current_certificate(views, now)
+        chosen = current_certificate(by_user.get(person.id, []), now)
         status = CertificateStatus.NOT_CERTIFIED if chosen is None else chosen.status(now)
         score = chosen.score if chosen is not None and status in CURRENT else exam_scores.get(person.id)
         rows.append(RegisterRow(person.id, person.full_name, person.username, person.location, person.role,
-                                person.active, status, chosen, views[chosen].id if chosen else None, score,
+                                person.active, status, chosen, chosen.id if chosen else None, score,
                                 signoffs.get(person.id, 0)))
     return rows
 
@@ -122,12 +113,7 @@ def register_rows(store: Store, actor: Actor, now: datetime) -> list[RegisterRow
                           reports.signoff_counts(), now)
 
 
-def _local_day(moment: datetime, zone: ZoneInfo) -> date:
-    return moment.astimezone(zone).date()
-
-
 def filter_rows(rows: Iterable[RegisterRow], wanted: RegisterFilter, tz_name: str = "UTC") -> list[RegisterRow]:
-    zone = ZoneInfo(tz_name)
     out = []
     for row in rows:
         if wanted.locations and (row.location or "") not in wanted.locations:
@@ -140,7 +126,7 @@ def filter_rows(rows: Iterable[RegisterRow], wanted: RegisterFilter, tz_name: st
             if row.certificate is None:
                 continue
             moment = row.certificate.issued_at if wanted.date_field == "issued" else row.certificate.expires_at
-            day = _local_day(moment, zone)
+            day = local_day(moment, tz_name)
             if (wanted.date_from and day < wanted.date_from) or (wanted.date_to and day > wanted.date_to):
                 continue
         out.append(row)
@@ -156,7 +142,6 @@ def status_counts(rows: Iterable[RegisterRow]) -> dict[CertificateStatus, int]:
 
 def register_frame(rows: Iterable[RegisterRow], tz_name: str = "UTC") -> pd.DataFrame:
     """The register as a table; dates are the clinic-local calendar days printed on the certificate."""
-    zone = ZoneInfo(tz_name)
     records = []
     for row in rows:
         cert = row.certificate
@@ -164,8 +149,8 @@ def register_frame(rows: Iterable[RegisterRow], tz_name: str = "UTC") -> pd.Data
             "Name": row.full_name, "Username": row.username, "Location": row.location or "",
             "Role": row.role.value, "Active": "yes" if row.active else "no",
             "Certificate code": cert.code if cert else "", "Certificate": cert.title if cert else "",
-            "Issued": _local_day(cert.issued_at, zone) if cert else None,
-            "Expires": _local_day(cert.expires_at, zone) if cert else None,
+            "Issued": local_day(cert.issued_at, tz_name) if cert else None,
+            "Expires": local_day(cert.expires_at, tz_name) if cert else None,
             "Status": STATUS_LABELS[row.status],
             "Exam score (%)": None if row.exam_score is None else round(row.exam_score * 100, 1),
             "Practical sign-offs": row.signoffs,
@@ -194,7 +179,7 @@ def file_bytes(frame: pd.DataFrame, fmt: str, tz_name: str, sheet: str) -> bytes
 
 
 def export(store: Store, actor: Actor | None, what: str, fmt: str, frame: pd.DataFrame, tz_name: str,
-           filters: dict | None = None, actor_username: str | None = None) -> bytes:
+           filters: dict[str, Any] | None = None, actor_username: str | None = None) -> bytes:
     """The file, generated now and recorded in the audit log (who exported what, how many rows, which filters)."""
     require_manager(actor, "export records")
     data = file_bytes(frame, fmt, tz_name, "Register" if what == "register" else "Attempts")
@@ -204,12 +189,12 @@ def export(store: Store, actor: Actor | None, what: str, fmt: str, frame: pd.Dat
     return data
 
 
-def current_views(rows: Iterable[RegisterRow], now: datetime) -> list[CertificateView]:
+def current_views(rows: Iterable[RegisterRow], now: datetime) -> list[Certificate]:
     """The certificates in `rows` that are current (certified or expiring) at `now`."""
     return [row.certificate for row in rows if row.certificate is not None and row.certificate.status(now) in CURRENT]
 
 
-def certificates_zip_export(store: Store, actor: Actor | None, views: Iterable[CertificateView], clinic_name: str,
+def certificates_zip_export(store: Store, actor: Actor | None, views: Iterable[Certificate], clinic_name: str,
                             base_url: str, tz_name: str) -> bytes:
     """One ZIP of the PDFs of `views`, recorded in the audit log with the codes it holds."""
     require_manager(actor, "export certificates")
@@ -251,9 +236,8 @@ def verify_code(store: Store, text: str, now: datetime) -> PublicRecord | None:
     for candidate in dict.fromkeys(candidates):
         found = store.certificates.find(candidate)
         if found is not None:
-            view = certificate_view(found)
-            return PublicRecord(view.code, view.holder_name, view.title, view.issued_at, view.expires_at,
-                                view.status(now))
+            return PublicRecord(found.code, found.holder_name, found.title, found.issued_at, found.expires_at,
+                                found.status(now))
     return None
 
 
@@ -282,6 +266,8 @@ def add_user(store: Store, actor: Actor | None, username: str, full_name: str, r
     user_id = auth.create_user(store, username, full_name, Role(role), password, location or None, actor=actor,
                                 must_change_password=True)
     user = store.accounts.get(user_id)
+    if user is None:  # only a concurrent removal could get here: the account was created just above
+        raise TrainingError("The new account could not be read back; look for it in the list and try again.")
     return NewAccount(user_id, user.username, user.full_name, user.role, user.location, password)
 
 
@@ -307,7 +293,8 @@ def parse_user_csv(data: bytes, taken: Iterable[str]) -> list[tuple[str, str, Ro
     where = {name: header.index(name) for name in IMPORT_COLUMNS}
     existing = {name.lower() for name in taken}
     seen: dict[str, int] = {}
-    rows, problems = [], []
+    rows: list[tuple[str, str, Role, str | None]] = []
+    problems: list[str] = []
     for cells in reader:
         line = reader.line_num
         if not any(cell.strip() for cell in cells):
@@ -350,7 +337,7 @@ def import_users(store: Store, actor: Actor, data: bytes) -> list[NewAccount]:
     return [NewAccount(i, u, n, r, loc, p) for i, (u, n, r, loc), p in zip(ids, parsed, passwords)]
 
 
-def reset_password(store: Store, actor: Actor, user_id: int) -> str:
+def reset_password(store: Store, actor: Actor, user_id: UserId) -> str:
     """A new one-time password for someone else; they must change it at their next sign-in."""
     require_manager(actor, "reset passwords")
     password = one_time_password()
@@ -358,12 +345,12 @@ def reset_password(store: Store, actor: Actor, user_id: int) -> str:
     return password
 
 
-def set_active(store: Store, actor: Actor, user_id: int, active: bool) -> None:
+def set_active(store: Store, actor: Actor, user_id: UserId, active: bool) -> None:
     """Deactivate (records kept, sign-in refused) or reactivate an account."""
     require_manager(actor, "activate or deactivate accounts")
     store.accounts.set_active(user_id, active, actor)
 
 
-def set_role(store: Store, actor: Actor, user_id: int, role: Role | str) -> None:
+def set_role(store: Store, actor: Actor, user_id: UserId, role: Role | str) -> None:
     require_manager(actor, "change roles")
     store.accounts.set_role(user_id, Role(role), actor)

@@ -14,13 +14,15 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import datetime, time, timedelta, timezone
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from datetime import UTC, datetime
+from typing import cast
 
 import pandas as pd
 from fsrs import Card, Rating, Scheduler
 
 from modules.core.clock import require_utc
+from modules.core.timezones import local_day_end as end_of_local_day  # the end of "today" for due cards
+from modules.core.types import UserId
 
 # A technician recertifies every 12 months, so no card may sleep through a whole certification cycle.
 MAXIMUM_INTERVAL_DAYS = 365
@@ -34,7 +36,7 @@ _CORRECT_RATINGS = (Rating.Hard, Rating.Good, Rating.Easy)
 
 def _utc(moment: datetime) -> datetime:
     """Refuse naive times; fsrs insists on the `timezone.utc` object itself, not just a zero offset."""
-    return require_utc(moment).astimezone(timezone.utc)
+    return require_utc(moment).astimezone(UTC)
 
 
 def make_scheduler(*, enable_fuzzing: bool = False) -> Scheduler:
@@ -42,7 +44,7 @@ def make_scheduler(*, enable_fuzzing: bool = False) -> Scheduler:
 
     With empty learning/relearning steps fsrs moves a new or lapsed card straight to the Review state with an
     interval of at least one day, so a missed question comes back the next day, never in ten minutes.
-    Fuzzing stays off so rebuilding cards from history reproduces the stored ones exactly.
+    Fuzzing stays off so replaying the same answers always gives the same cards.
     """
     return Scheduler(
         learning_steps=(),
@@ -59,7 +61,7 @@ _SCHEDULER = make_scheduler()
 class ReviewCard:
     """The current review state of one question for one technician, as stored."""
 
-    user_id: int
+    user_id: UserId
     question_id: str
     card_json: str
     due_at: datetime
@@ -69,17 +71,17 @@ class ReviewCard:
         require_utc(self.due_at)
 
     @classmethod
-    def from_card(cls, user_id: int, question_id: str, card: Card, misses: int) -> ReviewCard:
+    def from_card(cls, user_id: UserId, question_id: str, card: Card, misses: int) -> ReviewCard:
         payload = {**card.to_dict(), _MISSES_KEY: misses}
-        return cls(int(user_id), str(question_id), json.dumps(payload), _utc(card.due), misses)
+        return cls(UserId(int(user_id)), str(question_id), json.dumps(payload), _utc(card.due), misses)
 
     @classmethod
-    def from_stored(cls, user_id: int, question_id: str, card_json: str) -> ReviewCard:
+    def from_stored(cls, user_id: UserId, question_id: str, card_json: str) -> ReviewCard:
         """Rebuild from a stored row; the due time comes from the card itself (the column is for indexing)."""
         payload = json.loads(card_json)
         card = Card.from_dict(payload)
         misses = int(payload.get(_MISSES_KEY, 0))
-        return cls(int(user_id), str(question_id), card_json, _utc(card.due), misses)
+        return cls(UserId(int(user_id)), str(question_id), card_json, _utc(card.due), misses)
 
     def to_card(self) -> Card:
         return Card.from_json(self.card_json)
@@ -99,7 +101,7 @@ def _rating_for(correct: bool, rating: Rating | None) -> Rating:
 
 def on_answer(
     existing: ReviewCard | None,
-    user_id: int,
+    user_id: UserId,
     question_id: str,
     correct: bool,
     now: datetime,
@@ -133,16 +135,6 @@ def on_answer(
     return ReviewCard.from_card(user_id, question_id, reviewed, misses + (0 if correct else 1))
 
 
-def end_of_local_day(now: datetime, tz_name: str = "UTC") -> datetime:
-    """The UTC instant at which today ends in the clinic's zone."""
-    try:
-        zone = ZoneInfo(tz_name)
-    except (ZoneInfoNotFoundError, ValueError) as exc:
-        raise ValueError(f"unknown time zone {tz_name!r}") from exc
-    local_today = _utc(now).astimezone(zone).date()
-    return datetime.combine(local_today + timedelta(days=1), time(0), tzinfo=zone).astimezone(timezone.utc)
-
-
 def due_queue(
     cards: Iterable[ReviewCard],
     now: datetime,
@@ -157,15 +149,6 @@ def due_queue(
     due = [c for c in cards if c.due_at < cutoff and c.question_id in valid_question_ids]
     due.sort(key=lambda c: (c.due_at, c.question_id))
     return due
-
-
-def due_count(
-    cards: Iterable[ReviewCard],
-    now: datetime,
-    valid_question_ids: set[str],
-    tz_name: str = "UTC",
-) -> int:
-    return len(due_queue(cards, now, valid_question_ids, tz_name))
 
 
 _ANSWER_COLUMNS = ["user_id", "question_id", "correct"]
@@ -185,7 +168,8 @@ def miss_counts(answers: pd.DataFrame | Iterable[tuple[int, str, bool]]) -> dict
     frame = _answers_frame(answers)
     wrong = frame.loc[~frame["correct"].astype(bool), ["user_id", "question_id"]]
     counts = wrong.groupby(["user_id", "question_id"], sort=True).size()
-    return {(int(u), str(q)): int(n) for (u, q), n in counts.items()}
+    pairs = cast("Iterable[tuple[tuple[int, str], int]]", counts.items())
+    return {(int(u), str(q)): int(n) for (u, q), n in pairs}
 
 
 def flagged_for_trainer(
@@ -205,57 +189,3 @@ def flagged_for_trainer(
     flagged.sort(key=lambda row: (-row[2], row[0], row[1]))
     return flagged
 
-
-def _utc_column(column: pd.Series) -> pd.Series:
-    parsed = pd.to_datetime(column)
-    if parsed.dt.tz is None:
-        raise ValueError("answered_at must be timezone-aware UTC, got naive times")
-    # Python datetimes hold microseconds; flooring here avoids pandas' warning about dropped nanoseconds.
-    return parsed.dt.tz_convert("UTC").dt.floor("us")
-
-
-def rebuild_cards(
-    history: pd.DataFrame, *, scheduler: Scheduler | None = None
-) -> list[ReviewCard]:
-    """Every current card, replayed from the answer history in time order.
-
-    `history` has columns user_id, question_id, correct, answered_at (UTC-aware) and optionally `rating`
-    (Hard/Easy given on the review page; missing or empty means the default for the answer). Gives exactly
-    what answering one by one through `on_answer` would have stored.
-    """
-    missing = [c for c in _ANSWER_COLUMNS + ["answered_at"] if c not in history.columns]
-    if missing:
-        raise ValueError(f"history lacks the column(s) {', '.join(missing)}")
-    if history.empty:
-        return []
-    plain = history.reset_index(drop=True)
-    frame = pd.DataFrame(
-        {
-            "user_id": plain["user_id"].astype("int64"),
-            "question_id": plain["question_id"].astype(str),
-            "correct": plain["correct"].astype(bool),
-            "answered_at": _utc_column(plain["answered_at"]),
-            "rating": plain["rating"].astype(object) if "rating" in plain.columns else None,
-            "order": range(len(plain)),
-        }
-    )
-    # Input order breaks ties between answers given in the same instant.
-    frame = frame.sort_values(["user_id", "question_id", "answered_at", "order"], kind="stable")
-    # Answers before a pair's first miss never touch a card, so drop them before the Python loop.
-    keys = [frame["user_id"], frame["question_id"]]
-    frame = frame.loc[(~frame["correct"]).groupby(keys).cummax()]
-    answered = [moment.to_pydatetime() for moment in frame["answered_at"]]
-
-    cards: list[ReviewCard] = []
-    current: ReviewCard | None = None
-    for (user, question, correct, rating), when in zip(
-        frame[["user_id", "question_id", "correct", "rating"]].itertuples(index=False, name=None), answered
-    ):
-        if current is not None and (current.user_id, current.question_id) != (user, question):
-            cards.append(current)
-            current = None
-        chosen = None if rating is None or pd.isna(rating) else Rating(int(rating))
-        current = on_answer(current, int(user), question, bool(correct), when, chosen, scheduler=scheduler)
-    if current is not None:
-        cards.append(current)
-    return cards

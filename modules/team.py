@@ -8,9 +8,10 @@ Python loops run over technicians, attempts, questions or distinct answers.
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from typing import Any, Iterable
+from typing import Any, cast
 
 import numpy as np
 import pandas as pd
@@ -19,18 +20,17 @@ from modules import analytics
 from modules.auth import verify_password
 from modules.banks import BankSet, Module, Problem
 from modules.certificates import current_status
-from modules.core.types import AttemptKind, CertificateStatus, QuestionType, Role
 from modules.core.errors import AuthError, PermissionDenied, TrainingError
+from modules.core.records import Actor, Attempt, Certificate, ResponseRecord, Signoff, User
+from modules.core.types import AttemptKind, CertificateStatus, QuestionType, Role, SignoffId, UserId
 from modules.grading import ShownQuestion, describe_answer
-from modules.progress import certificate_view
 from modules.review import flagged_for_trainer
-from modules.core.records import Actor
 from modules.store import Store
-from modules.core.records import Attempt, Certificate, ResponseRecord, Signoff, User
 
 INACTIVE_AFTER = timedelta(days=14)
 MODULE_STATES = ("passed", "attempted, not passed", "not attempted")
 TRUE_FALSE_OPTIONS = ("True", "False")
+OPTION_COLUMNS = ("question_id", "option", "is_key", "times_shown", "times_chosen", "share", "unpicked_distractor")
 
 
 class SignoffRejected(TrainingError):
@@ -42,10 +42,10 @@ class SignoffRejected(TrainingError):
 
 def certification_statuses(certificates: Iterable[Certificate], now: datetime) -> dict[int, CertificateStatus]:
     """Each certificate holder's current status (technicians without one are NOT_CERTIFIED by omission)."""
-    views: dict[int, list] = {}
+    held: dict[int, list[Certificate]] = {}
     for cert in certificates:
-        views.setdefault(int(cert.user_id), []).append(certificate_view(cert))
-    return {user_id: current_status(held, now) for user_id, held in views.items()}
+        held.setdefault(int(cert.user_id), []).append(cert)
+    return {user_id: current_status(theirs, now) for user_id, theirs in held.items()}
 
 
 def team_table(technicians: pd.DataFrame, best: pd.DataFrame, exams: pd.DataFrame, activity: pd.DataFrame,
@@ -102,8 +102,9 @@ def load_team(store: Store, actor: Actor, banks: BankSet, now: datetime) -> Team
     """The team table straight from the store (trainers and managers only)."""
     reports = store.reports
     flagged = flagged_for_trainer(reports.misses(), valid_question_ids=set(banks.questions))
-    table = team_table(reports.technicians(), reports.best_quiz_scores(), reports.exam_results(), reports.last_activity(),
-                       certification_statuses(store.certificates.every(actor), now), flagged, banks.modules, now)
+    table = team_table(reports.technicians(), reports.best_quiz_scores(), reports.exam_results(),
+                       reports.last_activity(), certification_statuses(store.certificates.every(actor), now), flagged,
+                       banks.modules, now)
     return TeamReport(table, flagged)
 
 
@@ -128,7 +129,7 @@ def module_label(module: Module) -> str:
 
 def module_progress(table: pd.DataFrame, modules: list[Module]) -> pd.DataFrame:
     """For the chart: per module, how many technicians passed, tried without passing, or have not tried."""
-    rows = []
+    rows: list[dict[str, Any]] = []
     for module in modules:
         passed = table[f"passed:{module.id}"]
         tried = table[f"score:{module.id}"].notna()
@@ -176,7 +177,7 @@ def timeline(attempts: list[Attempt], summaries: pd.DataFrame, modules: dict[str
             "module": modules.get(attempt.module_id, attempt.module_id) if attempt.module_id else "All modules",
             "started_at": attempt.started_at, "finished_at": result.finished_at if result else None,
             "score": result.score if result else None, "verdict": verdict,
-            "answered": 0 if summary is None else int(summary["questions"]),
+            "answered": 0 if summary is None else int(cast(int, summary["questions"])),
             "right": 0 if summary is None else int(summary["right"] or 0),
             "minutes": None if seconds is None else round(seconds / 60, 1),
         })
@@ -235,7 +236,7 @@ def shown_choices(item: ReviewedAnswer) -> list[tuple[str, bool, bool]]:
 @dataclass(frozen=True)
 class ItemAnalysis:
     table: pd.DataFrame      # one row per question: figures, option summary, flags and hints
-    options: pd.DataFrame    # one row per question x option (analytics.OPTION_COLUMNS)
+    options: pd.DataFrame    # one row per question x option (OPTION_COLUMNS)
     test: analytics.QuizStatistics
     attempts: int
 
@@ -248,26 +249,28 @@ def snapshot_ids(answers: pd.DataFrame) -> list[int]:
 
 
 def option_frequencies(answers: pd.DataFrame, snapshots: pd.DataFrame) -> pd.DataFrame:
-    """How often each option of each choice question was shown and picked (analytics.OPTION_COLUMNS).
+    """How often each option of each choice question was shown and picked (OPTION_COLUMNS).
 
     Answers are counted in pandas first, so the loop below runs over distinct answers, not over responses.
     Ordering and matching questions have no distractors and are left out.
     """
     if len(answers) == 0:
-        return analytics.option_frequencies(pd.DataFrame(columns=list(analytics.CHOICE_COLUMNS)))
+        return pd.DataFrame({c: pd.Series(dtype=object) for c in OPTION_COLUMNS})
     counts = answers.groupby(["question_id", "content_hash", "answer_json"], sort=False).size()
     shown_per_version = answers.groupby(["question_id", "content_hash"], sort=False).size()
     versions = {(q, h): json.loads(s) for q, h, s in snapshots[["question_id", "content_hash", "snapshot_json"]]
                 .itertuples(index=False)}
     shown: dict[tuple[str, str], list[Any]] = {}
-    for (question_id, content_hash), times in shown_per_version.items():
+    for version, times in shown_per_version.items():
+        question_id, content_hash = cast(tuple[str, str], version)
         snapshot = versions.get((question_id, content_hash))
         options, key = _choice_options(snapshot)
         for option in options:
             entry = shown.setdefault((question_id, option), [0, 0, False])
             entry[0] += int(times)
             entry[2] = entry[2] or option in key
-    for (question_id, content_hash, answer_json), times in counts.items():
+    for given, times in counts.items():
+        question_id, content_hash, answer_json = cast(tuple[str, str, str], given)
         options, _ = _choice_options(versions.get((question_id, content_hash)))
         picked = _picked(json.loads(answer_json), options)
         for option in picked:
@@ -277,10 +280,10 @@ def option_frequencies(answers: pd.DataFrame, snapshots: pd.DataFrame) -> pd.Dat
     table = table.sort_values(["question_id", "option"], kind="stable").reset_index(drop=True)
     table["share"] = table["times_chosen"] / table["times_shown"]
     table["unpicked_distractor"] = ~table["is_key"].astype(bool) & (table["times_chosen"] == 0)
-    return table[list(analytics.OPTION_COLUMNS)]
+    return table[list(OPTION_COLUMNS)]
 
 
-def _choice_options(snapshot: dict | None) -> tuple[list[str], set[str]]:
+def _choice_options(snapshot: dict[str, Any] | None) -> tuple[list[str], set[str]]:
     if snapshot is None:
         return [], set()
     kind = QuestionType(snapshot["type"])
@@ -364,7 +367,7 @@ def test_figures(test: analytics.QuizStatistics) -> pd.DataFrame:
                      ignore_index=True)
 
 
-test_figures.__test__ = False  # not a pytest test, despite the name
+test_figures.__test__ = False  # type: ignore[attr-defined]  # not a pytest test, despite the name
 
 
 # ---- bank health -----------------------------------------------------------------------------------
@@ -393,8 +396,8 @@ def never_answered(banks: BankSet, answered: set[str]) -> pd.DataFrame:
 # ---- practical sign-off ------------------------------------------------------------------------------
 
 
-def sign_off(store: Store, trainer: User, technician_id: int, treated_on: date, ticked: dict[str, bool],
-             comment: str, password: str, checklist: Iterable[str], today: date) -> int:
+def sign_off(store: Store, trainer: User, technician_id: UserId, treated_on: date, ticked: dict[str, bool],
+             comment: str, password: str, checklist: Iterable[str], today: date) -> SignoffId:
     """Record a supervised treatment, signed by the trainer re-entering their own password. Append-only."""
     if Role(trainer.role) is Role.TECHNICIAN:
         raise PermissionDenied("Only a trainer or manager may sign off a practical treatment.")

@@ -23,7 +23,7 @@ class _Chooser(Protocol):
     def choice(self, seq: Sequence[str]) -> str: ...
 
 
-def new_certificate_code(rng: _Chooser = secrets) -> CertificateCode:  # type: ignore[assignment]
+def new_certificate_code(rng: _Chooser = secrets) -> CertificateCode:
     """A fresh unguessable code such as `7KQ2-M9XD-4TPR-8BNC` (80 random bits from `rng`)."""
     symbols = "".join(rng.choice(CODE_ALPHABET) for _ in range(CODE_LENGTH))
     return CertificateCode(_grouped(symbols))

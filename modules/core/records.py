@@ -4,7 +4,7 @@ review cards and audit rows. Plain frozen dataclasses, so the domain and the pag
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import Any, TypedDict
 
 from modules.core.clock import require_utc
@@ -14,6 +14,7 @@ from modules.core.types import (
     AttemptKind,
     CertificateCode,
     CertificateId,
+    CertificateStatus,
     ClosedBy,
     ModuleId,
     QuestionId,
@@ -140,8 +141,34 @@ class Attempt:
         return self.result is not None
 
 
+EXPIRING_WINDOW = timedelta(days=30)
+
+
+def certificate_status(
+    issued_at: datetime, expires_at: datetime, revoked: bool, now: datetime
+) -> CertificateStatus:
+    """The status of one certificate at `now`.
+
+    REVOKED beats everything; EXPIRED from the expiry instant on; EXPIRING while
+    `expires_at - now <= 30 days`; otherwise CERTIFIED.
+    """
+    for moment in (issued_at, expires_at, now):
+        require_utc(moment)
+    if expires_at <= issued_at:
+        raise ValueError(f"a certificate must expire after it is issued ({issued_at} -> {expires_at})")
+    if revoked:
+        return CertificateStatus.REVOKED
+    if now >= expires_at:
+        return CertificateStatus.EXPIRED
+    if expires_at - now <= EXPIRING_WINDOW:
+        return CertificateStatus.EXPIRING
+    return CertificateStatus.CERTIFIED
+
+
 @dataclass(frozen=True)
 class Certificate:
+    """One certificate as issued (and perhaps revoked): what the register, the PDF and the verify page show."""
+
     id: CertificateId
     code: CertificateCode
     user_id: UserId
@@ -154,9 +181,23 @@ class Certificate:
     revoked_at: datetime | None = None
     revoked_reason: str | None = None
 
+    def __post_init__(self) -> None:
+        require_utc(self.issued_at)
+        require_utc(self.expires_at)
+        if self.revoked_at is not None:
+            require_utc(self.revoked_at)
+
     @property
     def revoked(self) -> bool:
         return self.revoked_at is not None
+
+    @property
+    def holder_name(self) -> str:
+        """The name printed on the certificate and shown by the verify page."""
+        return self.full_name
+
+    def status(self, now: datetime) -> CertificateStatus:
+        return certificate_status(self.issued_at, self.expires_at, self.revoked, now)
 
 
 @dataclass(frozen=True)

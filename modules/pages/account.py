@@ -8,8 +8,8 @@ from modules.pages import common, manager_common
 user = common.require()
 st.title("My account")
 manager_common.show_flash()
-st.markdown(f"**{user.full_name}** · username `{user.username}` · {user.role.value}"
-            + (f" · {user.location}" if user.location else ""))
+st.markdown(f"**{common.plain(user.full_name)}** · username {common.plain(user.username)} · {user.role.value}"
+            + (f" · {common.plain(user.location)}" if user.location else ""))
 
 if user.must_change_password:
     st.info("You signed in with a one-time password. Choose your own password to continue.")

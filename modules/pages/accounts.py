@@ -3,8 +3,8 @@
 import streamlit as st
 
 from modules import register
-from modules.core.types import Role
 from modules.core.errors import ImportRejected
+from modules.core.types import Role
 from modules.pages import common, manager_common
 
 common.require(Role.MANAGER)
@@ -30,8 +30,9 @@ with st.form("add-user", clear_on_submit=True):
 if add:
     with common.plain_errors():
         made = register.add_user(store, actor, username, full_name, role, location.strip() or None)
-    manager_common.flash("success", f"Account {made.username} created. Give {made.full_name} this one-time "
-                         "password; it is shown only now and must be changed at first sign-in:",
+    manager_common.flash("success", f"Account {common.plain(made.username)} created. Give "
+                         f"{common.plain(made.full_name)} this one-time password; it is shown only now and must be "
+                         "changed at first sign-in:",
                          code=made.one_time_password)
     st.rerun()
 
@@ -55,7 +56,8 @@ if st.button("Import accounts", disabled=upload is None):
 st.subheader("Change an account")
 by_id = {p.id: p for p in people}
 chosen = st.selectbox("Account", list(by_id), index=None, placeholder="Choose an account",
-                      format_func=lambda uid: f"{by_id[uid].full_name} ({by_id[uid].username}, {by_id[uid].role.value})")
+                      format_func=lambda uid: f"{by_id[uid].full_name} ({by_id[uid].username}, "
+                                              f"{by_id[uid].role.value})")
 if chosen is not None:
     person = by_id[chosen]
     left, middle, right = st.columns(3)
@@ -67,14 +69,15 @@ if chosen is not None:
         if toggle:
             register.set_active(store, actor, person.id, not person.active)
             state = "reactivated" if not person.active else "deactivated; their records are kept"
-            manager_common.flash("success", f"{person.full_name} is {state}.")
+            manager_common.flash("success", f"{common.plain(person.full_name)} is {state}.")
             st.rerun()
         if reset:
             password = register.reset_password(store, actor, person.id)
-            manager_common.flash("success", f"New one-time password for {person.full_name}, shown only now:",
+            manager_common.flash("success",
+                                 f"New one-time password for {common.plain(person.full_name)}, shown only now:",
                                  code=password)
             st.rerun()
         if change_role:
             register.set_role(store, actor, person.id, new_role)
-            manager_common.flash("success", f"{person.full_name} is now a {new_role}.")
+            manager_common.flash("success", f"{common.plain(person.full_name)} is now a {new_role}.")
             st.rerun()

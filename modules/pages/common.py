@@ -6,26 +6,31 @@ Pages stay short and call the domain; only this package imports streamlit.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from contextlib import contextmanager
-from datetime import timedelta
+from datetime import date, datetime, timedelta
 from pathlib import Path
-from zoneinfo import ZoneInfo
 
+import pandas as pd
 import streamlit as st
 
 from modules import learning, settings
-from modules.banks import BankSet, load_banks
+from modules.banks import BankSet, Module, load_banks
+from modules.core import timezones
 from modules.core.clock import system_clock
-from modules.core.types import QuestionType, Role
 from modules.core.errors import TrainingError
-from modules.grading import ShownQuestion, describe_answer
+from modules.core.records import Actor, ResponseRecord
+from modules.core.types import QuestionType, Role
+from modules.grading import ShownQuestion, describe_answer, is_complete, response_record
 from modules.policy import Policy, load_policy
-from modules.core.records import Actor
 from modules.store import Store
+from modules.team import module_label
 
 PAGES_DIR = Path(__file__).resolve().parent
 IDLE_LIMIT = timedelta(minutes=30)
 DIAGRAM_LINE = re.compile(r"^!\[(?P<alt>[^\]]*)\]\((?P<path>diagrams/[\w.-]+\.svg)\)\s*$")
+# CommonMark lets a backslash escape any of these; Streamlit adds `:` (emoji, colours, icons) and `$` (LaTeX).
+MARKDOWN_SPECIALS = re.compile(r"([\\`*_{}\[\]()<>#+\-.!|~$:])")
 
 
 @st.cache_resource(show_spinner=False)
@@ -50,18 +55,48 @@ def policy() -> tuple[Policy, list]:
     return load_policy(banks_dir(), banks())
 
 
+def choose_module(bank_set: BankSet, remember: str | None = None) -> Module:
+    """The "Module" select box, modules in course order; the page stops with a note when there are none.
+
+    `remember` names a session key: the module stored there is chosen first and the choice is stored back, so
+    a module can be handed from page to page (Learn's "Practise this module" sets `practice_module`).
+    """
+    if not bank_set.modules:
+        st.info("No modules are available yet.")
+        st.stop()
+    by_id: dict[str, Module] = {m.id: m for m in bank_set.modules}
+    ids = list(by_id)
+    remembered = st.session_state.get(remember) if remember else None
+    module_id = st.selectbox("Module", ids, index=ids.index(remembered) if remembered in ids else 0,
+                             format_func=lambda i: module_label(by_id[i]))
+    if remember:
+        st.session_state[remember] = module_id
+    return by_id[module_id]
+
+
 def clock():
     return st.session_state.get("_clock", system_clock)()
 
 
-def local_time(moment, fmt: str = "%d %b %Y %H:%M") -> str:
-    if moment is None:
-        return "—"
-    return moment.astimezone(ZoneInfo(settings.get("TRAINING_TIMEZONE"))).strftime(fmt)
+def plain(text: str) -> str:
+    """A string someone typed (a name, a comment), escaped so that Markdown shows it as it was typed."""
+    return MARKDOWN_SPECIALS.sub(r"\\\1", text)
 
 
 def tz_name() -> str:
     return settings.get("TRAINING_TIMEZONE")
+
+
+def local_time(moment: datetime | None, fmt: str = timezones.DEFAULT_FORMAT) -> str:
+    """A UTC moment as text in the clinic's zone; "—" when there is none (None, or pandas' NaT)."""
+    if moment is None or pd.isna(moment):
+        return "—"
+    return timezones.local_text(moment, tz_name(), fmt)
+
+
+def today() -> date:
+    """Today's date in the clinic's zone."""
+    return timezones.local_day(clock(), tz_name())
 
 
 def record_practice_answer(user, attempt_id: int, record) -> None:
@@ -197,3 +232,31 @@ def show_feedback(shown: ShownQuestion, answer, score: float) -> None:
         st.error(f"Not quite. The right answer: {describe_answer(shown, shown.key)}")
     st.markdown(f"**Why:** {shown.explanation}")
     st.caption(f"Source: {shown.source}")
+
+
+def ask(state: dict, shown: ShownQuestion, total: int, key: str,
+        on_check: Callable[[ResponseRecord], None] | None = None) -> float | None:
+    """One question of a Practice or Review run: the widgets, "Check answer", then feedback with the explanation.
+
+    `state` is the run's session dict with `index`, `answers` and `scores` (keyed by position). Checking scores
+    the answer, hands its record to `on_check` (which may save it), keeps it in `state` and reruns. Returns the
+    score once the question is checked and its feedback is on screen (the caller then offers the way on),
+    None while it is still being answered.
+    """
+    index = state["index"]
+    st.progress(index / total, text=f"Question {index + 1} of {total}")
+    answered = index in state["scores"]
+    answer = question_input(shown, key, disabled=answered)
+    if not answered:
+        if st.button("Check answer", type="primary", disabled=not is_complete(shown, answer)):
+            record = response_record(index, shown, answer)
+            if on_check is not None:
+                with plain_errors():
+                    on_check(record)
+            state["scores"][index] = record.score
+            state["answers"][index] = answer
+            st.rerun()
+        return None
+    score = state["scores"][index]
+    show_feedback(shown, state["answers"][index], score)
+    return score

@@ -8,7 +8,7 @@ user = common.require()
 bank_set = common.banks()
 
 st.title("Microdermabrasion training")
-st.write(f"Welcome, {user.full_name}. Work through the modules in order: read the lesson, practise until "
+st.write(f"Welcome, {common.plain(user.full_name)}. Work through the modules in order: read the lesson, practise until "
          "the answers feel easy, then take the graded quiz.")
 if user.role.value == "technician":
     due = common.due_review_count(user)

@@ -19,11 +19,7 @@ scope = right.radio("Attempts", ["First attempts", "All attempts"], horizontal=T
                     help="First attempts show how well the lesson teaches; all attempts include retakes.")
 module_id = None
 if what == "Module quiz":
-    if not bank_set.modules:
-        st.info("No modules are available yet.")
-        st.stop()
-    ids = [m.id for m in bank_set.modules]
-    module_id = st.selectbox("Module", ids, format_func=lambda i: team.module_label(bank_set.module(i)))
+    module_id = common.choose_module(bank_set).id
 kind = AttemptKind.QUIZ if module_id else AttemptKind.EXAM
 analysis = trainer_common.item_analysis(kind, module_id, scope == "First attempts")
 if analysis.attempts == 0:

@@ -6,17 +6,7 @@ from modules.core.types import Role
 from modules.pages import common
 
 user = common.require()
-bank_set = common.banks()
-if not bank_set.modules:
-    st.info("No modules are available yet.")
-    st.stop()
-
-ids = [m.id for m in bank_set.modules]
-chosen = st.session_state.get("learn_module")
-module_id = st.selectbox("Module", ids, index=ids.index(chosen) if chosen in ids else 0,
-                         format_func=lambda i: f"{bank_set.module(i).order}. {bank_set.module(i).title}")
-st.session_state["learn_module"] = module_id
-module = bank_set.module(module_id)
+module = common.choose_module(common.banks(), remember="learn_module")
 
 st.title(module.title)
 common.render_lesson(module.lesson)

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime, time, timedelta
-from zoneinfo import ZoneInfo
+from datetime import date, datetime
 
 import streamlit as st
 
+from modules.core import timezones
 from modules.pages import common
 
 # No leading underscore: sign-out clears these, so a one-time password never outlives the session.
@@ -39,7 +39,4 @@ def picked_dates(value) -> tuple[date | None, date | None]:
 
 def utc_bounds(first: date | None, last: date | None) -> tuple[datetime | None, datetime | None]:
     """Clinic-local calendar days [first, last] as a UTC half-open interval for queries."""
-    zone = ZoneInfo(common.tz_name())
-    since = datetime.combine(first, time(0), zone).astimezone(ZoneInfo("UTC")) if first else None
-    until = datetime.combine(last + timedelta(days=1), time(0), zone).astimezone(ZoneInfo("UTC")) if last else None
-    return since, until
+    return timezones.day_bounds_utc(first, last, common.tz_name())

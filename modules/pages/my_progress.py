@@ -3,7 +3,7 @@
 import streamlit as st
 
 from modules import settings
-from modules.certificates import certificate_filename, certificate_pdf, verify_url
+from modules.certificates import STATUS_LABELS, certificate_filename, certificate_pdf, verify_url
 from modules.core.types import CertificateStatus, Role
 from modules.pages import common
 from modules.progress import progress_for
@@ -32,10 +32,7 @@ for exam in progress.exams:
         st.write(f"{common.local_time(exam.started_at)}: {exam.result.score:.0%}, {verdict}.")
 
 st.subheader("Certificate")
-labels = {CertificateStatus.CERTIFIED: "Certified", CertificateStatus.EXPIRING: "Certified — expiring within 30 days",
-          CertificateStatus.EXPIRED: "Expired", CertificateStatus.REVOKED: "Revoked",
-          CertificateStatus.NOT_CERTIFIED: "Not certified yet"}
-st.markdown(f"**Status:** {labels[progress.status]}")
+st.markdown(f"**Status:** {STATUS_LABELS[progress.status].capitalize()}")
 view = progress.certificate
 if view is not None:
     st.write(f"Code **{view.code}** · issued {common.local_time(view.issued_at, '%d %b %Y')} · "

@@ -3,33 +3,26 @@
 import streamlit as st
 
 from modules.core.types import AttemptKind, Role
-from modules.grading import is_complete
 from modules.pages import common
-from modules.practice import draw, response_record, summarise
+from modules.practice import draw, summarise
 
 user = common.require()
 bank_set = common.banks()
 st.title("Practice")
 st.caption("Practice never counts towards certification. Take your time and read each explanation.")
-if not bank_set.modules:
-    st.info("No modules are available yet.")
-    st.stop()
 
 state = st.session_state.get("practice")
 if state is None:
-    ids = [m.id for m in bank_set.modules]
-    chosen = st.session_state.get("practice_module")
-    module_id = st.selectbox("Module", ids, index=ids.index(chosen) if chosen in ids else 0,
-                             format_func=lambda i: f"{bank_set.module(i).order}. {bank_set.module(i).title}")
-    size = len(bank_set.module(module_id).questions)
+    module = common.choose_module(bank_set, remember="practice_module")
+    size = len(module.questions)
     count = st.number_input("Number of questions", min_value=1, max_value=size, value=min(10, size))
     if st.button("Start practice", type="primary"):
-        round_ = draw(bank_set, module_id, int(count))
+        round_ = draw(bank_set, module.id, int(count))
         attempt_id = None
         if user.role is Role.TECHNICIAN:
             with common.plain_errors():
-                attempt_id = common.store().attempts.start(user.id, AttemptKind.PRACTICE, module_id)
-        st.session_state["practice"] = {"module_id": module_id, "round": round_, "index": 0, "scores": {},
+                attempt_id = common.store().attempts.start(user.id, AttemptKind.PRACTICE, module.id)
+        st.session_state["practice"] = {"module_id": module.id, "round": round_, "index": 0, "scores": {},
                                         "answers": {}, "attempt_id": attempt_id, "seed": id(round_)}
         st.rerun()
     st.stop()
@@ -51,22 +44,13 @@ if index >= len(round_):
         st.rerun()
     st.stop()
 
-shown = round_[index]
-st.progress(index / len(round_), text=f"Question {index + 1} of {len(round_)}")
-key = f"practice-{state['seed']}-{index}"
-answered = index in scores
-answer = common.question_input(shown, key, disabled=answered)
-if not answered:
-    if st.button("Check answer", type="primary", disabled=not is_complete(shown, answer)):
-        record = response_record(index, shown, answer)
-        if state["attempt_id"] is not None:
-            with common.plain_errors():
-                common.record_practice_answer(user, state["attempt_id"], record)
-        scores[index] = record.score
-        state["answers"][index] = answer
-        st.rerun()
-else:
-    common.show_feedback(shown, state["answers"][index], scores[index])
-    if st.button("Next question" if index + 1 < len(round_) else "See summary", type="primary"):
-        state["index"] = index + 1
-        st.rerun()
+
+def save(record) -> None:
+    if state["attempt_id"] is not None:  # only a technician's practice is recorded
+        common.record_practice_answer(user, state["attempt_id"], record)
+
+
+checked = common.ask(state, round_[index], len(round_), f"practice-{state['seed']}-{index}", on_check=save)
+if checked is not None and st.button("Next question" if index + 1 < len(round_) else "See summary", type="primary"):
+    state["index"] = index + 1
+    st.rerun()

@@ -37,13 +37,11 @@ if sitting is None:
     st.write(f"Each quiz draws {policy.quiz_questions} questions from the module. Pass mark "
              f"{policy.quiz_pass_percent}%; up to {policy.quiz_attempts_per_day} graded attempts per module a day. "
              "You see your results after you submit.")
-    ids = [m.id for m in bank_set.modules]
-    module_id = st.selectbox("Module", ids, format_func=lambda i: f"{bank_set.module(i).order}. "
-                                                                  f"{bank_set.module(i).title}")
+    module = common.choose_module(bank_set)
     if st.button("Start graded quiz", type="primary"):
         with common.plain_errors():
             st.session_state["quiz_sitting"] = certification.start_quiz(
-                common.store(), user, bank_set, policy, module_id, common.clock(), common.tz_name())
+                common.store(), user, bank_set, policy, module.id, common.clock(), common.tz_name())
         st.rerun()
     st.stop()
 

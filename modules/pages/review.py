@@ -3,7 +3,7 @@
 import streamlit as st
 
 from modules.core.types import AttemptKind, Role
-from modules.grading import is_complete, show
+from modules.grading import show
 from modules.learning import due_cards, feed_review
 from modules.pages import common
 from modules.practice import response_record
@@ -41,10 +41,6 @@ if index >= len(queue):
     st.stop()
 
 shown = queue[index]
-st.progress(index / len(queue), text=f"Question {index + 1} of {len(queue)}")
-key = f"review-{index}-{shown.question_id}"
-answered = index in state["scores"]
-answer = common.question_input(shown, key, disabled=answered)
 
 
 def next_card(rating=None):
@@ -55,22 +51,15 @@ def next_card(rating=None):
     state["index"] = index + 1
 
 
-if not answered:
-    if st.button("Check answer", type="primary", disabled=not is_complete(shown, answer)):
-        state["answers"][index] = answer
-        state["scores"][index] = response_record(index, shown, answer).score
-        st.rerun()
-else:
-    score = state["scores"][index]
-    common.show_feedback(shown, state["answers"][index], score)
-    if score == 1.0:
-        st.write("How did that feel?")
-        hard, good, easy = st.columns(3)
-        for column, label, rating in ((hard, "Hard", Rating.Hard), (good, "Good", Rating.Good),
-                                      (easy, "Easy", Rating.Easy)):
-            if column.button(label, key=f"rate-{label}", type="primary" if label == "Good" else "secondary"):
-                next_card(rating)
-                st.rerun()
-    elif st.button("Next", type="primary"):
-        next_card()
-        st.rerun()
+score = common.ask(state, shown, len(queue), f"review-{index}-{shown.question_id}")
+if score == 1.0:
+    st.write("How did that feel?")
+    hard, good, easy = st.columns(3)
+    for column, label, rating in ((hard, "Hard", Rating.Hard), (good, "Good", Rating.Good),
+                                  (easy, "Easy", Rating.Easy)):
+        if column.button(label, key=f"rate-{label}", type="primary" if label == "Good" else "secondary"):
+            next_card(rating)
+            st.rerun()
+elif score is not None and st.button("Next", type="primary"):
+    next_card()
+    st.rerun()

@@ -1,12 +1,10 @@
 """Practical sign-off: a trainer records a supervised treatment, signing with their own password."""
 
-from zoneinfo import ZoneInfo
-
 import streamlit as st
 
 from modules import team
-from modules.core.types import Role
 from modules.core.errors import TrainingError
+from modules.core.types import Role
 from modules.pages import common, trainer_common
 
 user = common.require(Role.TRAINER, Role.MANAGER)
@@ -14,7 +12,7 @@ policy, _ = common.policy()
 st.title("Practical sign-off")
 st.caption("Record a supervised treatment you watched. Signed records cannot be changed or deleted.")
 person = trainer_common.choose_technician()
-today = common.clock().astimezone(ZoneInfo(common.tz_name())).date()
+today = common.today()
 
 done = st.session_state.pop("signoff_done", None)
 if done:
@@ -37,11 +35,11 @@ if st.button("Sign off", type="primary"):
     else:
         for key in [k for k in st.session_state if str(k).startswith("signoff-")]:
             del st.session_state[key]
-        st.session_state["signoff_done"] = (f"Signed: supervised treatment of {person.full_name} on "
+        st.session_state["signoff_done"] = (f"Signed: supervised treatment of {common.plain(person.full_name)} on "
                                             f"{treated_on:%d %b %Y}.")
         st.rerun()
 
-st.subheader(f"Signed treatments of {person.full_name}")
+st.subheader(f"Signed treatments of {common.plain(person.full_name)}")
 with common.plain_errors():
     signoffs = common.store().signoffs.for_user(person.id)
     names = {u.id: u.full_name for u in common.store().accounts.list_users()}

@@ -27,7 +27,8 @@ st.caption(f"{len(shown)} of {len(table)} technician(s). Click a column header t
 
 quiet = shown[shown["inactive"]]
 if len(quiet):
-    st.warning(f"No activity for {team.INACTIVE_AFTER.days} days or more: " + ", ".join(quiet["name"]))
+    st.warning(f"No activity for {team.INACTIVE_AFTER.days} days or more: "
+               + ", ".join(map(common.plain, quiet["name"])))
 
 display = team.team_display(shown, bank_set.modules)
 display["Last activity"] = display["Last activity"].dt.tz_convert(common.tz_name())

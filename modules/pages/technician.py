@@ -17,8 +17,8 @@ with common.plain_errors():
     flagged = review.flagged_for_trainer(common.store().reports.misses(person.id),
                                          valid_question_ids=set(bank_set.questions))
 if flagged:
-    st.warning(f"**{person.full_name} has missed these questions 4 times or more.** More drilling will not fix "
-               "it: go through that part of the lesson together.")
+    st.warning(f"**{common.plain(person.full_name)} has missed these questions 4 times or more.** More drilling "
+               "will not fix it: go through that part of the lesson together.")
     st.markdown("\n".join(f"- `{question_id}` ({misses}×): {bank_set.question(question_id).prompt}"
                           for _, question_id, misses in flagged))
 
@@ -29,9 +29,8 @@ titles = {m.id: team.module_label(m) for m in bank_set.modules}
 rows = team.timeline(attempts, summaries, titles)
 st.subheader("Timeline")
 if rows.empty:
-    st.info(f"{person.full_name} has no {'' if everything else 'graded '}attempts yet.")
+    st.info(f"{common.plain(person.full_name)} has no {'' if everything else 'graded '}attempts yet.")
     st.stop()
-zone = common.tz_name()
 shown = rows.assign(started_at=rows["started_at"].map(lambda t: common.local_time(t)),
                     finished_at=rows["finished_at"].map(lambda t: common.local_time(t)),
                     score=rows["score"] * 100)

@@ -15,7 +15,7 @@ from modules.core.errors import AuthError, LastManagerError, StoreError
 from modules.core.records import Actor, AccountDraft, User, require_manager
 from modules.core.types import Role, UserId
 from modules.store.audit import AuditLog
-from modules.store.database import Database
+from modules.store.database import Database, inserted_id
 from modules.store.schema import sign_in_failures, users
 
 
@@ -51,10 +51,10 @@ class Accounts:
                 raise AuthError("These usernames were taken meanwhile; nothing was imported: " + ", ".join(taken) + ".")
             now = self._db.clock()
             for account in accounts:
-                user_id = UserId(conn.execute(insert(users).values(
+                user_id = UserId(inserted_id(conn.execute(insert(users).values(
                     username=account.username, full_name=account.full_name, role=account.role.value,
                     location=account.location, password_hash=account.password_hash, active=True,
-                    must_change_password=account.must_change_password, created_at=now)).inserted_primary_key[0])
+                    must_change_password=account.must_change_password, created_at=now))))
                 detail: dict[str, Any] = {"username": account.username, "role": account.role.value,
                                           "location": account.location}
                 if via is not None:

@@ -15,7 +15,7 @@ from sqlalchemy import Connection, Row, Select, insert, select
 from modules.core.errors import PermissionDenied, StoreError
 from modules.core.records import Actor, Attempt, AttemptResult, QuestionSnapshot, ResponseRecord
 from modules.core.types import AttemptId, AttemptKind, ClosedBy, ModuleId, QuestionId, ResponseId, UserId
-from modules.store.database import Database
+from modules.store.database import Database, inserted_id
 from modules.store.schema import attempt_results, attempts, dumps, loads, responses
 
 # Built once: the attempt-writing statements are the hot path (see bench/bench_store_writes.py).
@@ -78,7 +78,7 @@ class Attempts:
                   "questions_json": None if questions is None else dumps(list(questions)),
                   "policy_json": None if policy is None else dumps(policy)}
         with self._db.write() as conn:
-            return AttemptId(conn.execute(_INSERT_ATTEMPT, header).inserted_primary_key[0])
+            return AttemptId(inserted_id(conn.execute(_INSERT_ATTEMPT, header)))
 
     def record_response(self, attempt_id: AttemptId, record: ResponseRecord) -> ResponseId:
         """Append one answer as given; refused once the attempt has a result."""
@@ -86,7 +86,7 @@ class Attempts:
         with self._db.write() as conn:
             if _has_result(conn, attempt_id):
                 raise StoreError("This attempt is already finished; the answer was not recorded.")
-            return ResponseId(conn.execute(_INSERT_RESPONSE, row).inserted_primary_key[0])
+            return ResponseId(inserted_id(conn.execute(_INSERT_RESPONSE, row)))
 
     def submit(self, attempt_id: AttemptId, responses_given: list[ResponseRecord], result: AttemptResult) -> None:
         """Every answer and the result of an attempt opened by `start`, in ONE transaction."""

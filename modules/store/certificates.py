@@ -13,7 +13,7 @@ from modules.core.errors import PermissionDenied, StoreError
 from modules.core.records import Actor, Certificate, require_manager, require_staff
 from modules.core.types import AttemptId, CertificateCode, CertificateId, UserId
 from modules.store.audit import AuditLog
-from modules.store.database import Database
+from modules.store.database import Database, inserted_id
 from modules.store.schema import certificate_revocations, certificates, users
 
 
@@ -30,9 +30,9 @@ class Certificates:
                 code = new_certificate_code()
                 if not conn.execute(select(certificates.c.id).where(certificates.c.code == code)).first():
                     break
-            cert_id = conn.execute(insert(certificates).values(
+            cert_id = inserted_id(conn.execute(insert(certificates).values(
                 code=code, user_id=user_id, attempt_id=attempt_id, title=title, issued_at=issued,
-                expires_at=require_utc(expires_at), score=float(score))).inserted_primary_key[0]
+                expires_at=require_utc(expires_at), score=float(score))))
             self._audit.append(conn, actor, "certificate_issued", f"certificate:{code}", {"user_id": user_id})
         return self._select(certificates.c.id == cert_id)[0]
 

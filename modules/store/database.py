@@ -15,7 +15,7 @@ from contextlib import closing, contextmanager
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Connection, Engine, create_engine, event, exc, text
+from sqlalchemy import Connection, CursorResult, Engine, create_engine, event, exc, text
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.pool import StaticPool
 
@@ -87,6 +87,14 @@ def _postgres_engine(url: URL) -> Engine:
         dbapi_connection.commit()
 
     return engine
+
+
+def inserted_id(result: CursorResult[Any]) -> int:
+    """The primary key the database gave the row just inserted."""
+    key = result.inserted_primary_key
+    if key is None:
+        raise StoreError(REFUSED)
+    return int(key[0])
 
 
 def sqlite_file(url: str) -> Path | None:

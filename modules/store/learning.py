@@ -11,7 +11,7 @@ from modules.core.clock import require_utc
 from modules.core.records import Actor, Signoff, require_staff
 from modules.core.types import ModuleId, QuestionId, SignoffId, UserId
 from modules.store.audit import AuditLog
-from modules.store.database import Database
+from modules.store.database import Database, inserted_id
 from modules.store.schema import dumps, lesson_reads, loads, practical_signoffs, review_cards
 
 
@@ -26,9 +26,9 @@ class Signoffs:
                comment: str = "") -> SignoffId:
         require_staff(trainer, "sign off a practical treatment")
         with self._db.write(serialised=True) as conn:
-            signoff_id = SignoffId(conn.execute(insert(practical_signoffs).values(
+            signoff_id = SignoffId(inserted_id(conn.execute(insert(practical_signoffs).values(
                 technician_id=technician_id, trainer_id=trainer.user_id, treated_on=treated_on,
-                checklist_json=dumps(checklist), comment=comment, signed_at=self._db.clock())).inserted_primary_key[0])
+                checklist_json=dumps(checklist), comment=comment, signed_at=self._db.clock()))))
             self._audit.append(conn, trainer, "practical_signed_off", f"user:{technician_id}",
                                {"signoff_id": signoff_id, "treated_on": treated_on.isoformat()})
         return signoff_id

@@ -8,7 +8,7 @@ attempt_results) count towards scores and item statistics.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 import pandas as pd
@@ -29,7 +29,7 @@ def _frame(db: Database, query: Select[Any], columns: list[str], raw: bool = Fal
     processing (integers, floats, text; not the UTC datetimes or SQLite's 0/1 booleans)."""
     with db.read() as conn:
         result = conn.execute(query)
-        rows: list[Any] = result.cursor.fetchall() if raw and result.cursor is not None else list(result.all())
+        rows: Sequence[Any] = result.cursor.fetchall() if raw and result.cursor is not None else result.all()
     if not rows:
         return pd.DataFrame({c: pd.Series(dtype=object) for c in columns})
     # Column-wise construction: several times faster than a frame built row by row from a million tuples.

@@ -1,6 +1,6 @@
-"""The record store's tables, the values it hands back, and the rules the database itself enforces.
+"""The record store's tables and the rules the database itself enforces.
 
-`modules/store.py` is the only caller. Everything here is portable across SQLite and PostgreSQL:
+Only the store's parts use them. Everything here is portable across SQLite and PostgreSQL:
 JSON lives in Text columns, times in `UTCDateTime` (aware UTC in, aware UTC out, on both databases),
 and the append-only tables carry triggers so that not even a raw UPDATE or DELETE gets through.
 """
@@ -9,8 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from dataclasses import dataclass, field
-from datetime import date, datetime, timezone
+from datetime import datetime, timezone
 from typing import Any
 
 from sqlalchemy import (
@@ -29,10 +28,10 @@ from sqlalchemy import (
     Text,
     TypeDecorator,
 )
-from sqlalchemy.types import UserDefinedType
+from sqlalchemy.engine import Dialect
+from sqlalchemy.types import TypeEngine, UserDefinedType
 
 from modules.core.clock import require_utc
-from modules.core.types import AttemptKind, CertificateCode, ModuleId, QuestionId, Role, UserId
 
 GENESIS_HASH = "0" * 64
 
@@ -50,17 +49,17 @@ APPEND_ONLY_TABLES = (
 )
 
 
-class _SQLiteUTCText(UserDefinedType):
+class _SQLiteUTCText(UserDefinedType[str]):
     """SQLite's side of UTCDateTime: naive UTC text, converted in C (isoformat/fromisoformat) because
     SQLAlchemy's own SQLite DATETIME formats every value in Python, which shows in write throughput."""
 
     cache_ok = True
 
-    def get_col_spec(self, **_kw) -> str:
+    def get_col_spec(self, **_kw: Any) -> str:
         return "DATETIME"
 
 
-class UTCDateTime(TypeDecorator):
+class UTCDateTime(TypeDecorator[datetime]):
     """Timezone-aware UTC on the way in and on the way out.
 
     SQLite has no time zone type, so it stores naive UTC text ("2025-03-03 09:00:00.000000", the same
@@ -70,10 +69,10 @@ class UTCDateTime(TypeDecorator):
     impl = DateTime(timezone=True)
     cache_ok = True
 
-    def load_dialect_impl(self, dialect):
+    def load_dialect_impl(self, dialect: Dialect) -> TypeEngine[Any]:
         return dialect.type_descriptor(_SQLiteUTCText() if dialect.name == "sqlite" else DateTime(timezone=True))
 
-    def process_bind_param(self, value: datetime | None, dialect) -> datetime | str | None:
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> Any:
         if value is None:
             return None
         value = require_utc(value)
@@ -81,7 +80,7 @@ class UTCDateTime(TypeDecorator):
             return value.replace(tzinfo=None).isoformat(" ", "microseconds")
         return value
 
-    def process_result_value(self, value: datetime | str | None, dialect) -> datetime | None:
+    def process_result_value(self, value: Any | None, dialect: Dialect) -> datetime | None:
         if value is None:
             return None
         if isinstance(value, str):

@@ -86,12 +86,25 @@ def test_verify_page_needs_no_sign_in_and_shows_only_name_title_dates_status(cer
     assert "93" not in shown and "North" not in shown  # no score, no location
 
 
+def test_verify_page_shows_a_markdown_looking_name_as_typed_not_as_a_link(app_store):
+    name = "Eve [click here](https://evil.example) *bold*"
+    eve = auth.create_user(app_store, "eve", name, Role.TECHNICIAN, PASSWORD)
+    cert = app_store.certificates.issue(eve, None, "Microdermabrasion technician", 0.9,
+                                        app_store.clock() + timedelta(days=200))
+    at = verify_signed_out(cert.code)
+    assert not at.exception
+    shown = texts(at)
+    assert "](https" not in shown and "*bold*" not in shown  # neither a link nor emphasis reaches Markdown
+    assert r"Eve \[click here\]\(https\://evil\.example\) \*bold\*" in shown
+
+
 def test_verify_page_takes_a_typed_code_and_refuses_unknown_ones(certified):
     at = verify_signed_out()
     at.text_input[0].input(certified.code.lower()).run()
     assert "Valid" in texts(at)
     at.text_input[0].input("ABCD-EFGH-JKMN-PQRS").run()
-    assert [e.value for e in at.error] == ["No certificate matches this code. Check that it was typed exactly as printed."]
+    assert [e.value for e in at.error] == [
+        "No certificate matches this code. Check that it was typed exactly as printed."]
     assert "Tess" not in texts(at)
 
 

@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import json
 import math
 import warnings
-from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 import numpy as np
@@ -16,7 +14,7 @@ from hypothesis import strategies as st
 
 from modules import analytics as an
 
-REFERENCE = Path(__file__).resolve().parents[2].parent / "shared/reference/moodle-quiz-statistics"
+REFERENCE = Path(__file__).resolve().parents[1] / "data" / "moodle-quiz-statistics"  # see its README: source, licence
 NULL = "**NULL**"
 
 QSTATS_COLUMNS = {
@@ -216,8 +214,7 @@ def test_no_marks_at_all():
     with _warnings_are_errors():
         stats = an.item_statistics(_marks([]))
         quiz = an.test_statistics(_marks([]))
-        table = an.item_analysis_table(pd.DataFrame(columns=["attempt_id", "user_id", "question_id", "score"]))
-    assert len(stats) == 0 and quiz.n == 0 and math.isnan(quiz.average) and len(table) == 0
+    assert len(stats) == 0 and quiz.n == 0 and math.isnan(quiz.average)
 
 
 def test_ungraded_marks_are_left_out():
@@ -244,44 +241,7 @@ def test_reliability_reading_follows_moodle_thresholds():
     assert an.QuizStatistics(cic=80.0, **base).to_dict()["reliability"] == "satisfactory"
 
 
-# --- first attempts, options, flags -------------------------------------------------------------------------
-
-
-def test_first_attempts_keeps_each_users_earliest_attempt():
-    t0 = datetime(2025, 3, 1, 9, tzinfo=timezone.utc)
-    responses = pd.DataFrame(
-        {
-            "attempt_id": [10, 10, 11, 11, 12, 13],
-            "user_id": [1, 1, 1, 1, 2, 2],
-            "question_id": ["a", "b", "a", "b", "a", "a"],
-            "score": [0.0, 1.0, 1.0, 1.0, 1.0, 0.0],
-            "started_at": [t0 + timedelta(days=1)] * 2 + [t0] * 2 + [t0, t0],
-        }
-    )
-    kept = an.first_attempts(responses)
-    assert sorted(kept["attempt_id"].unique()) == [11, 12]  # user 2: same start, lower attempt id wins
-    assert len(kept) == 3
-
-
-def _choices(rows) -> pd.DataFrame:
-    return pd.DataFrame(rows, columns=["question_id", "option", "chosen", "is_key"])
-
-
-def test_option_frequencies_count_shown_and_chosen():
-    rows = []
-    for chosen in ["Sunscreen", "Sunscreen", "Sunscreen", "Retinol"]:
-        for option, key in [("Sunscreen", True), ("Retinol", False), ("Steam", False)]:
-            rows.append(("aftercare-1", option, option == chosen, key))
-    table = an.option_frequencies(_choices(rows)).set_index("option")
-    assert table.loc["Sunscreen", ["times_shown", "times_chosen"]].tolist() == [4, 3]
-    assert table.loc["Sunscreen", "share"] == 0.75 and table.loc["Sunscreen", "is_key"]
-    assert table.loc["Retinol", "share"] == 0.25 and not table.loc["Retinol", "unpicked_distractor"]
-    assert table.loc["Steam", "unpicked_distractor"] and table.loc["Steam", "times_chosen"] == 0
-
-
-def test_unchosen_key_is_not_an_unpicked_distractor():
-    table = an.option_frequencies(_choices([("q", "Right", False, True), ("q", "Wrong", True, False)]))
-    assert not table["unpicked_distractor"].any()
+# --- flags -------------------------------------------------------------------------------------------------------
 
 
 def _stats(**columns) -> pd.DataFrame:
@@ -315,54 +275,7 @@ def test_flag_thresholds_are_strict():
     assert (flagged["flags"] == "").all()
 
 
-# --- the trainer's table from the store's responses ----------------------------------------------------------
-
-
-def _options(chosen: str) -> str:
-    return json.dumps([{"text": t, "chosen": t == chosen, "is_key": t == "Sunscreen"}
-                       for t in ("Sunscreen", "Retinol", "Steam")])
-
-
-def _responses() -> pd.DataFrame:
-    rows = []
-    pattern = {  # attempt -> (score on "hard", score on "key", chosen option on "key")
-        1: (0.0, 1.0, "Sunscreen"), 2: (0.0, 1.0, "Sunscreen"), 3: (0.0, 0.0, "Retinol"),
-        4: (1.0, 1.0, "Sunscreen"), 5: (0.0, 0.0, "Retinol"), 6: (0.0, 1.0, "Sunscreen"),
-    }
-    for attempt, (hard, key, chosen) in pattern.items():
-        rows.append((attempt, attempt, "hard", hard, None))
-        rows.append((attempt, attempt, "key", key, _options(chosen)))
-        rows.append((attempt, attempt, "easy", 1.0, None))
-    return pd.DataFrame(rows, columns=["attempt_id", "user_id", "question_id", "score", "options"])
-
-
-def test_item_analysis_table_for_the_trainer():
-    with _warnings_are_errors():
-        table = an.item_analysis_table(_responses()).set_index("question_id")
-    assert list(table.columns) == ["attempts", "facility", "sd", "discrimination_index",
-                                   "discriminative_efficiency", "effective_weight", "unpicked_options",
-                                   "flags", "hint"]
-    assert table.loc["hard", "attempts"] == 6 and table.loc["hard", "facility"] == pytest.approx(1 / 6)
-    assert table.loc["hard", "flags"] == "too hard"
-    assert table.loc["easy", "flags"] == "too easy"
-    assert an.format_stat(table.loc["easy", "discrimination_index"]) == "n/a"
-    assert table.loc["key", "unpicked_options"] == 1 and "Steam" in table.loc["key", "hint"]
-    assert table.loc["key", "facility"] == pytest.approx(4 / 6)
-
-
-def test_item_analysis_table_accepts_decoded_option_lists():
-    responses = _responses()
-    responses["options"] = responses["options"].map(lambda v: json.loads(v) if isinstance(v, str) else None)
-    table = an.item_analysis_table(responses).set_index("question_id")
-    assert table.loc["key", "unpicked_options"] == 1
-
-
-def test_item_analysis_table_matches_item_statistics():
-    marks = _results00_marks()
-    responses = marks.rename(columns={"mark": "score"}).drop(columns="max_mark")
-    table = an.item_analysis_table(responses).set_index("question_id")
-    stats = an.item_statistics(marks)
-    assert table["discriminative_efficiency"].tolist() == pytest.approx(stats["discriminative_efficiency"].tolist())
+# --- whole-test statistics from the store's responses ---------------------------------------------------------
 
 
 def test_quiz_statistics_uses_questions_for_a_fixed_quiz():

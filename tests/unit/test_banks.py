@@ -238,7 +238,8 @@ def test_aliases_are_refused(tmp_path):
 
 
 def test_duplicate_mapping_key_is_refused(tmp_path):
-    text = VALID.replace("    difficulty: easy\n    tags: [skin]", "    difficulty: easy\n    difficulty: hard\n    tags: [skin]", 1)
+    text = VALID.replace("    difficulty: easy\n    tags: [skin]",
+                         "    difficulty: easy\n    difficulty: hard\n    tags: [skin]", 1)
     write(tmp_path, "demo.yaml", text)
     problem = only_problem(tmp_path)
     assert problem.message == "duplicate key 'difficulty'"

@@ -6,7 +6,7 @@ import io
 import random
 import re
 import zipfile
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
 from hypothesis import given, settings
@@ -14,7 +14,6 @@ from hypothesis import strategies as st
 
 from modules.certificates import (
     CODE_ALPHABET,
-    CertificateView,
     certificate_filename,
     certificate_pdf,
     certificate_status,
@@ -28,19 +27,21 @@ from modules.certificates import (
     pdf_safe_text,
     verify_url,
 )
-from modules.core.types import CertificateStatus
+from modules.core.records import Certificate
+from modules.core.types import CertificateCode, CertificateId, CertificateStatus, UserId
 
-UTC = timezone.utc
+UTC = UTC
 ISSUED = datetime(2025, 11, 23, 10, 0, tzinfo=UTC)
 EXPIRES = datetime(2026, 11, 23, 10, 0, tzinfo=UTC)
 CODE_PATTERN = re.compile(r"^[0-9A-HJKMNP-TV-Z]{4}(-[0-9A-HJKMNP-TV-Z]{4}){3}$")
 
 
-def view(**changes) -> CertificateView:
-    values = dict(code="7KQ2-M9XD-4TPR-8BNC", holder_name="Anna Smith", title="Microdermabrasion Technician",
-                  issued_at=ISSUED, expires_at=EXPIRES)
+def view(**changes) -> Certificate:
+    values = dict(id=CertificateId(1), code=CertificateCode("7KQ2-M9XD-4TPR-8BNC"), user_id=UserId(1),
+                  attempt_id=None, title="Microdermabrasion Technician", issued_at=ISSUED, expires_at=EXPIRES,
+                  score=0.9, full_name="Anna Smith")
     values.update(changes)
-    return CertificateView(**values)
+    return Certificate(**values)
 
 
 # ------------------------------------------------------------------------------------------- codes
@@ -173,7 +174,7 @@ def test_status_refuses_a_certificate_that_expires_before_it_is_issued():
         certificate_status(EXPIRES, ISSUED, False, ISSUED)
 
 
-def test_view_refuses_naive_datetimes():
+def test_certificate_refuses_naive_datetimes():
     with pytest.raises(ValueError):
         view(issued_at=datetime(2025, 11, 23))
     with pytest.raises(ValueError):
@@ -255,19 +256,19 @@ def test_display_date_uses_english_month_names_and_refuses_unknown_zones():
 
 
 def test_pdf_with_a_name_outside_latin1_does_not_raise():
-    pdf = certificate_pdf(view(holder_name="Zoë Łukasz 李"), "Klinika Łódź", "https://x", compress=False)
+    pdf = certificate_pdf(view(full_name="Zoë Łukasz 李"), "Klinika Łódź", "https://x", compress=False)
     assert b"Zo\xeb Lukasz ?" in pdf  # ë is in the font, Ł loses its stroke, 李 has no letter to fall back on
     assert b"Klinika L\xf3dz" in pdf  # ó is in the font and stays; Ł and ź lose their marks
 
 
 def test_revoked_certificate_pdf_is_stamped_revoked():
-    pdf = certificate_pdf(view(revoked_at=ISSUED + timedelta(days=3), revoke_reason="Issued in error"),
+    pdf = certificate_pdf(view(revoked_at=ISSUED + timedelta(days=3), revoked_reason="Issued in error"),
                           "Clinic", "https://x", compress=False)
     assert b"REVOKED" in pdf and b"Issued in error" in pdf
 
 
 def test_pdf_survives_a_very_long_name_and_url():
-    pdf = certificate_pdf(view(holder_name="Wolfeschlegelsteinhausenbergerdorff " * 6), "Clinic",
+    pdf = certificate_pdf(view(full_name="Wolfeschlegelsteinhausenbergerdorff " * 6), "Clinic",
                           "https://training.example/" + "p/" * 200, compress=False)
     assert b"Wolfeschlegelsteinhausenbergerdorff" in pdf
 
@@ -283,14 +284,14 @@ def test_pdf_safe_text_is_always_drawable_by_the_builtin_fonts(text):
 @settings(max_examples=25, deadline=None)
 @given(st.text(min_size=1, max_size=80))
 def test_pdf_never_raises_whatever_the_name(name):
-    assert certificate_pdf(view(holder_name=name, title=name), name, "https://x").startswith(b"%PDF-")
+    assert certificate_pdf(view(full_name=name, title=name), name, "https://x").startswith(b"%PDF-")
 
 
 # --------------------------------------------------------------------------------------------- ZIP
 
 
 def test_zip_holds_one_pdf_per_certificate():
-    views = [view(code=new_certificate_code(), holder_name=f"Person {i}") for i in range(5)]
+    views = [view(code=new_certificate_code(), full_name=f"Person {i}") for i in range(5)]
     items = [(certificate_filename(v), certificate_pdf(v, "Clinic", "https://x")) for v in views]
     with zipfile.ZipFile(io.BytesIO(certificates_zip(items))) as archive:
         assert archive.testzip() is None
@@ -300,8 +301,8 @@ def test_zip_holds_one_pdf_per_certificate():
 
 
 def test_certificate_filename_is_code_then_ascii_name_slug():
-    assert certificate_filename(view(holder_name="Zoë Łukasz 李")) == "7KQ2-M9XD-4TPR-8BNC-zoe-lukasz.pdf"
-    assert certificate_filename(view(holder_name="李")) == "7KQ2-M9XD-4TPR-8BNC-holder.pdf"
+    assert certificate_filename(view(full_name="Zoë Łukasz 李")) == "7KQ2-M9XD-4TPR-8BNC-zoe-lukasz.pdf"
+    assert certificate_filename(view(full_name="李")) == "7KQ2-M9XD-4TPR-8BNC-holder.pdf"
 
 
 def test_zip_names_are_safe_and_never_collide():

@@ -3,29 +3,24 @@
 from __future__ import annotations
 
 import json
-import random
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pandas as pd
 import pytest
 from fsrs import Card, Rating, State
-from hypothesis import given, settings
-from hypothesis import strategies as st
 
 from modules.core.clock import FixedClock
 from modules.review import (
     ReviewCard,
-    due_count,
     due_queue,
     end_of_local_day,
     flagged_for_trainer,
     make_scheduler,
     miss_counts,
     on_answer,
-    rebuild_cards,
 )
 
-START = datetime(2025, 3, 3, 15, 0, tzinfo=timezone.utc)
+START = datetime(2025, 3, 3, 15, 0, tzinfo=UTC)
 BANK = {"skin-01", "skin-02", "mech-01"}
 
 
@@ -125,26 +120,23 @@ def test_naive_datetimes_are_refused():
     card = missed()
     with pytest.raises(ValueError):
         ReviewCard(card.user_id, card.question_id, card.card_json, naive, card.misses)
-    history = pd.DataFrame({"user_id": [7], "question_id": ["skin-01"], "correct": [False], "answered_at": [naive]})
-    with pytest.raises(ValueError):
-        rebuild_cards(history)
 
 
 def test_due_today_follows_the_clinics_zone():
     # 03:00 UTC on 10 March is still 9 March, 23:00 in New York (EDT, UTC-4).
-    now = datetime(2025, 3, 10, 3, 0, tzinfo=timezone.utc)
-    assert end_of_local_day(now, "America/New_York") == datetime(2025, 3, 10, 4, 0, tzinfo=timezone.utc)
+    now = datetime(2025, 3, 10, 3, 0, tzinfo=UTC)
+    assert end_of_local_day(now, "America/New_York") == datetime(2025, 3, 10, 4, 0, tzinfo=UTC)
     tonight_ny = missed("skin-01", now - timedelta(days=1, minutes=-30))  # due 03:30 UTC
     tomorrow_ny = missed("skin-02", now - timedelta(hours=22))  # due 05:00 UTC
     cards = [tonight_ny, tomorrow_ny]
     assert due_queue(cards, now, BANK, "America/New_York") == [tonight_ny]
-    assert due_count(cards, now, BANK, "UTC") == 2
+    assert len(due_queue(cards, now, BANK, "UTC")) == 2
 
     # 20:00 UTC is already 07:00 the next day in Sydney, whose day ends at 13:00 UTC.
-    now = datetime(2025, 1, 10, 20, 0, tzinfo=timezone.utc)
-    sydney_today = missed("mech-01", datetime(2025, 1, 10, 12, 0, tzinfo=timezone.utc))  # due 11 Jan 12:00 UTC
-    assert due_count([sydney_today], now, BANK, "Australia/Sydney") == 1
-    assert due_count([sydney_today], now, BANK, "UTC") == 0
+    now = datetime(2025, 1, 10, 20, 0, tzinfo=UTC)
+    sydney_today = missed("mech-01", datetime(2025, 1, 10, 12, 0, tzinfo=UTC))  # due 11 Jan 12:00 UTC
+    assert len(due_queue([sydney_today], now, BANK, "Australia/Sydney")) == 1
+    assert due_queue([sydney_today], now, BANK, "UTC") == []
 
 
 def test_unknown_zone_is_a_value_error():
@@ -161,11 +153,10 @@ def test_queue_is_most_overdue_first():
 def test_removed_question_leaves_the_queue_quietly_and_returns_if_restored():
     cards = [missed("skin-01"), missed("skin-02")]
     tomorrow = START + timedelta(days=1)
-    assert due_count(cards, tomorrow, BANK) == 2
+    assert len(due_queue(cards, tomorrow, BANK)) == 2
     without_skin_02 = BANK - {"skin-02"}
     assert [c.question_id for c in due_queue(cards, tomorrow, without_skin_02)] == ["skin-01"]
-    assert due_count(cards, tomorrow, without_skin_02) == 1
-    assert due_count(cards, tomorrow, BANK) == 2
+    assert len(due_queue(cards, tomorrow, BANK)) == 2
 
 
 def test_text_change_keeps_the_card():
@@ -203,7 +194,8 @@ def test_flagged_at_four_misses_not_three():
     frame = pd.DataFrame(_answers(), columns=["user_id", "question_id", "correct"])
     assert flagged_for_trainer(frame) == expected
     assert flagged_for_trainer(frame, valid_question_ids={"skin-01"}) == [(2, "skin-01", 5)]
-    assert miss_counts(frame) == {(1, "skin-01"): 3, (1, "skin-02"): 4, (2, "skin-01"): 5, (3, "mech-01"): 2, (4, "mech-01"): 2}
+    assert miss_counts(frame) == {(1, "skin-01"): 3, (1, "skin-02"): 4, (2, "skin-01"): 5, (3, "mech-01"): 2,
+                                  (4, "mech-01"): 2}
 
 
 def test_the_card_counts_every_miss():
@@ -212,57 +204,3 @@ def test_the_card_counts_every_miss():
         card = on_answer(card, 7, "skin-01", False, START + timedelta(days=day))
     assert card.misses == 4
 
-
-def _replay(rows):
-    current: dict[tuple[int, str], ReviewCard] = {}
-    for user, question, correct, when, rating in sorted(rows, key=lambda r: r[3]):
-        result = on_answer(current.get((user, question)), user, question, correct, when, rating)
-        if result is not None:
-            current[(user, question)] = result
-    return sorted(current.values(), key=lambda c: (c.user_id, c.question_id))
-
-
-def _history(rows):
-    return pd.DataFrame(rows, columns=["user_id", "question_id", "correct", "answered_at", "rating"])
-
-
-answer_rows = st.lists(
-    st.tuples(
-        st.integers(1, 3),
-        st.sampled_from(sorted(BANK)),
-        st.booleans(),
-        st.integers(0, 90 * 24 * 60),
-        st.sampled_from([None, Rating.Hard, Rating.Easy]),
-    ),
-    max_size=40,
-    unique_by=lambda r: r[3],
-)
-
-
-@settings(deadline=None, max_examples=60)
-@given(answer_rows)
-def test_rebuild_from_history_equals_answering_one_by_one(raw):
-    rows = [
-        (user, q, correct, START + timedelta(minutes=minute), rating if correct else None)
-        for user, q, correct, minute, rating in raw
-    ]
-    rebuilt = sorted(rebuild_cards(_history(rows)), key=lambda c: (c.user_id, c.question_id))
-    assert rebuilt == _replay(rows)
-
-
-def test_rebuild_ignores_row_order_and_answers_before_the_first_miss():
-    rng = random.Random(3)
-    rows = [(7, "skin-01", True, START + timedelta(days=d), None) for d in range(3)]
-    rows += [(7, "skin-01", False, START + timedelta(days=3), None), (7, "skin-01", True, START + timedelta(days=4), None)]
-    rows += [(8, "mech-01", True, START, None)]
-    shuffled = rows[:]
-    rng.shuffle(shuffled)
-    cards = rebuild_cards(_history(shuffled))
-    assert len(cards) == 1
-    assert cards == rebuild_cards(_history(rows))
-    assert cards[0].to_card().card_id == int((START + timedelta(days=3)).timestamp() * 1000)
-    assert cards[0].misses == 1
-
-
-def test_rebuild_of_an_empty_history_is_empty():
-    assert rebuild_cards(_history([])) == []

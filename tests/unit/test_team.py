@@ -2,21 +2,24 @@
 
 from __future__ import annotations
 
+import json
 import random
 from datetime import date, timedelta
 
 import numpy as np
 import pandas as pd
 import pytest
-from hypothesis import given, settings as hypothesis_settings, strategies as st
+from hypothesis import given
+from hypothesis import settings as hypothesis_settings
+from hypothesis import strategies as st
 
 from modules import analytics, auth, team
 from modules.banks import BankSet, Problem, load_banks
-from modules.core.types import AttemptKind, CertificateStatus, QuestionType, Role
 from modules.core.errors import AuthError, PermissionDenied
+from modules.core.records import AttemptResult, ResponseRecord
+from modules.core.types import AttemptKind, CertificateStatus, QuestionType, Role
 from modules.grading import answer_key, show
 from modules.quiz import score_responses
-from modules.core.records import AttemptResult, ResponseRecord
 from tests.helpers import FIXTURE_BANKS, record_attempt, wrong_answer
 
 BANKS = load_banks(FIXTURE_BANKS)
@@ -143,8 +146,9 @@ def test_timeline_counts_only_the_answer_that_counts_in_an_exam(store, clock, st
     q = BANKS.question(ids[0])
     s = show(q)
     for answer, score in ((wrong_answer(q), 0.0), (answer_key(q), 1.0)):  # changed the answer: two rows
-        store.attempts.record_response(exam, ResponseRecord(0, q.id, SKIN, s.content_hash, s.to_snapshot(), answer, score,
-                                                   score == 1.0, clock(), 20.0))
+        record = ResponseRecord(0, q.id, SKIN, s.content_hash, s.to_snapshot(), answer, score, score == 1.0, clock(),
+                                20.0)
+        store.attempts.record_response(exam, record)
     attempts = store.attempts.for_user(staff[0].actor, ann.id)
     rows = team.timeline(attempts, store.reports.attempt_summaries(ann.id), {SKIN: "1. Skin"})
     by_id = rows.set_index("attempt_id")
@@ -177,10 +181,11 @@ def test_item_analysis_from_the_store_matches_the_analytics_of_the_same_answers(
     ids, users = seeded_quizzes(store, clock)
     analysis = team.load_item_analysis(store, AttemptKind.QUIZ, SKIN, False, {})
     answers = store.reports.item_responses(AttemptKind.QUIZ, SKIN)
-    expected = analytics.item_analysis_table(answers[["attempt_id", "question_id", "score"]])
+    expected = analytics.item_statistics(analytics.responses_to_marks(answers[["attempt_id", "question_id", "score"]]))
     got = analysis.table.set_index("question_id")
     for column in ("attempts", "facility", "sd", "discrimination_index", "discriminative_efficiency"):
-        pd.testing.assert_series_equal(got[column], expected.set_index("question_id")[column], check_names=False)
+        wanted = expected["s" if column == "attempts" else column]
+        pd.testing.assert_series_equal(got[column], wanted, check_names=False)
     assert analysis.attempts == 12 and got.loc[ids[0], "facility"] == 0.0
     assert "too hard" in got.loc[ids[0], "flags"] and got.loc[ids[0], "hint"]
     assert analysis.test.n == 12 and analysis.test.items == 8
@@ -213,14 +218,46 @@ def test_options_chosen_are_counted_and_an_unpicked_distractor_is_flagged(store,
             assert mine.empty
 
 
+def _single_choice(chosen: list[str], key: str = "Sunscreen", options=("Sunscreen", "Retinol", "Steam")):
+    """Answers to one single-choice question "key" and the snapshot that shows its options."""
+    answers = pd.DataFrame([
+        {"id": i, "attempt_id": i, "question_id": "key", "position": 0, "score": float(c == key),
+         "content_hash": "h", "answer_json": json.dumps(c)} for i, c in enumerate(chosen)])
+    snapshot = {"type": QuestionType.SINGLE.value, "options": list(options), "key": key}
+    snapshots = pd.DataFrame([("key", "h", json.dumps(snapshot))],
+                             columns=["question_id", "content_hash", "snapshot_json"])
+    return answers, snapshots
+
+
+def test_option_frequencies_count_shown_and_chosen():
+    answers, snapshots = _single_choice(["Sunscreen", "Sunscreen", "Sunscreen", "Retinol"])
+    counted = team.option_frequencies(answers, snapshots)
+    assert list(counted.columns) == list(team.OPTION_COLUMNS)
+    table = counted.set_index("option")
+    assert table.loc["Sunscreen", ["times_shown", "times_chosen"]].tolist() == [4, 3]
+    assert table.loc["Sunscreen", "share"] == 0.75 and table.loc["Sunscreen", "is_key"]
+    assert table.loc["Retinol", "share"] == 0.25 and not table.loc["Retinol", "unpicked_distractor"]
+    assert table.loc["Steam", "unpicked_distractor"] and table.loc["Steam", "times_chosen"] == 0
+
+
+def test_unchosen_key_is_not_an_unpicked_distractor():
+    answers, snapshots = _single_choice(["Wrong"], key="Right", options=("Right", "Wrong"))
+    assert not team.option_frequencies(answers, snapshots)["unpicked_distractor"].any()
+
+
+def test_no_answers_give_an_empty_option_table():
+    empty = team.option_frequencies(pd.DataFrame(), pd.DataFrame())
+    assert empty.empty and list(empty.columns) == list(team.OPTION_COLUMNS)
+
+
 def test_exam_analysis_counts_the_final_answer_and_only_finished_attempts(store, clock):
     ann, bob = person(store, "ann"), person(store, "bob")
     q = BANKS.question(skin_ids(1)[0])
     s = show(q)
     exam = store.attempts.start(ann.id, AttemptKind.EXAM)
     for answer, score in ((wrong_answer(q), 0.0), (answer_key(q), 1.0)):
-        store.attempts.record_response(exam, ResponseRecord(0, q.id, SKIN, s.content_hash, s.to_snapshot(), answer, score,
-                                                   score == 1.0, clock()))
+        record = ResponseRecord(0, q.id, SKIN, s.content_hash, s.to_snapshot(), answer, score, score == 1.0, clock())
+        store.attempts.record_response(exam, record)
     empty = team.load_item_analysis(store, AttemptKind.EXAM, None, False, {})
     assert empty.attempts == 0 and empty.table.empty  # not finished yet
     store.attempts.finish(exam, AttemptResult(1.0, True))
