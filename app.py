@@ -43,6 +43,7 @@ def menu_for(role: Role) -> dict[str, list]:
     return sections
 
 
+common.check_start()
 user = common.current_user()
 if user is None:
     pages = [st.Page(PAGES + "sign_in.py", title="Sign in", url_path="sign-in", default=True),

@@ -17,7 +17,7 @@ import sqlite3
 import sys
 import tempfile
 import time
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import numpy as np
@@ -25,13 +25,14 @@ from sqlalchemy import create_engine, insert, text
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bench_item_analysis import time_best  # noqa: E402  (this folder is on sys.path when run as a script)
-from modules import team  # noqa: E402
-from modules.banks import load_banks  # noqa: E402
-from modules.core.types import AttemptKind, QuestionType  # noqa: E402
-from modules.grading import grade, show  # noqa: E402
-from modules.store import Store  # noqa: E402
-from modules.store.schema import dumps, users  # noqa: E402
+from bench_item_analysis import time_best
+
+from modules import team
+from modules.banks import load_banks
+from modules.core.types import AttemptKind, QuestionType
+from modules.grading import grade, show
+from modules.store import Store
+from modules.store.schema import dumps, users
 
 TECHNICIANS = 5_000
 ATTEMPTS_EACH = 20
@@ -40,7 +41,7 @@ MODULE = "skin-science"
 VARIANTS = 4  # shuffles stored per question: snapshots differ in option order, like real attempts
 REPEATS = 2
 GOAL_SECONDS = 2.0
-START = datetime(2025, 1, 6, 8, 0, tzinfo=timezone.utc)
+START = datetime(2025, 1, 6, 8, 0, tzinfo=UTC)
 FMT = "%Y-%m-%d %H:%M:%S.%f"  # how SQLAlchemy stores a DateTime on SQLite (written here without it)
 
 

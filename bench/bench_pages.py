@@ -12,7 +12,7 @@ import statistics
 import sys
 import tempfile
 import time
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -139,7 +139,7 @@ def main() -> None:
     user = store.accounts.get(auth.create_user(store, "bench", "Bench Tech", Role.TECHNICIAN, "bench password 123"))
     banks = load_banks(settings.get("TRAINING_BANKS_DIR"))
     policy, _ = load_policy(settings.get("TRAINING_BANKS_DIR"), banks)
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     for module in banks.modules:
         sitting = certification.start_quiz(store, user, banks, policy, module.id, now, "UTC", random.Random(1))
         answers = {i: answer_key(banks.question(s.question_id)) for i, s in enumerate(sitting.shown)}

@@ -10,24 +10,24 @@ import random
 import sys
 import tempfile
 import time
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from sqlalchemy import create_engine, insert
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from modules import register  # noqa: E402
-from modules.auth import hash_password  # noqa: E402
-from modules.certificates import new_certificate_code  # noqa: E402
-from modules.core.clock import FixedClock  # noqa: E402
-from modules.core.types import UserId  # noqa: E402
-from modules.store import Store  # noqa: E402
-from modules.store.schema import certificate_revocations, certificates, users  # noqa: E402
+from modules import register
+from modules.auth import hash_password
+from modules.certificates import new_certificate_code
+from modules.core.clock import FixedClock
+from modules.core.types import UserId
+from modules.store import Store
+from modules.store.schema import certificate_revocations, certificates, users
 
 PEOPLE = 50_000
 ZIP_CERTIFICATES = 500
-NOW = datetime(2026, 6, 1, 9, 0, tzinfo=timezone.utc)
+NOW = datetime(2026, 6, 1, 9, 0, tzinfo=UTC)
 LOCATIONS = ["North", "South", "East", "West", "Zoë's clinic", "=Central"]
 
 
@@ -77,8 +77,9 @@ def main() -> None:
         xlsx_bytes, xlsx_s = timed("Excel export (audited)", lambda: register.export(
             store, manager, "register", "xlsx", frame, "Europe/London"))
         views = register.current_views(rows, NOW)[:ZIP_CERTIFICATES]
-        zip_bytes, zip_s = timed(f"ZIP of {len(views)} certificate PDFs (audited)", lambda: register.certificates_zip_export(
-            store, manager, views, "Bench Clinic", "https://clinic.example", "Europe/London"))
+        zip_bytes, zip_s = timed(
+            f"ZIP of {len(views)} certificate PDFs (audited)", lambda: register.certificates_zip_export(
+                store, manager, views, "Bench Clinic", "https://clinic.example", "Europe/London"))
         store.close()
     counts = register.status_counts(rows)
     print()

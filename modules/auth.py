@@ -19,7 +19,7 @@ from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatc
 
 from modules.core.clock import Clock
 from modules.core.errors import AuthError
-from modules.core.records import Actor, AccountDraft, User, require_manager
+from modules.core.records import AccountDraft, Actor, User, require_manager
 from modules.core.types import Role, UserId, normal_username
 from modules.store import Store
 
@@ -106,7 +106,8 @@ def sign_in(store: Store, username: str, password: str, clock: Clock | None = No
     password_ok = verify_password(password_hash, password)
     locked_until = store.accounts.locked_until(user.id)
     if locked_until is not None and locked_until > now:
-        store.audit.record(user.actor, "sign_in_refused_locked", f"user:{user.id}", f"locked until {locked_until.isoformat()}")
+        store.audit.record(user.actor, "sign_in_refused_locked", f"user:{user.id}",
+                           f"locked until {locked_until.isoformat()}")
         raise AccountLocked(_minutes_left(locked_until, now))
     if not password_ok:
         locked_until = store.accounts.register_failed_sign_in(user.id, limit=MAX_FAILURES, lock_for=LOCK_FOR)

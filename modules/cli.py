@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import argparse
 import sys
+from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import UTC
 from pathlib import Path
-from typing import TYPE_CHECKING, Callable
+from typing import TYPE_CHECKING
 
 from modules import settings
 from modules.banks import load_banks, summary
@@ -194,13 +196,13 @@ def _demo_args(parser: argparse.ArgumentParser) -> None:
 
 def demo(args: argparse.Namespace) -> int:
     import time
-    from datetime import date, datetime, timezone
+    from datetime import date, datetime
 
     from modules import demo as demo_clinic
 
     if args.today:
         try:
-            now = datetime.combine(date.fromisoformat(args.today), datetime.min.time(), timezone.utc)
+            now = datetime.combine(date.fromisoformat(args.today), datetime.min.time(), UTC)
         except ValueError:
             print("error: --today must be a date such as 2026-05-04", file=sys.stderr)
             return 1
@@ -226,29 +228,15 @@ def _migrate_args(parser: argparse.ArgumentParser) -> None:
 
 
 def migrate(args: argparse.Namespace) -> int:
-    from sqlalchemy import create_engine, exc
-    from sqlalchemy.engine import make_url
+    from modules.store import Store
 
-    from modules.core.errors import StoreError
-    from modules.store.migrate import current_revision, upgrade_to_head
-
+    # Opening the store is what upgrades it: Store.open runs the migrations under their lock.
+    store = Store.open(args.db or settings.get("TRAINING_DB_URL"))
     try:
-        url = make_url(args.db or settings.get("TRAINING_DB_URL"))
-    except exc.ArgumentError as error:
-        raise StoreError("The database URL cannot be read.") from error
-    if url.get_backend_name() not in ("sqlite", "postgresql"):
-        raise StoreError("The database URL must point to SQLite or PostgreSQL.")
-    if url.get_backend_name() == "sqlite" and url.database not in (None, "", ":memory:"):
-        Path(url.database).parent.mkdir(parents=True, exist_ok=True)  # as the app does on its first start
-    engine = create_engine(url)
-    try:
-        before = current_revision(engine)
-        after = upgrade_to_head(engine)
+        print(f"Database: {store.url}")
+        print(f"Revision: {store.revision()} (up to date)")
     finally:
-        engine.dispose()
-    print(f"Database: {url.render_as_string(hide_password=True)}")
-    print(f"Revision: {after}, " + ("already the newest." if before == after else
-                                     f"upgraded from {before or 'no revision'}."))
+        store.close()
     return 0
 
 

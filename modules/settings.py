@@ -17,11 +17,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Any
 from urllib.parse import urlsplit
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from zoneinfo import ZoneInfo
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError
 from pydantic_core import PydanticCustomError
 
+from modules.core import timezones
 from modules.core.errors import SettingsError
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -59,8 +60,8 @@ def _database_url(url: str) -> str:
 
 def _time_zone(name: str) -> str:
     try:
-        ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError):
+        timezones.zone(name)
+    except ValueError:
         raise PydanticCustomError(
             "setting", "TRAINING_TIMEZONE '{name}' is not an IANA time zone name; use one such as Europe/London "
                        "or UTC.", {"name": name}) from None
@@ -90,7 +91,7 @@ class Settings(BaseModel):
 
     @property
     def zone(self) -> ZoneInfo:
-        return ZoneInfo(self.timezone)
+        return timezones.zone(self.timezone)
 
 
 @dataclass(frozen=True)

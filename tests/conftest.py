@@ -11,7 +11,7 @@ from __future__ import annotations
 import os
 import subprocess
 import uuid
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -85,7 +85,7 @@ def raw_db(db_url):
 
 @pytest.fixture
 def clock() -> FixedClock:
-    return FixedClock(datetime(2025, 3, 3, 9, 0, tzinfo=timezone.utc))
+    return FixedClock(datetime(2025, 3, 3, 9, 0, tzinfo=UTC))
 
 
 @pytest.fixture

@@ -22,6 +22,7 @@ from modules.grading import answer_key
 from modules.store import Store
 
 FIXTURE_BANKS = Path(__file__).resolve().parent / "data" / "banks"
+SCHEMA_V1 = Path(__file__).resolve().parent / "data" / "schema_v1"  # a clinic's database from before migrations
 
 
 def wrong_answer(question: Question) -> Any:

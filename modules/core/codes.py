@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import re
 import secrets
-from typing import Protocol, Sequence
+from collections.abc import Sequence
+from typing import Protocol
 
 from modules.core.types import CertificateCode
 

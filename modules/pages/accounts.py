@@ -40,6 +40,9 @@ st.subheader("Import from CSV")
 st.caption("Columns: username, full_name, role, location. A file with any bad row is rejected whole.")
 upload = st.file_uploader("CSV file of accounts", type=["csv"])
 if st.button("Import accounts", disabled=upload is None):
+    if upload is None:  # the file was removed just as the button was pressed
+        st.warning("Choose a CSV file to import.")
+        st.stop()
     with common.plain_errors():
         try:
             created = register.import_users(store, actor, upload.getvalue())

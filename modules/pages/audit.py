@@ -23,7 +23,7 @@ else:
 left, middle, right = st.columns(3)
 who = left.selectbox("Who", [ANY] + names)
 action = middle.selectbox("Action", [ANY] + actions, format_func=lambda a: "(any action)" if a == ANY else a)
-first, last = manager_common.picked_dates(right.date_input("Between", value=(), format="DD/MM/YYYY"))
+first, last = manager_common.picked_dates(right.date_input("Between", value=[], format="DD/MM/YYYY"))
 since, until = manager_common.utc_bounds(first, last)
 limit = 2000
 

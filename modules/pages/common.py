@@ -20,7 +20,7 @@ from modules.core import timezones
 from modules.core.clock import system_clock
 from modules.core.errors import TrainingError
 from modules.core.records import Actor, ResponseRecord
-from modules.core.types import QuestionType, Role
+from modules.core.types import AttemptId, QuestionType, Role
 from modules.grading import ShownQuestion, describe_answer, is_complete, response_record
 from modules.policy import Policy, load_policy
 from modules.store import Store
@@ -40,6 +40,13 @@ def _open_store(url: str) -> Store:
 
 def store() -> Store:
     return _open_store(settings.get("TRAINING_DB_URL"))
+
+
+def check_start() -> None:
+    """Valid settings and a reachable, up-to-date store, or one plain sentence instead of a traceback."""
+    with plain_errors():
+        settings.current()
+        store()
 
 
 def banks_dir() -> Path:
@@ -99,7 +106,7 @@ def today() -> date:
     return timezones.local_day(clock(), tz_name())
 
 
-def record_practice_answer(user, attempt_id: int, record) -> None:
+def record_practice_answer(user, attempt_id: AttemptId, record) -> None:
     learning.record_practice_answer(store(), user.id, attempt_id, record, clock())
 
 
@@ -114,7 +121,7 @@ def sign_in_as(user) -> None:
 
 def sign_out() -> None:
     for key in list(st.session_state.keys()):
-        if not key.startswith("_"):
+        if not str(key).startswith("_"):
             del st.session_state[key]
 
 

@@ -21,7 +21,7 @@ if outcome is not None:
     else:
         st.error(f"Not passed this time: {outcome.score:.0%} (pass mark {policy.exam_pass_percent}%).")
         if outcome.to_revisit:
-            titles = [bank_set.module(m).title if bank_set.module(m) else m for m in outcome.to_revisit]
+            titles = [module.title if (module := bank_set.module(m)) else m for m in outcome.to_revisit]
             st.markdown("**Revisit these modules before your next try:**\n" + "\n".join(f"- {t}" for t in titles))
     if st.button("Done"):
         del st.session_state["exam_outcome"]

@@ -3,6 +3,7 @@
 import streamlit as st
 
 from modules import exports, team
+from modules.analytics import format_stat
 from modules.core.types import AttemptKind, Role
 from modules.pages import common, trainer_common
 
@@ -30,9 +31,9 @@ if analysis.attempts == 0:
 test = analysis.test
 cols = st.columns(4)
 cols[0].metric("Attempts", test.n)
-cols[1].metric("Average mark", f"{team.analytics.format_stat(test.average)} of {test.items}"
-               if module_id else team.analytics.format_stat(test.average))
-alpha = team.analytics.format_stat(test.cic, 1)
+cols[1].metric("Average mark", f"{format_stat(test.average)} of {test.items}"
+               if module_id else format_stat(test.average))
+alpha = format_stat(test.cic, 1)
 cols[2].metric("Cronbach's alpha", alpha if alpha == "n/a" else f"{alpha}%")
 cols[3].metric("Reliability", test.reliability)
 with st.expander("Whole-test statistics"):

@@ -4,6 +4,7 @@ import streamlit as st
 
 from modules import settings
 from modules.certificates import STATUS_LABELS, certificate_filename, certificate_pdf, verify_url
+from modules.core.records import Certificate
 from modules.core.types import CertificateStatus, Role
 from modules.pages import common
 from modules.progress import progress_for
@@ -34,13 +35,19 @@ for exam in progress.exams:
 st.subheader("Certificate")
 st.markdown(f"**Status:** {STATUS_LABELS[progress.status].capitalize()}")
 view = progress.certificate
+
+
+def pdf_of(certificate: Certificate):
+    return lambda: certificate_pdf(certificate, settings.get("TRAINING_CLINIC_NAME"),
+                                   verify_url(settings.get("TRAINING_BASE_URL"), certificate.code), common.tz_name())
+
+
 if view is not None:
     st.write(f"Code **{view.code}** · issued {common.local_time(view.issued_at, '%d %b %Y')} · "
              f"expires {common.local_time(view.expires_at, '%d %b %Y')}")
     st.download_button(
         "Download my certificate (PDF)",
-        data=lambda: certificate_pdf(view, settings.get("TRAINING_CLINIC_NAME"),
-                                     verify_url(settings.get("TRAINING_BASE_URL"), view.code), common.tz_name()),
+        data=pdf_of(view),
         file_name=certificate_filename(view), mime="application/pdf")
     if progress.status is CertificateStatus.EXPIRING:
         st.warning("Your certificate expires soon: take the exam again to recertify.")

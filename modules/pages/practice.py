@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from modules.core.types import AttemptKind, Role
+from modules.core.types import AttemptId, AttemptKind, Role
 from modules.pages import common
 from modules.practice import draw, summarise
 
@@ -44,10 +44,12 @@ if index >= len(round_):
         st.rerun()
     st.stop()
 
+recorded_attempt: AttemptId | None = state["attempt_id"]  # only a technician's practice is recorded
+
 
 def save(record) -> None:
-    if state["attempt_id"] is not None:  # only a technician's practice is recorded
-        common.record_practice_answer(user, state["attempt_id"], record)
+    if recorded_attempt is not None:
+        common.record_practice_answer(user, recorded_attempt, record)
 
 
 checked = common.ask(state, round_[index], len(round_), f"practice-{state['seed']}-{index}", on_check=save)

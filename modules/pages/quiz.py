@@ -45,7 +45,12 @@ if sitting is None:
         st.rerun()
     st.stop()
 
-st.caption(f"{bank_set.module(sitting.attempt.module_id).title} — answer every question, then submit.")
+quiz_module = bank_set.module(sitting.attempt.module_id)
+if quiz_module is None:  # the bank was edited during the quiz; the questions shown are kept with the attempt
+    st.warning("This quiz's module is no longer in the question bank. You can still answer every question and "
+               "submit.")
+else:
+    st.caption(f"{quiz_module.title} — answer every question, then submit.")
 answers = {}
 for position, shown in enumerate(sitting.shown):
     with st.container(border=True):

@@ -3,6 +3,7 @@
 import streamlit as st
 
 from modules import register, settings
+from modules.certificates import STATUS_LABELS
 from modules.core.types import CertificateStatus, Role
 from modules.pages import common, manager_common
 
@@ -15,17 +16,17 @@ with common.plain_errors():
 
 counts = register.status_counts(rows)
 for column, status in zip(st.columns(len(CertificateStatus)), CertificateStatus):
-    column.metric(register.STATUS_LABELS[status].capitalize(), counts[status])
+    column.metric(STATUS_LABELS[status].capitalize(), counts[status])
 
 with st.expander("Filters", expanded=True):
     locations = sorted({row.location or "" for row in rows})
     chosen_locations = st.multiselect("Location", locations, format_func=lambda place: place or "(no location)")
     chosen_statuses = st.multiselect("Status", list(CertificateStatus),
-                                     format_func=lambda status: register.STATUS_LABELS[status])
+                                     format_func=lambda status: STATUS_LABELS[status])
     left, right = st.columns(2)
     date_field = left.radio("Date range applies to", ["expires", "issued"], horizontal=True,
                             format_func=lambda field: "Expiry date" if field == "expires" else "Issue date")
-    date_from, date_to = manager_common.picked_dates(right.date_input("Between", value=(), format="DD/MM/YYYY"))
+    date_from, date_to = manager_common.picked_dates(right.date_input("Between", value=[], format="DD/MM/YYYY"))
     include_inactive = st.checkbox("Include deactivated accounts", value=True)
 
 wanted = register.RegisterFilter(frozenset(chosen_locations), frozenset(chosen_statuses), date_field, date_from,
@@ -72,11 +73,11 @@ st.download_button(
                                                   settings.get("TRAINING_BASE_URL"), zone))
 
 st.subheader("Revoke a certificate")
-revocable = {row.certificate_id: row for row in rows
+revocable = {row.certificate_id: (row.certificate.code, row.full_name) for row in rows  # id -> (code, holder)
              if row.certificate is not None and row.status is not CertificateStatus.REVOKED}
 with st.form("revoke", clear_on_submit=True):
     target = st.selectbox("Certificate", list(revocable), index=None, placeholder="Choose a certificate",
-                          format_func=lambda cid: f"{revocable[cid].certificate.code} — {revocable[cid].full_name}")
+                          format_func=lambda cid: f"{revocable[cid][0]} — {revocable[cid][1]}")
     reason = st.text_input("Reason for revoking")
     revoke = st.form_submit_button("Revoke certificate", type="primary")
 if revoke:
@@ -85,5 +86,5 @@ if revoke:
     else:
         with common.plain_errors():
             store.certificates.revoke(target, actor, reason)
-        manager_common.flash("success", f"Certificate {revocable[target].certificate.code} is revoked.")
+        manager_common.flash("success", f"Certificate {revocable[target][0]} is revoked.")
         st.rerun()

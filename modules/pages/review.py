@@ -1,13 +1,13 @@
 """Review: the questions a technician missed come back just before they would be forgotten (FSRS)."""
 
 import streamlit as st
+from fsrs import Rating
 
 from modules.core.types import AttemptKind, Role
 from modules.grading import show
 from modules.learning import due_cards, feed_review
 from modules.pages import common
 from modules.practice import response_record
-from modules.review import Rating
 
 user = common.require(Role.TECHNICIAN)
 bank_set = common.banks()
@@ -26,7 +26,9 @@ if state is None:
     if st.button(f"Review {len(due)} question(s)", type="primary"):
         with common.plain_errors():
             attempt_id = common.store().attempts.start(user.id, AttemptKind.REVIEW)
-        st.session_state["review"] = {"queue": [show(bank_set.question(c.question_id)) for c in due],
+        # due_cards keeps only questions still in the bank, so every id below is found.
+        questions = [q for c in due if (q := bank_set.question(c.question_id)) is not None]
+        st.session_state["review"] = {"queue": [show(q) for q in questions],
                                       "index": 0, "answers": {}, "scores": {}, "attempt_id": attempt_id}
         st.rerun()
     st.stop()
@@ -43,12 +45,12 @@ if index >= len(queue):
 shown = queue[index]
 
 
-def next_card(rating=None):
-    record = response_record(index, shown, state["answers"][index])
+def next_card(run: dict, rating: Rating | None = None):
+    record = response_record(index, shown, run["answers"][index])
     with common.plain_errors():
-        common.store().attempts.record_response(state["attempt_id"], record)
+        common.store().attempts.record_response(run["attempt_id"], record)
         feed_review(common.store(), user.id, [(shown.question_id, record.correct)], common.clock(), rating)
-    state["index"] = index + 1
+    run["index"] = index + 1
 
 
 score = common.ask(state, shown, len(queue), f"review-{index}-{shown.question_id}")
@@ -58,8 +60,8 @@ if score == 1.0:
     for column, label, rating in ((hard, "Hard", Rating.Hard), (good, "Good", Rating.Good),
                                   (easy, "Easy", Rating.Easy)):
         if column.button(label, key=f"rate-{label}", type="primary" if label == "Good" else "secondary"):
-            next_card(rating)
+            next_card(state, rating)
             st.rerun()
 elif score is not None and st.button("Next", type="primary"):
-    next_card()
+    next_card(state)
     st.rerun()

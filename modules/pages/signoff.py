@@ -42,7 +42,7 @@ if st.button("Sign off", type="primary"):
 st.subheader(f"Signed treatments of {common.plain(person.full_name)}")
 with common.plain_errors():
     signoffs = common.store().signoffs.for_user(person.id)
-    names = {u.id: u.full_name for u in common.store().accounts.list_users()}
+    names: dict[int, str] = {u.id: u.full_name for u in common.store().accounts.list_users()}
 if policy.signoffs_required:
     st.caption(f"{len(signoffs)} of {policy.signoffs_required} required before the exam.")
 if not signoffs:

@@ -3,7 +3,7 @@
 import streamlit as st
 
 from modules import review, team
-from modules.core.types import AttemptKind, QuestionType, Role
+from modules.core.types import AttemptId, AttemptKind, QuestionType, Role
 from modules.pages import common, trainer_common
 
 common.require(Role.TRAINER, Role.MANAGER)
@@ -19,13 +19,14 @@ with common.plain_errors():
 if flagged:
     st.warning(f"**{common.plain(person.full_name)} has missed these questions 4 times or more.** More drilling "
                "will not fix it: go through that part of the lesson together.")
-    st.markdown("\n".join(f"- `{question_id}` ({misses}×): {bank_set.question(question_id).prompt}"
-                          for _, question_id, misses in flagged))
+    # flagged_for_trainer keeps only questions still in the bank, so each one is found.
+    st.markdown("\n".join(f"- `{question_id}` ({misses}×): {question.prompt}" for _, question_id, misses in flagged
+                          if (question := bank_set.question(question_id)) is not None))
 
 everything = st.toggle("Include practice and review", value=False)
 graded = {AttemptKind.QUIZ, AttemptKind.EXAM}
 attempts = [a for a in attempts if everything or a.kind in graded]
-titles = {m.id: team.module_label(m) for m in bank_set.modules}
+titles: dict[str, str] = {m.id: team.module_label(m) for m in bank_set.modules}
 rows = team.timeline(attempts, summaries, titles)
 st.subheader("Timeline")
 if rows.empty:
@@ -39,9 +40,11 @@ st.dataframe(shown, hide_index=True, placeholder="—", column_config={
     "score": st.column_config.NumberColumn("Score", format="%d%%"), "verdict": "Result", "answered": "Answered",
     "right": "Right", "minutes": st.column_config.NumberColumn("Minutes", format="%.1f")})
 
-labels = {r.attempt_id: f"{common.local_time(r.started_at)} · {r.kind} · {r.module} · {r.verdict}"
-          for r in rows.itertuples()}
-attempt_id = st.selectbox("Open an attempt", list(labels), format_func=labels.get)
+# Rows as plain records (not itertuples' pandas scalars), each attempt id typed as it is read.
+labels: dict[AttemptId, str] = {
+    AttemptId(r["attempt_id"]): f"{common.local_time(r['started_at'])} · {r['kind']} · {r['module']} · {r['verdict']}"
+    for r in rows.to_dict("records")}
+attempt_id = st.selectbox("Open an attempt", list(labels), format_func=lambda attempt: labels[attempt])
 with common.plain_errors():
     answers = team.reviewed_answers(common.store().attempts.current_responses(common.actor(), attempt_id))
 if not answers:

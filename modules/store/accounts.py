@@ -12,7 +12,7 @@ from typing import Any
 from sqlalchemy import Connection, Row, func, insert, select, update
 
 from modules.core.errors import AuthError, LastManagerError, StoreError
-from modules.core.records import Actor, AccountDraft, User, require_manager
+from modules.core.records import AccountDraft, Actor, User, require_manager
 from modules.core.types import Role, UserId
 from modules.store.audit import AuditLog
 from modules.store.database import Database, inserted_id

@@ -10,6 +10,7 @@ second instance waits and then finds nothing left to do.
 from __future__ import annotations
 
 import sqlite3
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from functools import cache
@@ -30,6 +31,8 @@ UNREACHABLE = "The database could not be reached or stayed busy too long; it was
 # First key of pg_advisory_xact_lock(int, int); the second is the schema's, so each schema migrates on its own.
 PG_MIGRATION_LOCK = 748_202
 # The tables version 1 created; finding one without any record of the schema's version means someone else's data.
+# Alembic's `context` and `op` are module globals, so one thread per process migrates at a time.
+_ALEMBIC_IN_USE = threading.Lock()
 _V1_TABLES = frozenset({
     "users", "sign_in_failures", "attempts", "responses", "attempt_results", "certificates",
     "certificate_revocations", "practical_signoffs", "lesson_reads", "review_cards", "audit_log",
@@ -79,7 +82,7 @@ def upgrade_to_head(engine: Engine) -> str:
     if engine.dialect.name not in ("sqlite", "postgresql"):
         raise StoreError("The database URL must point to SQLite or PostgreSQL.")
     try:
-        with engine.connect() as conn, _manual_sqlite_transactions(conn), conn.begin():
+        with _ALEMBIC_IN_USE, engine.connect() as conn, _manual_sqlite_transactions(conn), conn.begin():
             _lock(conn)
             try:
                 return _upgrade(conn)

@@ -1,21 +1,20 @@
 """The certification path in the app: graded quizzes, the timed exam (resumable), the certificate."""
 
 import random
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 from modules import certification
 from modules.banks import load_banks
 from modules.core.clock import FixedClock
+from modules.core.records import Actor
 from modules.core.types import AttemptKind, CertificateStatus
 from modules.grading import answer_key
 from modules.policy import load_policy
 from modules.progress import progress_for
-from modules.core.records import Actor
-
 from tests.app.conftest import open_app, texts
 from tests.helpers import FIXTURE_BANKS, fill_answer, question_on_screen
 
-NOW = datetime(2026, 11, 23, 9, 0, tzinfo=timezone.utc)
+NOW = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
 BANKS = load_banks(FIXTURE_BANKS)
 POLICY, _ = load_policy(FIXTURE_BANKS, BANKS)
 

@@ -1,11 +1,10 @@
 """Learn and Practice pages: a technician reads a lesson and practises a round from start to summary."""
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from modules.banks import load_banks
-from modules.core.types import AttemptKind
 from modules.core.records import Actor
-
+from modules.core.types import AttemptKind
 from tests.app.conftest import open_app, texts
 from tests.helpers import FIXTURE_BANKS, answer_on_screen, behind_the_store
 
@@ -30,7 +29,7 @@ def test_a_practice_round_from_start_to_summary_is_recorded(users, app_store):
     at = open_app(technician, "practice.py")
     at.number_input[0].set_value(3)
     next(b for b in at.button if b.label == "Start practice").click().run()
-    for number in range(3):
+    for _ in range(3):
         question = answer_on_screen(at, bank_set)
         next(b for b in at.button if b.label == "Check answer").click().run()
         assert not at.exception
@@ -86,7 +85,7 @@ def test_my_progress_counts_the_practice_answers_per_module(users, app_store):
         answer_on_screen(at, bank_set)
         next(b for b in at.button if b.label == "Check answer").click().run()
         next(b for b in at.button if b.label in ("Next question", "See summary")).click().run()
-    progress = progress_for(app_store, technician, bank_set, datetime.now(timezone.utc))
+    progress = progress_for(app_store, technician, bank_set, datetime.now(UTC))
     counts = {m.module_id: m.practice_answered for m in progress.modules}
     assert counts[bank_set.modules[0].id] == 2
     assert sum(counts.values()) == 2

@@ -1,15 +1,14 @@
 """Review page: missed questions come back the next day, one at a time, and a right answer moves them on."""
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 from modules.banks import load_banks
 from modules.core.clock import FixedClock
 from modules.learning import due_cards, feed_review
-
 from tests.app.conftest import open_app, texts
 from tests.helpers import FIXTURE_BANKS, answer_on_screen
 
-MONDAY = datetime(2026, 11, 23, 9, 0, tzinfo=timezone.utc)
+MONDAY = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
 
 
 def test_a_missed_question_is_due_the_next_day_and_reviewed_with_a_rating(users, app_store):

@@ -1,13 +1,12 @@
 """Sign-in gate: first-run manager, sign in and out, one message for every failure, idle sign-out, role checks."""
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import pytest
 
 from modules.auth import sign_in
 from modules.core.clock import FixedClock
 from modules.core.errors import AuthError
-
 from tests.app.conftest import PASSWORD, open_app, open_page_directly, texts
 
 
@@ -61,7 +60,7 @@ def test_wrong_password_and_unknown_user_get_the_same_message(users):
 
 
 def test_a_session_idle_for_30_minutes_signs_out(users):
-    clock = FixedClock(datetime(2026, 11, 23, 9, 0, tzinfo=timezone.utc))
+    clock = FixedClock(datetime(2026, 11, 23, 9, 0, tzinfo=UTC))
     at = open_app(users["technician"], clock=clock)
     assert "Signed in as" in texts(at)
     clock.advance(minutes=31)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import random
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from streamlit.testing.v1 import AppTest
@@ -11,17 +11,16 @@ from streamlit.testing.v1 import AppTest
 from modules import auth
 from modules.banks import load_banks
 from modules.core.clock import FixedClock
+from modules.core.records import AttemptResult, ResponseRecord
 from modules.core.types import AttemptKind, Role
 from modules.grading import answer_key, show
 from modules.quiz import score_responses
-from modules.core.records import AttemptResult, ResponseRecord
-
 from tests.app.conftest import PASSWORD, ROOT, open_app, texts
 from tests.helpers import FIXTURE_BANKS, record_attempt, wrong_answer
 
 BANKS = load_banks(FIXTURE_BANKS)
 SKIN = "skin-science"
-NOW = datetime(2026, 11, 23, 9, 0, tzinfo=timezone.utc)
+NOW = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
 PAGES = ["team.py", "technician.py", "item_analysis.py", "bank_health.py", "signoff.py"]
 
 

@@ -23,12 +23,11 @@ import pytest
 from modules import auth, certification
 from modules.banks import BankSet, load_banks
 from modules.core.clock import system_clock
+from modules.core.records import Actor, User
 from modules.core.types import AttemptKind, Role
 from modules.grading import answer_key
 from modules.policy import Policy, load_policy
-from modules.core.records import Actor
 from modules.store import Store
-from modules.core.records import User
 
 ROOT = Path(__file__).resolve().parents[2]
 ARTIFACTS = Path(__file__).resolve().parent / "artifacts"

@@ -18,10 +18,9 @@ import pytest
 from playwright.sync_api import expect
 
 from modules.certificates import verify_url
+from modules.core.records import Actor
 from modules.core.types import AttemptKind, Role
 from modules.grading import ShownQuestion, describe_answer
-from modules.core.records import Actor
-
 from tests.e2e.conftest import ARTIFACTS, PASSWORD
 from tests.e2e.screen import Screen, certificate_code
 

@@ -8,8 +8,8 @@ from sqlalchemy import text
 
 from modules import auth
 from modules.auth import AccountLocked, check_password_rules, sign_in
-from modules.core.types import Role
 from modules.core.errors import AuthError, PermissionDenied
+from modules.core.types import Role
 from modules.store import Store
 
 PASSWORD = "a long clinic passphrase"

@@ -11,9 +11,9 @@ from sqlalchemy import text
 
 from modules import auth
 from modules.__main__ import main
+from modules.core.records import AttemptResult
 from modules.core.types import AttemptKind, Role
 from modules.store import Store
-from modules.core.records import AttemptResult
 from tests.helpers import behind_the_store, record_attempt
 
 PASSWORD = "correct horse battery"

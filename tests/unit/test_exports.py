@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 
 import numpy as np
 import pandas as pd
@@ -13,7 +13,7 @@ from openpyxl import load_workbook
 
 from modules.exports import neutralise_cell, to_csv_bytes, to_xlsx_bytes
 
-UTC = timezone.utc
+UTC = UTC
 HYPERLINK = '=HYPERLINK("http://x","y")'
 
 

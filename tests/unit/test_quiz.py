@@ -1,22 +1,29 @@
 """Quiz and exam rules with an injected clock: daily limits, unlocking, deadlines with grace, pass marks."""
 
 import random
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
 from modules.banks import load_banks
-from modules.core.types import AttemptKind
 from modules.core.errors import QuizError
+from modules.core.records import Attempt, AttemptResult
+from modules.core.types import AttemptKind
+from modules.grading import answer_key
 from modules.policy import Policy
 from modules.quiz import (
-    answer_deadline, check_quiz_allowed, draw_exam, draw_quiz, exam_missing, passes, revisit, score_responses,
+    answer_deadline,
+    check_quiz_allowed,
+    draw_exam,
+    draw_quiz,
+    exam_missing,
+    passes,
+    revisit,
+    score_responses,
 )
-from modules.grading import answer_key
-from modules.core.records import Attempt, AttemptResult
 from tests.helpers import FIXTURE_BANKS
 
-NOON = datetime(2026, 11, 23, 12, 0, tzinfo=timezone.utc)
+NOON = datetime(2026, 11, 23, 12, 0, tzinfo=UTC)
 BANKS = load_banks(FIXTURE_BANKS)
 
 
@@ -43,7 +50,7 @@ def test_attempts_from_yesterday_and_other_modules_do_not_count():
 def test_the_day_follows_the_clinic_time_zone():
     policy = Policy(quiz_attempts_per_day=1)
     # 23:30 UTC on the 22nd is already the 23rd in Sydney, the same local day as noon UTC on the 23rd.
-    late = [attempt(started_at=datetime(2026, 11, 22, 23, 30, tzinfo=timezone.utc))]
+    late = [attempt(started_at=datetime(2026, 11, 22, 23, 30, tzinfo=UTC))]
     with pytest.raises(QuizError):
         check_quiz_allowed(late, "skin-science", policy, NOON, "Australia/Sydney")
     check_quiz_allowed(late, "skin-science", policy, NOON, "UTC")

@@ -10,9 +10,9 @@ import pytest
 from openpyxl import load_workbook
 
 from modules import auth, register
-from modules.core.types import AttemptKind, CertificateStatus, Role
 from modules.core.errors import AuthError, ImportRejected, PermissionDenied
 from modules.core.records import AttemptResult
+from modules.core.types import AttemptKind, CertificateStatus, Role
 from tests.helpers import record_attempt
 
 PASSWORD = "correct horse battery"

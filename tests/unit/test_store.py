@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import threading
 from dataclasses import replace
-from datetime import date, timedelta, timezone
+from datetime import UTC, date, timedelta
 
 import pytest
 from sqlalchemy import Engine, create_engine, event, func, select, text
@@ -68,7 +68,7 @@ def test_times_read_back_are_utc_aware(store, clock):
     tech = make_user(store, "tina")
     attempt_id = store.attempts.start(tech.user_id, AttemptKind.EXAM, deadline=clock.now + timedelta(minutes=30))
     attempt = store.attempts.get(tech, attempt_id)
-    assert attempt.started_at == clock.now and attempt.started_at.tzinfo == timezone.utc
+    assert attempt.started_at == clock.now and attempt.started_at.tzinfo == UTC
     assert attempt.deadline == clock.now + timedelta(minutes=30)
 
 
@@ -80,7 +80,8 @@ def test_attempt_round_trips_snapshot_answers_and_result(store):
                                       questions=["skin-00", "skin-01", "skin-02"], policy={"size": 3})
     (attempt,) = store.attempts.for_user(tech, tech.user_id, kind=AttemptKind.QUIZ)
     assert attempt.id == attempt_id and attempt.questions == ["skin-00", "skin-01", "skin-02"]
-    assert attempt.result.score == 0.5 and attempt.result.passed is False and attempt.result.detail == {"pass_mark": 0.8}
+    result = attempt.result
+    assert result is not None and (result.score, result.passed, result.detail) == (0.5, False, {"pass_mark": 0.8})
     stored = store.attempts.responses(tech, attempt_id)
     assert [(r.question_id, r.snapshot, r.answer, r.score, r.correct) for r in stored] == [
         (g.question_id, g.snapshot, g.answer, g.score, g.correct) for g in given]
@@ -147,7 +148,8 @@ def test_exam_answers_append_and_the_latest_counts(store):
     store.attempts.record_response(exam, answer(1, "q2"))
     store.attempts.record_response(exam, answer(0, "q1", score=1.0))
     assert len(store.attempts.responses(tech, exam)) == 3
-    assert [(r.question_id, r.score) for r in store.attempts.current_responses(tech, exam)] == [("q1", 1.0), ("q2", 1.0)]
+    current = store.attempts.current_responses(tech, exam)
+    assert [(r.question_id, r.score) for r in current] == [("q1", 1.0), ("q2", 1.0)]
     store.attempts.finish(exam, AttemptResult(1.0, True, ClosedBy.DEADLINE))
     assert store.attempts.open_one(tech.user_id, AttemptKind.EXAM) is None
     with pytest.raises(StoreError, match="already has a result"):

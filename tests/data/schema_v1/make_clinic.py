@@ -8,6 +8,7 @@ import sqlite3
 from datetime import date, datetime, timezone
 from pathlib import Path
 
+from modules import review
 from modules.clock import FixedClock
 from modules.domain import AttemptKind, Role
 from modules.store import Store
@@ -40,7 +41,8 @@ store.record_attempt(tech, AttemptKind.QUIZ, "skin-science", [record(0, True)],
                      AttemptResult(1.0, True, "submitted", {"skin-science": 1.0}), questions=[snapshot],
                      policy={"pass_mark_percent": 80})
 store.mark_lesson_read(tech, "skin-science")
-store.save_review_card(tech, "skin-001", {"card_id": 1, "state": 1, "step": 0}, clock())
+card = review.on_answer(None, tech, "skin-001", False, clock())  # a real FSRS card, as a miss creates one
+store.save_review_card(tech, "skin-001", card.card_json, card.due_at)
 store.record_signoff(tech, store.get_user(trainer).actor, date(2025, 3, 3), {"consultation": True}, "Calm and careful")
 clock.advance(days=1)
 exam = store.start_attempt(tech, AttemptKind.EXAM, None, deadline=clock.advance(minutes=30),

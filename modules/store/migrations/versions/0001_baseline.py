@@ -12,6 +12,7 @@ Create Date: 2025-03-03
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import datetime
 
 import sqlalchemy as sa
 from alembic import op
@@ -35,7 +36,7 @@ APPEND_ONLY_TABLES = (
 )
 
 
-def _utc(name: str, nullable: bool = False) -> sa.Column[sa.DateTime]:
+def _utc(name: str, nullable: bool = False) -> sa.Column[datetime]:
     # UTCDateTime's storage: DATETIME text on SQLite, timestamptz on PostgreSQL.
     return sa.Column(name, sa.DateTime(timezone=True), nullable=nullable)
 
