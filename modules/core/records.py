@@ -54,7 +54,7 @@ class Actor:
     user_id: UserId
     role: Role
 
-    def may_read(self, owner_id: int) -> bool:
+    def may_read(self, owner_id: UserId) -> bool:
         return Role(self.role) != Role.TECHNICIAN or self.user_id == owner_id
 
 

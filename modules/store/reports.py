@@ -107,7 +107,7 @@ class Reports:
         frame["last_activity"] = pd.to_datetime(frame["last_activity"], utc=True, format="ISO8601")
         return frame
 
-    def misses(self, user_id: int | None = None) -> pd.DataFrame:
+    def misses(self, user_id: UserId | None = None) -> pd.DataFrame:
         """Every wrong answer that counts (user_id, question_id, correct=False), for review.flagged_for_trainer;
         everyone's, or one technician's."""
         query = (select(attempts.c.user_id, responses.c.question_id, responses.c.correct)
@@ -118,7 +118,7 @@ class Reports:
         frame = _frame(self._db, query, ["user_id", "question_id", "correct"])
         return frame.astype({"correct": bool}) if len(frame) else frame
 
-    def attempt_summaries(self, user_id: int) -> pd.DataFrame:
+    def attempt_summaries(self, user_id: UserId) -> pd.DataFrame:
         """Per attempt of one user: questions answered, answered right, and seconds spent on them."""
         query = (select(responses.c.attempt_id, func.count(), func.sum(responses.c.correct.cast(Integer)),
                         func.sum(responses.c.seconds_taken))
