@@ -28,7 +28,7 @@ from pydantic import (
 from pydantic_core import ErrorDetails, PydanticCustomError
 
 from modules.bank_yaml import TEXT_PATTERN, Loc, Problem, describe, kind_of, line_of, unknown_key
-from modules.core.types import Difficulty, QuestionType
+from modules.core.types import Difficulty, Pool, QuestionType
 
 SLUG_PATTERN = r"^[a-z0-9]+(-[a-z0-9]+)*$"
 
@@ -75,6 +75,7 @@ class _Question(_Schema):
     source: Text
     difficulty: Difficulty
     tags: Tags
+    pool: Pool = Pool.PRACTICE
 
 
 class SingleQuestion(_Question):

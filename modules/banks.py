@@ -22,7 +22,7 @@ from pydantic import ValidationError
 from modules import bank_models
 from modules.bank_models import AnyQuestion, ModuleFile
 from modules.bank_yaml import MAX_BANK_BYTES, Problem, parse_yaml
-from modules.core.types import Difficulty, ModuleId, QuestionId, QuestionType
+from modules.core.types import Difficulty, ModuleId, Pool, QuestionId, QuestionType
 
 __all__ = ["POLICY_FILE", "BankSet", "Module", "Problem", "Question", "check_module_file", "load_banks", "summary"]
 
@@ -46,6 +46,7 @@ class Question:
     pairs: tuple[tuple[str, str], ...] = ()
     partial_credit: bool = False
     content_hash: str = ""
+    pool: Pool = Pool.PRACTICE
 
     @property
     def key_options(self) -> tuple[str, ...]:
@@ -79,6 +80,11 @@ class BankSet:
         self.questions = {q.id: q for m in self.modules for q in m.questions}
         self.by_id = {m.id: m for m in self.modules}
 
+    def pool(self, pool: Pool, module_id: str | None = None) -> list[Question]:
+        """The questions of one pool, in bank order; of one module, or of every module."""
+        modules = self.modules if module_id is None else [m for m in self.modules if m.id == module_id]
+        return [q for m in modules for q in m.questions if q.pool is pool]
+
     def module(self, module_id: str) -> Module | None:
         return self.by_id.get(ModuleId(module_id))
 
@@ -107,7 +113,7 @@ def _question(model: AnyQuestion, module_id: ModuleId) -> Question:
         id=QuestionId(model.id), module_id=module_id, type=model.type, prompt=model.prompt,
         explanation=model.explanation, source=model.source, difficulty=model.difficulty, tags=model.tags,
         scenario=model.scenario, options=options, answer=answer, items=items, pairs=pairs, partial_credit=partial,
-        content_hash=_content_hash(fields),
+        content_hash=_content_hash(fields), pool=model.pool,
     )
 
 

@@ -34,6 +34,13 @@ class QuestionType(str, Enum):
     MATCHING = "matching"
 
 
+class Pool(str, Enum):
+    """Which draws a question belongs to: practice, review and module quizzes, or only the certification exam."""
+
+    PRACTICE = "practice"
+    EXAM = "exam"
+
+
 class Difficulty(str, Enum):
     EASY = "easy"
     MEDIUM = "medium"
