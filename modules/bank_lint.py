@@ -19,6 +19,7 @@ from pathlib import Path
 from modules.banks import BankSet, Module, Question
 from modules.core.types import Pool, QuestionType
 from modules.grading import grade, show
+from modules.policy import Policy
 
 REFER = re.compile(r"\b(refer|referral|physician|doctor|gp|provider|protocol|dermatologist)\b", re.IGNORECASE)
 LONGEST_MARGIN = 1.15          # a key at least 15% longer than every other option
@@ -54,6 +55,13 @@ def _longest(options: Sequence[str]) -> list[str]:
 
 def guess_outcomes(question: Question) -> list[tuple[float, float]]:
     """The guesser's possible scores on `question` with their probabilities (summing to 1)."""
+    merged: dict[float, float] = {}
+    for score, chance in _outcomes(question):
+        merged[score] = merged.get(score, 0.0) + chance
+    return sorted(merged.items())
+
+
+def _outcomes(question: Question) -> list[tuple[float, float]]:
     shown = show(question)
     kind = question.type
     if kind is QuestionType.TRUE_FALSE:
@@ -90,7 +98,21 @@ def expected_guess_score(questions: Iterable[Question]) -> float:
     return sum(scores) / len(scores) if scores else 0.0
 
 
-def pass_chance(draws: Sequence[Sequence[Question]], pass_mark_percent: float) -> float:
+def exam_pass_chance(banks: BankSet, policy: Policy, draws: int = 200, seed: int = 0) -> float:
+    """The guesser's chance of passing the exam, averaged over `draws` random blueprint draws."""
+    rng = random.Random(seed)
+    plan = policy.exam_draw([m.id for m in banks.modules])
+    sittings = []
+    for _ in range(draws):
+        sitting: list[Question] = []
+        for module_id, wanted in plan.items():
+            pool = banks.pool(Pool.EXAM, module_id)
+            sitting += rng.sample(pool, min(wanted, len(pool)))
+        sittings.append(sitting)
+    return pass_chance(sittings, policy.exam_pass_percent / 100)
+
+
+def pass_chance(draws: Sequence[Sequence[Question]], pass_fraction: float) -> float:
     """The guesser's chance of passing, averaged over `draws` (each one sitting's questions): the exact
     distribution of the total, in hundredths of a mark, convolved item by item."""
     if not draws:
@@ -105,7 +127,7 @@ def pass_chance(draws: Sequence[Sequence[Question]], pass_mark_percent: float) -
                 for total, p in totals.items():
                     step[total + points] = step.get(total + points, 0.0) + p * chance
             totals = step
-        needed = pass_mark_percent * len(questions) - 1e-6
+        needed = pass_fraction * 100 * len(questions) - 1e-6  # totals are in hundredths of a mark
         chances.append(sum(p for total, p in totals.items() if total >= needed))
     return sum(chances) / len(chances)
 

@@ -77,7 +77,8 @@ def running_exam(store: Store, user: User) -> Sitting | None:
 
 def exam_missing(store: Store, user: User, banks: BankSet, policy: Policy) -> list[str]:
     attempts = store.attempts.for_user(_actor(user), user.id, AttemptKind.QUIZ)
-    return quiz.exam_missing(banks, attempts, len(store.signoffs.for_user(user.id)), policy)
+    competent = sum(1 for s in store.signoffs.for_user(user.id) if s.competent)  # not-yet-competent ones never count
+    return quiz.exam_missing(banks, attempts, competent, policy)
 
 
 def start_or_resume_exam(store: Store, user: User, banks: BankSet, policy: Policy, now: datetime,
@@ -131,7 +132,7 @@ def finish_exam(store: Store, user: User, sitting: Sitting, policy: Policy, now:
                                               expiry_for(now, policy.validity_months), issued_at=now,
                                               actor=_actor(user))
         code = certificate.code
-    feed_review(store, user.id, [(r.question_id, r.correct) for r in records if r.position in answers], now)
+    # Exam items never feed spaced review: review shows keys, and an exam item's key is never shown.
     return quiz.Outcome(sitting.attempt.id, score, passed,
                         tuple((s, answers.get(i), r.score) for i, (s, r) in enumerate(zip(sitting.shown, records))),
                         module_scores, quiz.revisit(module_scores, policy.exam_pass_percent), code)

@@ -14,7 +14,9 @@ from modules import settings
 from modules.banks import load_banks, summary
 from modules.core.errors import TrainingError
 
-if TYPE_CHECKING:  # the store is imported only by the commands that use it, so `--help` starts fast
+if TYPE_CHECKING:  # imported only by the commands that use them, so `--help` starts fast
+    from modules.banks import BankSet
+    from modules.policy import Policy
     from modules.store import Store
 
 
@@ -36,7 +38,7 @@ def check_banks(args: argparse.Namespace) -> int:
 
     directory = Path(args.directory or settings.get("TRAINING_BANKS_DIR"))
     banks = load_banks(directory)
-    _, policy_problems = load_policy(directory, banks)
+    policy, policy_problems = load_policy(directory, banks)
     problems = banks.problems + policy_problems
     for problem in problems:
         print(f"{directory / problem.file if problem.file != str(directory) else problem.file}:"
@@ -45,7 +47,25 @@ def check_banks(args: argparse.Namespace) -> int:
         print(f"{len(problems)} problem(s) found", file=sys.stderr)
         return 1
     print(summary(banks))
+    print(bank_report(banks, policy, directory))
     return 0
+
+
+def bank_report(banks: BankSet, policy: Policy, directory: Path) -> str:
+    """The lint's warnings (they never fail the check), each pool's size and guesser score, and how far the
+    policy's pass decisions can be trusted."""
+    from modules import bank_lint, reliability
+
+    warnings = bank_lint.lint(banks, directory)
+    lines = [f"{directory / w.file}:{w.line}: warning: {w.message}" for w in warnings]
+    lines.append(f"{len(warnings)} lint warning(s) (they do not fail the check)")
+    lines.append("pools (questions; a test-wise guesser's expected score, goal under 50%):")
+    for module_id, pool, size, guess in bank_lint.pool_figures(banks):
+        lines.append(f"  {module_id:<14} {pool.value:<8} {size:3d} questions; guesser {guess:.0%}")
+    chance = bank_lint.exam_pass_chance(banks, policy)
+    lines.append(f"guesser's chance of passing the exam: {chance:.4%} (goal under 0.1%)")
+    lines += [d.sentence() for d in reliability.decisions(policy, [m.id for m in banks.modules])]
+    return "\n".join(lines)
 
 
 def guarded(run: Callable[[argparse.Namespace], int]) -> Callable[[argparse.Namespace], int]:

@@ -8,17 +8,28 @@ defaults apply too and the problems (FILE:LINE: message, like the banks) are sho
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Any
 
 from annotated_types import Ge, Le
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StrictInt, ValidationError, create_model
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    StrictInt,
+    ValidationError,
+    create_model,
+)
 from pydantic_core import ErrorDetails
 
-from modules.bank_models import Text, distinct
+from modules.bank_models import Slug, Text, distinct
 from modules.bank_yaml import Loc, Problem, describe, kind_of, line_of, parse_yaml, unknown_key
 from modules.banks import POLICY_FILE, BankSet
+from modules.core.types import Pool
 
 __all__ = ["Policy", "Problem", "load_policy", "parse_policy"]
 
@@ -31,10 +42,16 @@ class At:
     key: str
 
 
+def _pairs(value: object) -> object:
+    # The file writes the blueprint as a mapping; the policy keeps it as (module, questions) pairs so it stays hashable.
+    return tuple(value.items()) if isinstance(value, dict) else value
+
+
 Count = Annotated[StrictInt, Field(ge=1)]
 Seconds = Annotated[StrictInt, Field(ge=0)]
 Percent = Annotated[StrictInt, Field(ge=1, le=100)]
 Checklist = Annotated[tuple[Text, ...], Field(min_length=1), AfterValidator(distinct)]
+Blueprint = Annotated[tuple[tuple[Slug, Count], ...], BeforeValidator(_pairs)]
 
 
 class Policy(BaseModel):
@@ -42,17 +59,27 @@ class Policy(BaseModel):
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
-    quiz_questions: Annotated[Count, At("module_quiz", "questions")] = 10
-    quiz_pass_percent: Annotated[Percent, At("module_quiz", "pass_mark_percent")] = 80
+    # 25 questions at 84%: a technician at 70% mastery passes at most 10% of the time, one at 90% at least 90%.
+    quiz_questions: Annotated[Count, At("module_quiz", "questions")] = 25
+    quiz_pass_percent: Annotated[Percent, At("module_quiz", "pass_mark_percent")] = 84
     quiz_attempts_per_day: Annotated[Count, At("module_quiz", "attempts_per_day")] = 3
-    exam_questions_per_module: Annotated[Count, At("exam", "questions_per_module")] = 5
+    # Questions the exam draws from each module's exam pool; empty means 5 from every module.
+    exam_blueprint: Annotated[Blueprint, At("exam", "blueprint")] = ()
     exam_minutes: Annotated[Count, At("exam", "time_limit_minutes")] = 45
     exam_pass_percent: Annotated[Percent, At("exam", "pass_mark_percent")] = 85
     exam_grace_seconds: Annotated[Seconds, At("exam", "grace_seconds")] = 30
     certificate_title: Annotated[Text, At("certificate", "title")] = "Microdermabrasion Technician Certificate"
     validity_months: Annotated[Count, At("certificate", "validity_months")] = 12
-    signoffs_required: Annotated[Seconds, At("practical", "signoffs_required")] = 0
+    signoffs_required: Annotated[Seconds, At("practical", "signoffs_required")] = 3
     checklist: Annotated[Checklist, At("practical", "checklist")] = ()
+
+
+    def exam_draw(self, module_ids: list[str]) -> dict[str, int]:
+        """How many exam questions each module gives: the blueprint, or 5 from every module without one."""
+        return dict(self.exam_blueprint) if self.exam_blueprint else {m: 5 for m in module_ids}
+
+    def exam_size(self, module_ids: list[str]) -> int:
+        return sum(self.exam_draw(module_ids).values())
 
 
 class _Section(BaseModel):
@@ -150,8 +177,34 @@ def load_policy(directory: Path | str, banks: BankSet | None = None) -> tuple[Po
     if policy is None:
         return Policy(), problems
     if banks is not None:
-        short = [m.id for m in banks.modules if len(m.questions) < policy.quiz_questions]
-        if short:
-            problems = [Problem(path.name, 1, f"module(s) {', '.join(short)} have fewer questions than the "
-                                              f"module quiz size {policy.quiz_questions}")]
+        problems = _pool_problems(policy, banks, path.name, path.read_text(encoding="utf-8"))
     return policy, problems
+
+
+def _pool_problems(policy: Policy, banks: BankSet, name: str, text: str) -> list[Problem]:
+    """The quizzes and the exam must be drawable: each module's pool holds what the policy asks of it."""
+    def line(key: str) -> int:
+        found = re.search(rf"^\s*{re.escape(key)}\s*:", text, re.MULTILINE)
+        return text.count("\n", 0, found.start()) + 1 if found else 1
+
+    problems = []
+    for module in banks.modules:
+        practice = len(banks.pool(Pool.PRACTICE, module.id))
+        if practice < policy.quiz_questions:
+            problems.append(Problem(name, line("questions"), f"module '{module.id}' has {practice} practice "
+                                    f"questions, fewer than the module quiz size {policy.quiz_questions}"))
+    draw = policy.exam_draw([m.id for m in banks.modules])
+    for module_id, wanted in draw.items():
+        if banks.module(module_id) is None:
+            problems.append(Problem(name, line(module_id), f"the exam blueprint names module '{module_id}', "
+                                                           "which is not among the valid banks"))
+            continue
+        available = len(banks.pool(Pool.EXAM, module_id))
+        if available < wanted:
+            problems.append(Problem(name, line(module_id), f"the exam blueprint asks {wanted} questions of module "
+                                    f"'{module_id}', but its exam pool has {available}"))
+    for module in banks.modules:
+        if module.id not in draw:
+            problems.append(Problem(name, line("blueprint"), f"module '{module.id}' is missing from the exam "
+                                                             "blueprint (give it a number of questions)"))
+    return problems

@@ -6,6 +6,7 @@ import random
 from dataclasses import dataclass
 
 from modules.banks import BankSet
+from modules.core.types import Pool
 from modules.grading import ShownQuestion, show
 from modules.grading import response_record as response_record  # the practice and review pages build it from here
 
@@ -27,7 +28,8 @@ def draw(banks: BankSet, module_id: str, count: int, rng: random.Random | None =
     if module is None:
         return []
     rng = rng or random.Random()
-    chosen = rng.sample(list(module.questions), min(count, len(module.questions)))
+    pool = banks.pool(Pool.PRACTICE, module.id)  # exam items are never practised: their keys stay unseen
+    chosen = rng.sample(pool, min(count, len(pool)))
     return [show(q, rng) for q in chosen]
 
 

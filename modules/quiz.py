@@ -14,7 +14,7 @@ from modules.banks import BankSet
 from modules.core import timezones
 from modules.core.errors import QuizError
 from modules.core.records import Attempt, AttemptResult, ResponseRecord
-from modules.core.types import AttemptId, AttemptKind, ClosedBy, ModuleId
+from modules.core.types import AttemptId, AttemptKind, ClosedBy, ModuleId, Pool
 from modules.grading import Answer, ShownQuestion, response_record, show
 from modules.policy import Policy
 
@@ -53,15 +53,17 @@ def draw_quiz(banks: BankSet, module_id: str, policy: Policy, rng: random.Random
     module = banks.module(module_id)
     if module is None:
         raise QuizError("This module is not available right now.")
-    picked = rng.sample(list(module.questions), min(policy.quiz_questions, len(module.questions)))
+    pool = banks.pool(Pool.PRACTICE, module.id)
+    picked = rng.sample(pool, min(policy.quiz_questions, len(pool)))
     return [show(q, rng) for q in picked]
 
 
 def draw_exam(banks: BankSet, policy: Policy, rng: random.Random) -> list[ShownQuestion]:
     shown: list[ShownQuestion] = []
-    for module in banks.modules:
-        picked = rng.sample(list(module.questions), min(policy.exam_questions_per_module, len(module.questions)))
-        shown.extend(show(q, rng) for q in picked)
+    # The blueprint says exactly how many questions each module gives, all from its exam pool.
+    for module_id, wanted in policy.exam_draw([m.id for m in banks.modules]).items():
+        pool = banks.pool(Pool.EXAM, module_id)
+        shown.extend(show(q, rng) for q in rng.sample(pool, min(wanted, len(pool))))
     rng.shuffle(shown)
     return shown
 

@@ -22,7 +22,7 @@ from modules.banks import BankSet, Module, Problem
 from modules.certificates import current_status
 from modules.core.errors import AuthError, PermissionDenied, TrainingError
 from modules.core.records import Actor, Attempt, Certificate, ResponseRecord, Signoff, User
-from modules.core.types import AttemptKind, CertificateStatus, QuestionType, Role, SignoffId, UserId
+from modules.core.types import AttemptKind, CertificateStatus, PracticalOutcome, QuestionType, Role, SignoffId, UserId
 from modules.grading import ShownQuestion, describe_answer
 from modules.review import flagged_for_trainer
 from modules.store import Store
@@ -397,8 +397,12 @@ def never_answered(banks: BankSet, answered: set[str]) -> pd.DataFrame:
 
 
 def sign_off(store: Store, trainer: User, technician_id: UserId, treated_on: date, ticked: dict[str, bool],
-             comment: str, password: str, checklist: Iterable[str], today: date) -> SignoffId:
-    """Record a supervised treatment, signed by the trainer re-entering their own password. Append-only."""
+             comment: str, password: str, checklist: Iterable[str], today: date,
+             outcome: PracticalOutcome = PracticalOutcome.COMPETENT) -> SignoffId:
+    """Record a supervised treatment, signed by the trainer re-entering their own password. Append-only.
+
+    Competent: every checklist item was met. Not yet competent: at least one item was missed, and the comment
+    says what to work on; it is kept, shown to the technician, and does not count towards the exam."""
     if Role(trainer.role) is Role.TECHNICIAN:
         raise PermissionDenied("Only a trainer or manager may sign off a practical treatment.")
     technician = store.accounts.get(technician_id)
@@ -408,19 +412,38 @@ def sign_off(store: Store, trainer: User, technician_id: UserId, treated_on: dat
         raise SignoffRejected("The treatment date cannot be in the future.")
     items = list(checklist)
     missing = [item for item in items if not ticked.get(item)]
-    if missing:
-        raise SignoffRejected("A sign-off confirms every checklist item. Not ticked: " + "; ".join(missing) + ".")
+    outcome = PracticalOutcome(outcome)
+    if outcome is PracticalOutcome.COMPETENT and missing:
+        raise SignoffRejected("Competent means every checklist item was met. Not ticked: " + "; ".join(missing)
+                              + ". Record it as not yet competent instead.")
+    if outcome is PracticalOutcome.NOT_YET_COMPETENT:
+        if not missing:
+            raise SignoffRejected("Untick the checklist items that were not met, so the technician knows what to "
+                                  "work on.")
+        if not comment.strip():
+            raise SignoffRejected("Add a comment: what should the technician work on before the next practical?")
     found = store.accounts.credentials(trainer.username)
     if not password or found is None or not verify_password(found[1], password):
         raise AuthError("That is not your password: enter your own password to sign.")
     return store.signoffs.record(technician_id, Actor(trainer.id, trainer.role), treated_on,
-                                {item: True for item in items}, comment.strip())
+                                {item: bool(ticked.get(item)) for item in items}, comment.strip(), outcome,
+                                tuple(missing))
 
 
 def signoff_history(signoffs: list[Signoff], names: dict[int, str]) -> pd.DataFrame:
     """Newest first: when treated, who signed and when, what was confirmed, the comment."""
-    rows = [{"Treated on": s.treated_on, "Signed by": names.get(int(s.trainer_id), f"user {s.trainer_id}"),
-             "Signed at": s.signed_at, "Checklist": "; ".join(k for k, v in s.checklist.items() if v),
+    rows = [{"Treated on": s.treated_on, "Outcome": OUTCOME_LABELS[s.outcome],
+             "Signed by": names.get(int(s.trainer_id), f"user {s.trainer_id}"), "Signed at": s.signed_at,
+             "Met": "; ".join(k for k, v in s.checklist.items() if v), "Not met": "; ".join(s.missed),
              "Comment": s.comment}
             for s in sorted(signoffs, key=lambda s: (s.treated_on, s.id), reverse=True)]
-    return pd.DataFrame(rows, columns=["Treated on", "Signed by", "Signed at", "Checklist", "Comment"])
+    return pd.DataFrame(rows, columns=["Treated on", "Outcome", "Signed by", "Signed at", "Met", "Not met",
+                                       "Comment"])
+
+
+OUTCOME_LABELS = {PracticalOutcome.COMPETENT: "Competent", PracticalOutcome.NOT_YET_COMPETENT: "Not yet competent"}
+
+
+def competent_count(signoffs: Iterable[Signoff]) -> int:
+    """Only competent practicals count towards unlocking the exam."""
+    return sum(1 for s in signoffs if s.competent)

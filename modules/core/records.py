@@ -17,6 +17,7 @@ from modules.core.types import (
     CertificateStatus,
     ClosedBy,
     ModuleId,
+    PracticalOutcome,
     QuestionId,
     ResponseId,
     Role,
@@ -202,6 +203,8 @@ class Certificate:
 
 @dataclass(frozen=True)
 class Signoff:
+    """One supervised practical treatment as the trainer recorded it."""
+
     id: SignoffId
     technician_id: UserId
     trainer_id: UserId
@@ -209,6 +212,12 @@ class Signoff:
     checklist: dict[str, Any]
     comment: str
     signed_at: datetime
+    outcome: PracticalOutcome = PracticalOutcome.COMPETENT
+    missed: tuple[str, ...] = ()
+
+    @property
+    def competent(self) -> bool:
+        return self.outcome is PracticalOutcome.COMPETENT
 
 
 @dataclass(frozen=True)

@@ -62,6 +62,13 @@ class CertificateStatus(str, Enum):
     NOT_CERTIFIED = "not certified"
 
 
+class PracticalOutcome(str, Enum):
+    """A trainer's verdict on one supervised treatment; only competent ones count towards the exam."""
+
+    COMPETENT = "competent"
+    NOT_YET_COMPETENT = "not_yet_competent"
+
+
 class ClosedBy(str, Enum):
     """How an attempt ended: the person submitted it, or its deadline passed."""
 

@@ -20,7 +20,7 @@ from modules.core import timezones
 from modules.core.clock import system_clock
 from modules.core.errors import TrainingError
 from modules.core.records import Actor, ResponseRecord
-from modules.core.types import AttemptId, QuestionType, Role
+from modules.core.types import AttemptId, Pool, QuestionType, Role
 from modules.grading import ShownQuestion, describe_answer, is_complete, response_record
 from modules.policy import Policy, load_policy
 from modules.store import Store
@@ -111,7 +111,12 @@ def record_practice_answer(user, attempt_id: AttemptId, record) -> None:
 
 
 def due_review_count(user) -> int:
-    return len(learning.due_cards(store(), user.id, set(banks().questions), clock(), tz_name()))
+    return len(learning.due_cards(store(), user.id, practice_ids(), clock(), tz_name()))
+
+
+def practice_ids() -> set[str]:
+    """The questions review may show with their keys: the practice pool (never an exam item)."""
+    return {q.id for q in banks().pool(Pool.PRACTICE)}
 
 
 def sign_in_as(user) -> None:

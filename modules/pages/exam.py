@@ -23,6 +23,11 @@ if outcome is not None:
         if outcome.to_revisit:
             titles = [module.title if (module := bank_set.module(m)) else m for m in outcome.to_revisit]
             st.markdown("**Revisit these modules before your next try:**\n" + "\n".join(f"- {t}" for t in titles))
+    # Per module only: the exam's questions and keys stay secret, so the next sitting still tests knowledge.
+    st.markdown("**Your result per module**")
+    st.dataframe([{"Module": module.title if (module := bank_set.module(m)) else m, "Score": f"{share:.0%}"}
+                  for m, share in outcome.module_scores.items()], hide_index=True)
+    st.caption("The exam's questions and answers are not shown, so that every sitting tests what you know.")
     if st.button("Done"):
         del st.session_state["exam_outcome"]
         st.rerun()
@@ -40,7 +45,8 @@ with common.plain_errors():
 if sitting is None:
     with common.plain_errors():
         missing = certification.exam_missing(store, user, bank_set, policy)
-    st.write(f"The exam draws {policy.exam_questions_per_module} questions from each module, lasts "
+    size = policy.exam_size([m.id for m in bank_set.modules])
+    st.write(f"The exam draws {size} questions from every module's exam questions, lasts "
              f"{policy.exam_minutes} minutes and needs {policy.exam_pass_percent}% to pass. Your answers are saved "
              "as you give them; if the page reloads, sign in again and carry on where you were.")
     if missing:

@@ -18,7 +18,7 @@ st.caption("Questions you missed come back here on the day you are about to forg
 state = st.session_state.get("review")
 if state is None:
     with common.plain_errors():
-        due = due_cards(common.store(), user.id, set(bank_set.questions), common.clock(), common.tz_name())
+        due = due_cards(common.store(), user.id, common.practice_ids(), common.clock(), common.tz_name())
     st.metric("Due today", len(due))
     if not due:
         st.success("Nothing is due today. Well done — come back tomorrow, or practise a module.")

@@ -9,7 +9,7 @@ from sqlalchemy import func, insert, select
 
 from modules.core.clock import require_utc
 from modules.core.records import Actor, Signoff, require_staff
-from modules.core.types import ModuleId, QuestionId, SignoffId, UserId
+from modules.core.types import ModuleId, PracticalOutcome, QuestionId, SignoffId, UserId
 from modules.store.audit import AuditLog
 from modules.store.database import Database, inserted_id
 from modules.store.schema import dumps, lesson_reads, loads, practical_signoffs, review_cards
@@ -23,13 +23,17 @@ class Signoffs:
         self._audit = audit
 
     def record(self, technician_id: UserId, trainer: Actor, treated_on: date, checklist: dict[str, Any],
-               comment: str = "") -> SignoffId:
+               comment: str = "", outcome: PracticalOutcome = PracticalOutcome.COMPETENT,
+               missed: tuple[str, ...] = ()) -> SignoffId:
         require_staff(trainer, "sign off a practical treatment")
+        outcome = PracticalOutcome(outcome)
         with self._db.write(serialised=True) as conn:
             signoff_id = SignoffId(inserted_id(conn.execute(insert(practical_signoffs).values(
                 technician_id=technician_id, trainer_id=trainer.user_id, treated_on=treated_on,
-                checklist_json=dumps(checklist), comment=comment, signed_at=self._db.clock()))))
-            self._audit.append(conn, trainer, "practical_signed_off", f"user:{technician_id}",
+                checklist_json=dumps(checklist), comment=comment, signed_at=self._db.clock(),
+                outcome=outcome.value, missed_json=dumps(list(missed)) if missed else None))))
+            action = "practical_signed_off" if outcome is PracticalOutcome.COMPETENT else "practical_not_yet_competent"
+            self._audit.append(conn, trainer, action, f"user:{technician_id}",
                                {"signoff_id": signoff_id, "treated_on": treated_on.isoformat()})
         return signoff_id
 
@@ -38,7 +42,8 @@ class Signoffs:
                  .order_by(practical_signoffs.c.treated_on, practical_signoffs.c.id))
         with self._db.read() as conn:
             return [Signoff(SignoffId(r.id), UserId(r.technician_id), UserId(r.trainer_id), r.treated_on,
-                            loads(r.checklist_json), r.comment, r.signed_at) for r in conn.execute(query)]
+                            loads(r.checklist_json), r.comment, r.signed_at, PracticalOutcome(r.outcome),
+                            tuple(loads(r.missed_json) or ())) for r in conn.execute(query)]
 
 
 class Lessons:

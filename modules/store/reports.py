@@ -15,7 +15,7 @@ import pandas as pd
 from sqlalchemy import Integer, Select, func, select, union_all
 
 from modules.core.records import Actor, require_manager
-from modules.core.types import AttemptKind, Role, UserId
+from modules.core.types import AttemptKind, PracticalOutcome, Role, UserId
 from modules.store.database import Database
 from modules.store.schema import attempt_results, attempts, lesson_reads, practical_signoffs, responses, users
 
@@ -164,7 +164,9 @@ class Reports:
     # ---- the certification register and the attempts export --------------------------------------
 
     def signoff_counts(self) -> dict[UserId, int]:
+        """Competent practical sign-offs per technician (not-yet-competent records do not count)."""
         query = (select(practical_signoffs.c.technician_id, func.count())
+                 .where(practical_signoffs.c.outcome == PracticalOutcome.COMPETENT.value)
                  .group_by(practical_signoffs.c.technician_id))
         with self._db.read() as conn:
             return {UserId(user_id): int(count) for user_id, count in conn.execute(query)}

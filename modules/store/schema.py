@@ -210,6 +210,9 @@ practical_signoffs = Table(
     Column("checklist_json", Text, nullable=False),
     Column("comment", Text, nullable=False),
     Column("signed_at", UTCDateTime, nullable=False),
+    # "competent" or "not_yet_competent" (PracticalOutcome); missed_json lists the checklist items not met.
+    Column("outcome", String(20), nullable=False, server_default="competent"),
+    Column("missed_json", Text),
 )
 
 lesson_reads = Table(

@@ -142,12 +142,12 @@ def test_a_sign_off_needs_the_trainers_password_and_shows_who_signed(users, seed
         box.check()
     at.text_area[0].input("Calm and thorough.")
     at.text_input[0].input("not my password")
-    next(b for b in at.button if b.label == "Sign off").click().run()
+    next(b for b in at.button if b.label == "Sign").click().run()
     assert "That is not your password: enter your own password to sign." in texts(at)
     assert app_store.signoffs.for_user(tess.id) == []
 
     at.text_input[0].input(PASSWORD)
-    next(b for b in at.button if b.label == "Sign off").click().run()
+    next(b for b in at.button if b.label == "Sign").click().run()
     assert not at.exception
     assert any(s.value.startswith("Signed: supervised treatment of Tess Technician") for s in at.success)
     (signed,) = app_store.signoffs.for_user(tess.id)
@@ -162,6 +162,6 @@ def test_a_sign_off_with_an_item_unticked_is_refused(users, seeded, app_store):
     at = open_app(users["trainer"], "signoff.py", clock=FixedClock(NOW))
     at.selectbox[0].select(users["technician"].id).run()
     at.text_input[0].input(PASSWORD)
-    next(b for b in at.button if b.label == "Sign off").click().run()
-    assert any("A sign-off confirms every checklist item" in e.value for e in at.error)
+    next(b for b in at.button if b.label == "Sign").click().run()
+    assert any("Competent means every checklist item was met" in e.value for e in at.error)
     assert app_store.signoffs.for_user(users["technician"].id) == []

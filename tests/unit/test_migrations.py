@@ -74,6 +74,11 @@ def fixture_rows(table: str) -> list[tuple[Any, ...]]:
         return source.execute(f'SELECT * FROM "{table}" ORDER BY 1').fetchall()
 
 
+def fixture_columns(table: str) -> list[str]:
+    with closing(sqlite3.connect(f"file:{CLINIC_DB}?mode=ro", uri=True)) as source:
+        return [column[1] for column in source.execute(f'PRAGMA table_info("{table}")')]
+
+
 def as_postgres(column_type: TypeEngine[Any], value: Any) -> Any:
     """A SQLite value as the PostgreSQL column of this type takes it."""
     if value is None:
@@ -186,14 +191,22 @@ def test_the_clinic_upgrades_without_losing_anything(db_url: str, tmp_path: Path
             reflected = MetaData()
             reflected.reflect(conn, only=V1_TABLES)
             for name in V1_TABLES:
-                table, expected = reflected.tables[name], fixture_rows(name)
+                # Later revisions add columns; every column version 1 had keeps every value.
+                table, expected, old = reflected.tables[name], fixture_rows(name), fixture_columns(name)
                 if dialect == "postgresql":
-                    expected = [tuple(as_postgres(column.type, value) for column, value in zip(table.columns, row))
+                    kept = [table.c[column] for column in old]
+                    expected = [tuple(as_postgres(column.type, value) for column, value in zip(kept, row))
                                 for row in expected]
-                    migrated = [tuple(row) for row in conn.execute(select(table).order_by(*table.primary_key.columns))]
+                    migrated = [tuple(row) for row in
+                                conn.execute(select(*kept).order_by(*table.primary_key.columns))]
                 else:  # the very text and numbers SQLite holds, not values parsed by SQLAlchemy's types
-                    migrated = [tuple(row) for row in conn.exec_driver_sql(f"SELECT * FROM {name} ORDER BY 1")]
+                    migrated = [tuple(row) for row in
+                                conn.exec_driver_sql(f"SELECT {', '.join(old)} FROM {name} ORDER BY 1")]
                 assert migrated == expected, name
+
+            # 0003: a version-1 sign-off was only ever recorded with every item met, so it reads as competent.
+            assert conn.execute(text("SELECT outcome, missed_json FROM practical_signoffs")).all() == [
+                ("competent", None)]
 
             assert conn.scalars(text("SELECT username FROM users ORDER BY id")).all() == ["mara", "tom", "sam"]
             assert conn.scalar(text("SELECT code FROM certificates")) == "9H2H-K1H5-NQ7S-TBEV"

@@ -8,9 +8,10 @@ import pytest
 from modules.banks import load_banks
 from modules.core.errors import QuizError
 from modules.core.records import Attempt, AttemptResult
-from modules.core.types import AttemptKind
+from modules.core.types import AttemptKind, Pool
 from modules.grading import answer_key
 from modules.policy import Policy
+from modules.practice import draw
 from modules.quiz import (
     answer_deadline,
     check_quiz_allowed,
@@ -63,19 +64,37 @@ def test_quiz_draws_the_policy_size_from_one_module_without_repeats():
     assert {s.module_id for s in shown} == {"mechanics"}
 
 
-def test_exam_draws_from_every_module():
-    shown = draw_exam(BANKS, Policy(exam_questions_per_module=5), random.Random(2))
-    assert len(shown) == 5 * len(BANKS.modules)
-    assert {s.module_id for s in shown} == {m.id for m in BANKS.modules}
+def test_exam_follows_the_blueprint_and_draws_only_exam_items():
+    blueprint = (("skin-science", 3), ("mechanics", 1), ("safety", 2))
+    for seed in range(20):
+        shown = draw_exam(BANKS, Policy(exam_blueprint=blueprint), random.Random(seed))
+        counts = {m: sum(1 for s in shown if s.module_id == m) for m, _ in blueprint}
+        assert counts == dict(blueprint)
+        assert all(BANKS.question(s.question_id).pool is Pool.EXAM for s in shown)
+
+
+def test_quizzes_and_practice_draw_only_practice_items():
+    for seed in range(20):
+        quiz_items = draw_quiz(BANKS, "safety", Policy(quiz_questions=10), random.Random(seed))
+        practice_items = draw(BANKS, "safety", 12, random.Random(seed))
+        assert all(BANKS.question(s.question_id).pool is Pool.PRACTICE for s in quiz_items + practice_items)
+    assert len(practice_items) == len(BANKS.pool(Pool.PRACTICE, "safety"))
 
 
 def test_exam_stays_locked_until_every_module_quiz_is_passed_and_says_what_is_missing():
     passed_all_but_one = [attempt(module_id=m.id, passed=True) for m in BANKS.modules[:-1]]
     passed_all_but_one.append(attempt(module_id=BANKS.modules[-1].id, passed=False))
-    missing = exam_missing(BANKS, passed_all_but_one, 0, Policy())
+    missing = exam_missing(BANKS, passed_all_but_one, 0, Policy(signoffs_required=0))
     assert missing == [f"Pass the module quiz for {BANKS.modules[-1].order}. {BANKS.modules[-1].title}"]
     everything = passed_all_but_one + [attempt(module_id=BANKS.modules[-1].id, passed=True)]
-    assert exam_missing(BANKS, everything, 0, Policy()) == []
+    assert exam_missing(BANKS, everything, 0, Policy(signoffs_required=0)) == []
+
+
+def test_by_default_the_exam_waits_for_three_competent_practicals():
+    everything = [attempt(module_id=m.id, passed=True) for m in BANKS.modules]
+    assert exam_missing(BANKS, everything, 2, Policy()) == [
+        "Have a trainer sign off 1 more supervised practical treatment(s) (2 of 3 so far)"]
+    assert exam_missing(BANKS, everything, 3, Policy()) == []
 
 
 def test_exam_waits_for_practical_signoffs_when_the_policy_asks():
@@ -97,7 +116,8 @@ def test_pass_mark_boundary_is_inclusive():
 
 
 def test_unanswered_questions_score_zero_and_weak_modules_are_named():
-    shown = draw_exam(BANKS, Policy(exam_questions_per_module=2), random.Random(3))
+    shown = draw_exam(BANKS, Policy(exam_blueprint=(('skin-science', 2), ('mechanics', 2), ('safety', 2))),
+                      random.Random(3))
     answers = {i: answer_key(BANKS.question(s.question_id)) for i, s in enumerate(shown) if s.module_id != "safety"}
     records, score, module_scores = score_responses(shown, answers)
     assert module_scores["safety"] == 0.0

@@ -17,7 +17,7 @@ from modules import analytics, auth, team
 from modules.banks import BankSet, Problem, load_banks
 from modules.core.errors import AuthError, PermissionDenied
 from modules.core.records import AttemptResult, ResponseRecord
-from modules.core.types import AttemptKind, CertificateStatus, QuestionType, Role
+from modules.core.types import AttemptKind, CertificateStatus, PracticalOutcome, QuestionType, Role
 from modules.grading import answer_key, show
 from modules.quiz import score_responses
 from tests.helpers import FIXTURE_BANKS, record_attempt, wrong_answer
@@ -329,7 +329,7 @@ def test_a_sign_off_needs_the_trainers_own_password_and_every_item(store, clock,
         team.sign_off(store, trainer, ann.id, today, everything, "", "wrong password!", CHECKLIST, today)
     with pytest.raises(AuthError):  # the manager's password does not sign for the trainer
         team.sign_off(store, trainer, ann.id, today, everything, "", "", CHECKLIST, today)
-    with pytest.raises(team.SignoffRejected, match="Tip disinfected"):
+    with pytest.raises(team.SignoffRejected, match="Competent means every checklist item.*Tip disinfected"):
         team.sign_off(store, trainer, ann.id, today, {**everything, "Tip disinfected": False}, "", PASSWORD,
                       CHECKLIST, today)
     with pytest.raises(team.SignoffRejected, match="future"):
@@ -347,4 +347,29 @@ def test_a_sign_off_needs_the_trainers_own_password_and_every_item(store, clock,
         trainer.id, date(2025, 3, 2), everything, "steady hand")
     history = team.signoff_history([signed], {trainer.id: "Trent"})
     assert history.loc[0, "Signed by"] == "Trent" and history.loc[0, "Signed at"] == clock()
-    assert history.loc[0, "Checklist"] == "; ".join(CHECKLIST)
+    assert history.loc[0, "Met"] == "; ".join(CHECKLIST) and history.loc[0, "Outcome"] == "Competent"
+
+
+def test_a_not_yet_competent_practical_is_kept_with_what_was_missed_and_does_not_count(store, staff):
+    trainer, _ = staff
+    ann = person(store, "ann")
+    today = date(2025, 3, 3)
+    missed = {**{item: True for item in CHECKLIST}, "Tip disinfected": False}
+    nyc = PracticalOutcome.NOT_YET_COMPETENT
+    with pytest.raises(team.SignoffRejected, match="comment"):
+        team.sign_off(store, trainer, ann.id, today, missed, "  ", PASSWORD, CHECKLIST, today, nyc)
+    with pytest.raises(team.SignoffRejected, match="Untick"):
+        team.sign_off(store, trainer, ann.id, today, {item: True for item in CHECKLIST}, "ok", PASSWORD, CHECKLIST,
+                      today, nyc)
+    team.sign_off(store, trainer, ann.id, today, missed, "Forgot to disinfect the tip.", PASSWORD, CHECKLIST, today,
+                  nyc)
+    (record,) = store.signoffs.for_user(ann.id)
+    assert record.outcome is nyc and record.missed == ("Tip disinfected",) and not record.checklist["Tip disinfected"]
+    assert team.competent_count([record]) == 0
+    team.sign_off(store, trainer, ann.id, today, {item: True for item in CHECKLIST}, "", PASSWORD, CHECKLIST, today)
+    records = store.signoffs.for_user(ann.id)
+    assert [r.outcome for r in records] == [nyc, PracticalOutcome.COMPETENT] and team.competent_count(records) == 1
+    history = team.signoff_history(records, {trainer.id: "Trent"})
+    assert list(history["Outcome"]) == ["Competent", "Not yet competent"]  # newest first
+    assert list(history["Not met"]) == ["", "Tip disinfected"]
+    assert store.reports.signoff_counts() == {ann.id: 1}
