@@ -25,7 +25,8 @@ def needed_right(questions: int, pass_percent: int) -> int:
 def pass_probability(questions: int, pass_percent: int, mastery: float) -> float:
     """P(at least `needed_right` of `questions` right) when each is right with probability `mastery`."""
     needed = needed_right(questions, pass_percent)
-    return sum(comb(questions, k) * mastery ** k * (1 - mastery) ** (questions - k) for k in range(needed, questions + 1))
+    return sum(comb(questions, k) * mastery ** k * (1 - mastery) ** (questions - k)
+               for k in range(needed, questions + 1))
 
 
 @dataclass(frozen=True)

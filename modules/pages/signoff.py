@@ -29,7 +29,8 @@ if policy.checklist:
     st.markdown("**Checklist** (tick each item you saw done correctly)")
 ticked = {item: st.checkbox(item, key=f"{form}-item-{i}") for i, item in enumerate(policy.checklist)}
 outcome = st.radio("Outcome", list(PracticalOutcome), format_func=team.OUTCOME_LABELS.get, key=f"{form}-outcome",
-                   horizontal=True, help="Not yet competent: untick what was not met and say what to work on.")
+                   horizontal=True, help="Not yet competent: untick what was not met and say what to work on.",
+                   ) or PracticalOutcome.COMPETENT
 comment = st.text_area("Comment", key=f"{form}-comment", placeholder="What went well, what to practise next")
 password = st.text_input("Your password, to sign", type="password", key=f"{form}-password")
 if st.button("Sign", type="primary"):
