@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from modules import settings
+from modules import settings, team
 from modules.certificates import STATUS_LABELS, certificate_filename, certificate_pdf, verify_url
 from modules.core.records import Certificate
 from modules.core.types import CertificateStatus, Role
@@ -21,6 +21,20 @@ rows = [{"Module": m.title, "Lesson read": "✓" if m.lesson_read else "", "Prac
          "Best graded score": "—" if m.best_score is None else f"{m.best_score:.0%}",
          "Graded attempts": m.graded_attempts, "Passed": "✓" if m.passed else ""} for m in progress.modules]
 st.dataframe(rows, hide_index=True, width="stretch")
+
+st.subheader("Supervised practicals")
+policy, _ = common.policy()
+with common.plain_errors():
+    practicals = common.store().signoffs.for_user(user.id)
+    trainers: dict[int, str] = {u.id: u.full_name for u in common.store().accounts.list_users()}
+competent = team.competent_count(practicals)
+if policy.signoffs_required:
+    st.write(f"{competent} of {policy.signoffs_required} practical treatments signed off as competent "
+             "(needed before the exam).")
+if practicals:
+    records = team.signoff_history(practicals, trainers).drop(columns=["Signed at"])
+    records["Treated on"] = records["Treated on"].map(lambda d: d.strftime("%d %b %Y"))
+    st.dataframe(records, hide_index=True)
 
 st.subheader("Certification exam")
 if not progress.exams:

@@ -23,6 +23,19 @@ if flagged:
     st.markdown("\n".join(f"- `{question_id}` ({misses}×): {question.prompt}" for _, question_id, misses in flagged
                           if (question := bank_set.question(question_id)) is not None))
 
+st.subheader("Supervised practicals")
+with common.plain_errors():
+    practicals = common.store().signoffs.for_user(person.id)
+    trainers: dict[int, str] = {u.id: u.full_name for u in common.store().accounts.list_users()}
+if practicals:
+    records = team.signoff_history(practicals, trainers)
+    records["Treated on"] = records["Treated on"].map(lambda d: d.strftime("%d %b %Y"))
+    records["Signed at"] = records["Signed at"].map(lambda t: common.local_time(t))
+    st.caption(f"{team.competent_count(practicals)} competent; not-yet-competent records are kept and do not count.")
+    st.dataframe(records, hide_index=True)
+else:
+    st.caption("No practical recorded yet.")
+
 everything = st.toggle("Include practice and review", value=False)
 graded = {AttemptKind.QUIZ, AttemptKind.EXAM}
 attempts = [a for a in attempts if everything or a.kind in graded]

@@ -17,7 +17,7 @@ from sqlalchemy import Integer, Select, func, select, union_all
 from modules.core.records import Actor, require_manager
 from modules.core.types import AttemptKind, PracticalOutcome, Role, UserId
 from modules.store.database import Database
-from modules.store.schema import attempt_results, attempts, lesson_reads, practical_signoffs, responses, users
+from modules.store.schema import attempt_results, attempts, lesson_reads, loads, practical_signoffs, responses, users
 
 ATTEMPT_COLUMNS = ["attempt_id", "username", "full_name", "location", "kind", "module_id", "started_at",
                    "finished_at", "score", "passed", "closed_by"]
@@ -155,6 +155,19 @@ class Reports:
         query = (select(responses.c.question_id, responses.c.content_hash, responses.c.snapshot_json)
                  .where(responses.c.id.in_([int(i) for i in response_ids])))
         return _frame(self._db, query, ["question_id", "content_hash", "snapshot_json"])
+
+    def exam_draw_counts(self) -> dict[str, int]:
+        """How many exam sittings drew each question (from the snapshot of what each sitting showed)."""
+        query = select(attempts.c.questions_json).where(attempts.c.kind == AttemptKind.EXAM.value,
+                                                        attempts.c.questions_json.is_not(None))
+        counts: dict[str, int] = {}
+        with self._db.read() as conn:
+            for (questions_json,) in conn.execute(query):
+                for snapshot in loads(questions_json) or []:
+                    question_id = snapshot.get("question_id") if isinstance(snapshot, dict) else None
+                    if question_id:
+                        counts[question_id] = counts.get(question_id, 0) + 1
+        return counts
 
     def answered_question_ids(self) -> set[str]:
         """Every question anyone has answered at least once, in any kind of attempt."""
