@@ -25,8 +25,8 @@ if outcome is not None:
             st.markdown("**Revisit these modules before your next try:**\n" + "\n".join(f"- {t}" for t in titles))
     # Per module only: the exam's questions and keys stay secret, so the next sitting still tests knowledge.
     st.markdown("**Your result per module**")
-    st.dataframe([{"Module": module.title if (module := bank_set.module(m)) else m, "Score": f"{share:.0%}"}
-                  for m, share in outcome.module_scores.items()], hide_index=True)
+    st.table([{"Module": module.title if (module := bank_set.module(m)) else m, "Score": f"{share:.0%}"}
+              for m, share in outcome.module_scores.items()])
     st.caption("The exam's questions and answers are not shown, so that every sitting tests what you know.")
     if st.button("Done"):
         del st.session_state["exam_outcome"]

@@ -84,8 +84,14 @@ def test_exam_pass_issues_a_certificate_and_a_reload_resumes_the_same_exam(users
     assert "about **35 min**" in texts(reloaded)
     exam_size = POLICY.exam_size([m.id for m in BANKS.modules])
     assert f"{exam_size} of {exam_size} answered" in texts(reloaded)
+    exam = app_store.attempts.open_one(technician.id, AttemptKind.EXAM)
     next(b for b in reloaded.button if b.label == "Submit the exam").click().run()
     assert "You passed with 100%" in texts(reloaded)
+    # Per module only: none of the exam's questions, keys or explanations is shown to the technician.
+    assert "Your result per module" in texts(reloaded)
+    assert {row["Module"] for row in reloaded.table[0].value.to_dict("records")} == {m.title for m in BANKS.modules}
+    shown = texts(reloaded)
+    assert not any(q["prompt"] in shown or q["explanation"] in shown for q in exam.questions)
     progress = progress_for(app_store, technician, BANKS, clock())
     assert progress.status is CertificateStatus.CERTIFIED
     assert progress.certificate.expires_at.date() == (NOW + timedelta(days=365)).date()

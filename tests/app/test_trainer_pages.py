@@ -12,7 +12,7 @@ from modules import auth
 from modules.banks import load_banks
 from modules.core.clock import FixedClock
 from modules.core.records import AttemptResult, ResponseRecord
-from modules.core.types import AttemptKind, Role
+from modules.core.types import AttemptKind, PracticalOutcome, Role
 from modules.grading import answer_key, show
 from modules.quiz import score_responses
 from tests.app.conftest import PASSWORD, ROOT, open_app, texts
@@ -131,6 +131,13 @@ def test_bank_health_shows_counts_and_questions_never_answered(users, seeded):
     assert counts.loc["Total", "Total"] == len(BANKS.questions)
     never = at.dataframe[-1].value
     assert len(never) == len(BANKS.questions) - 10
+    pools = next(d.value for d in at.dataframe if "Exam pool" in d.value.columns).set_index("Module")
+    assert list(pools["Practice pool"]) == [12, 12, 12] and list(pools["Exam pool"]) == [3, 3, 3]
+    assert list(pools["Exam draws"]) == [2, 2, 2]
+    exposure = next(d.value for d in at.dataframe if "Sittings drawn" in d.value.columns)
+    assert len(exposure) == 9 and set(exposure["Sittings drawn"]) == {0}
+    decisions = [w.value for w in at.warning] + [s.value for s in at.success]
+    assert any(d.startswith("Module quiz: 10 questions, pass mark 80% (8 right)") for d in decisions)
 
 
 def test_a_sign_off_needs_the_trainers_password_and_shows_who_signed(users, seeded, app_store):
@@ -156,6 +163,29 @@ def test_a_sign_off_needs_the_trainers_password_and_shows_who_signed(users, seed
     history = at.dataframe[0].value
     assert list(history["Signed by"]) == ["Tom Trainer"] and list(history["Comment"]) == ["Calm and thorough."]
     assert at.text_input[0].value == "" and not any(box.value for box in at.checkbox)
+
+
+def test_a_not_yet_competent_practical_is_recorded_with_what_was_missed(users, seeded, app_store):
+    tess = users["technician"]
+    at = open_app(users["trainer"], "signoff.py", clock=FixedClock(NOW))
+    at.selectbox[0].select(tess.id).run()
+    for box in at.checkbox[:-1]:
+        box.check()
+    at.radio[0].set_value(PracticalOutcome.NOT_YET_COMPETENT).run()
+    at.text_area[0].input("Work on disinfecting the tip.")
+    at.text_input[0].input(PASSWORD)
+    next(b for b in at.button if b.label == "Sign").click().run()
+    assert not at.exception
+    assert any(s.value.endswith("not yet competent.") for s in at.success)
+    (record,) = app_store.signoffs.for_user(tess.id)
+    assert not record.competent and record.missed == (at.checkbox[-1].label,)
+    history = at.dataframe[0].value
+    assert list(history["Outcome"]) == ["Not yet competent"] and list(history["Not met"]) == [record.missed[0]]
+    # The form is empty again: no ticks, no comment, no password, outcome back to competent.
+    assert at.text_input[0].value == "" and at.text_area[0].value == "" and not any(b.value for b in at.checkbox)
+    assert at.radio[0].value is PracticalOutcome.COMPETENT
+    mine = open_app(tess, "my_progress.py", clock=FixedClock(NOW))
+    assert "Not yet competent" in list(mine.dataframe[1].value["Outcome"])
 
 
 def test_a_sign_off_with_an_item_unticked_is_refused(users, seeded, app_store):

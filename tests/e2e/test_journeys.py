@@ -181,8 +181,57 @@ def test_journey3_a_technician_learns_practises_passes_quizzes_and_exam_and_down
     expect(screen.main.get_by_test_id("stMetricValue")).to_have_text("100%")
     screen.shot("quiz-passed")
 
-    # The exam unlocks; answer every question (the first one wrong, for the trainer to find) and pass.
+    # The exam stays locked: no supervised practical has been signed off as competent yet.
+    required = clinic.policy.signoffs_required
     screen.go("Certification exam")
+    screen.see(f"Have a trainer sign off {required} more supervised practical treatment(s) (0 of {required} so far)")
+    expect(screen.button("Start the exam")).to_have_count(0)
+    screen.shot("exam-locked-practicals")
+
+    # A trainer records one practical as not yet competent (an item missed, with a comment), then one as
+    # competent; after each the form is empty again, password included.
+    trainer = signed_in(screens, clinic, *TRAINER, Role.TRAINER)
+    trainer.go("Practical sign-off")
+    trainer.choose(trainer.main.get_by_role("combobox", name="Technician"), f"{TECHNICIAN[1]} (North)")
+    checklist = clinic.policy.checklist
+    for item in checklist[:-1]:
+        trainer.tick(trainer.main.get_by_role("checkbox", name=item, exact=True))
+    trainer.tick(trainer.main.get_by_role("radio", name="Not yet competent", exact=True))
+    comment = trainer.main.get_by_label("Comment")
+    comment.fill("Practise disinfecting the tip before the next client.")
+    with trainer.rerun():
+        comment.press("Control+Enter")
+    password = trainer.main.get_by_label("Your password, to sign")
+    password.fill(clinic.passwords[TRAINER[0]])
+    with trainer.rerun():
+        password.press("Enter")
+    trainer.press("Sign")
+    trainer.see("not yet competent.")
+    trainer.shot("practical-not-yet-competent")
+    expect(trainer.main.get_by_label("Your password, to sign")).to_have_value("")
+    for item in checklist:
+        expect(trainer.main.get_by_role("checkbox", name=item, exact=True)).not_to_be_checked()
+        trainer.tick(trainer.main.get_by_role("checkbox", name=item, exact=True))
+    password = trainer.main.get_by_label("Your password, to sign")
+    password.fill(clinic.passwords[TRAINER[0]])
+    with trainer.rerun():
+        password.press("Enter")
+    trainer.press("Sign")
+    trainer.see(", competent.")
+    expect(trainer.main.get_by_label("Your password, to sign")).to_have_value("")
+    trainer.shot("practical-competent")
+    records = clinic.store.signoffs.for_user(user.id)
+    assert [s.competent for s in records] == [False, True] and records[0].missed == (checklist[-1],)
+
+    # One competent practical is not enough; with the others signed off, the exam unlocks.
+    screen.go("Home", heading=HOME)
+    screen.go("Certification exam")
+    screen.see(f"({1} of {required} so far)")
+    clinic.sign_off_competent(user, required - 1)
+    screen.go("Home", heading=HOME)
+    screen.go("Certification exam")
+
+    # Answer every question (the first one wrong, for the trainer to find) and pass.
     screen.press("Start the exam")
     expect(screen.button("Submit the exam")).to_be_visible()
     exam = clinic.store.attempts.open_one(user.id, AttemptKind.EXAM)
@@ -195,8 +244,15 @@ def test_journey3_a_technician_learns_practises_passes_quizzes_and_exam_and_down
     screen.press("Submit the exam")
     passed = screen.see("You passed with")
     code = certificate_code(passed.inner_text())
+    screen.see("Your result per module")
     screen.shot("exam-passed")
     assert current_certificate(clinic, user).code == code
+    # The result is per module only: no exam question, key or explanation is shown to the technician.
+    page_text = screen.main.inner_text()
+    for snapshot in exam.questions or []:
+        assert snapshot["prompt"] not in page_text and snapshot["explanation"] not in page_text
+    for module in clinic.banks.modules:
+        expect(screen.main.get_by_text(module.title, exact=True).first).to_be_visible()
 
     # Download the certificate: a PDF with the technician's name, the code and the link to check it.
     screen.go("My progress")

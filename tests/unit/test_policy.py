@@ -92,3 +92,42 @@ def test_the_policy_is_a_frozen_value():
     with pytest.raises(ValidationError):
         policy.quiz_attempts_per_day = 2  # type: ignore[misc]
     assert policy == Policy(quiz_attempts_per_day=1) and hash(policy) == hash(Policy(quiz_attempts_per_day=1))
+
+
+def copy_fixture_banks(tmp_path, policy_text: str):
+    for source in FIXTURE_BANKS.glob("*.yaml"):
+        (tmp_path / source.name).write_text(source.read_text(encoding="utf-8"), encoding="utf-8")
+    (tmp_path / "certification.yaml").write_text(policy_text, encoding="utf-8")
+    return tmp_path
+
+
+def test_a_blueprint_the_exam_pool_cannot_fill_is_refused_naming_the_module(tmp_path, capsys):
+    folder = copy_fixture_banks(tmp_path, POLICY_TEXT.replace("    mechanics: 2", "    mechanics: 4"))
+    _, problems = load_policy(folder, load_banks(folder))
+    line = POLICY_TEXT.splitlines().index("    mechanics: 2") + 1
+    assert [(p.line, p.message) for p in problems] == [
+        (line, "the exam blueprint asks 4 questions of module 'mechanics', but its exam pool has 3")]
+    assert main(["check-banks", str(folder)]) == 1
+    assert "mechanics" in capsys.readouterr().out
+
+
+def test_a_blueprint_must_name_every_module_and_only_real_ones(tmp_path):
+    folder = copy_fixture_banks(tmp_path, POLICY_TEXT.replace("    safety: 2", "    safty: 2"))
+    messages = [p.message for p in load_policy(folder, load_banks(folder))[1]]
+    assert "the exam blueprint names module 'safty', which is not among the valid banks" in messages
+    assert "module 'safety' is missing from the exam blueprint (give it a number of questions)" in messages
+
+
+def test_a_quiz_larger_than_a_practice_pool_is_refused(tmp_path):
+    folder = copy_fixture_banks(tmp_path, POLICY_TEXT.replace("questions: 10", "questions: 13"))
+    messages = [p.message for p in load_policy(folder, load_banks(folder))[1]]
+    assert messages == [f"module '{m}' has 12 practice questions, fewer than the module quiz size 13"
+                        for m in ("skin-science", "mechanics", "safety")]
+
+
+def test_check_banks_prints_the_lint_pools_and_reliability_figures(capsys):
+    assert main(["check-banks", str(FIXTURE_BANKS)]) == 0
+    out = capsys.readouterr().out
+    assert "lint warning(s) (they do not fail the check)" in out
+    assert "  safety         exam       3 questions; guesser 67%" in out
+    assert "Module quiz: 10 questions, pass mark 80% (8 right); a technician at 70% mastery passes 38.3%" in out
