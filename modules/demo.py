@@ -33,6 +33,7 @@ from modules.core.types import (
     CertificateId,
     ClosedBy,
     ModuleId,
+    PracticalOutcome,
     QuestionId,
     QuestionType,
     Role,
@@ -46,6 +47,7 @@ PASSWORD = "demo-clinic-2026"
 LOCATIONS = ("Riverside", "Old Town", "Harbour")
 REAL_DATABASE = settings.PROJECT_ROOT / "progress" / "training.db"
 DIFFICULTY = {"easy": -1.6, "medium": -0.5, "hard": 0.6}  # logits; each question adds its own noise
+NOT_YET_COMMENT = "Not yet: the tip was not disinfected after the client. Practise the turnaround and book again."
 SIGNOFF_COMMENTS = ("Calm consultation, good stretch technique.", "Settings well chosen for the forehead.",
                     "Remind the client about sunscreen more clearly.", "Tidy set-up and clean-down.")
 FIRST = ["Amira", "Ben", "Chloé", "Daniel", "Ewa", "Farah", "George", "Hana", "Isaac", "Jade", "Kofi", "Lena", "Marco",
@@ -129,6 +131,7 @@ class _Event:
     questions: tuple[QuestionSnapshot, ...] = ()
     text: str = ""
     trainer: str | None = None
+    competent: bool = True  # a practical sign-off's outcome
 
     def shifted(self, by: timedelta) -> _Event:
         return replace(self, at=self.at + by, started_at=_later(self.started_at, by),
@@ -285,10 +288,11 @@ class _Learner:
             if not must_pass:
                 return False
 
-    def signoff(self) -> None:
+    def signoff(self, competent: bool = True) -> None:
         self.wait(30, 120)
-        self.events.append(_Event(self.now, self.who, _Kind.SIGNOFF, text=self.rng.choice(SIGNOFF_COMMENTS),
-                                  trainer=self.trainer))
+        text = self.rng.choice(SIGNOFF_COMMENTS) if competent else NOT_YET_COMMENT
+        self.events.append(_Event(self.now, self.who, _Kind.SIGNOFF, text=text, trainer=self.trainer,
+                                  competent=competent))
         self.next_day(1, 2)
 
     def course(self, reach: int, signoffs: int) -> None:
@@ -303,6 +307,8 @@ class _Learner:
                 self.lesson(module_id)
                 self.practise(module_id)
             if position == 2:  # supervised treatments start once the treatment module is done
+                if signoffs and self.rng.random() < 0.3:  # some need a second go at the checklist
+                    self.signoff(competent=False)
                 for _ in range(signoffs):
                     self.signoff()
             self.next_day(1, 3)
@@ -333,10 +339,11 @@ def _simulate(bank: _Bank, policy: Policy, seed: int, now: datetime) -> tuple[li
             anchor = today - timedelta(days=int(gen.integers(1, 10)))
         elif stage is Stage.STUDYING:
             reach = next(studying)
-            learner.course(reach, signoffs=int(reach >= 6))
+            # Whoever is through every module quiz has the practicals the exam waits for.
+            learner.course(reach, signoffs=policy.signoffs_required if reach >= 8 else int(reach >= 6))
             anchor = today - timedelta(days=int(gen.integers(1, 8)))
         else:
-            learner.course(10, signoffs=int(gen.integers(0, 3)))
+            learner.course(10, signoffs=policy.signoffs_required)
             anchor = {Stage.CERTIFIED: today - timedelta(days=int(gen.integers(21, 300))),
                       Stage.EXPIRING: _year_before(today + timedelta(days=int(gen.integers(3, 26)))),
                       Stage.EXPIRED: _year_before(today) - timedelta(days=int(gen.integers(20, 120))),
@@ -402,11 +409,17 @@ def _apply(store: Store, clock: FixedClock, policy: Policy, accounts: dict[str, 
                     uid, attempt_id, policy.certificate_title, result.score,
                     expiry_for(event.at, policy.validity_months), issued_at=event.at,
                     actor=Actor(uid, Role.TECHNICIAN)).id
-            feed_review(uid, event.records, event.at)
+            if kind is AttemptKind.QUIZ:  # exam items never feed review: their keys are never shown
+                feed_review(uid, event.records, event.at)
         elif event.kind is _Kind.SIGNOFF:
             checklist = {item: True for item in policy.checklist} or {"Supervised treatment completed": True}
+            missed: tuple[str, ...] = ()
+            if not event.competent:
+                missed = (list(checklist)[-1],)
+                checklist[missed[0]] = False
             trainer = Actor(ids[_present(event.trainer, "trainer of a sign-off")], Role.TRAINER)
-            store.signoffs.record(uid, trainer, event.at.date(), checklist, event.text)
+            outcome = PracticalOutcome.COMPETENT if event.competent else PracticalOutcome.NOT_YET_COMPETENT
+            store.signoffs.record(uid, trainer, event.at.date(), checklist, event.text, outcome, missed)
         elif event.kind is _Kind.REVOKE:
             store.certificates.revoke(certificate_of[event.who], Actor(ids["manager"], Role.MANAGER), event.text)
 
