@@ -15,7 +15,7 @@ from modules.banks import BankSet
 from modules.certificates import expiry_for
 from modules.core.errors import QuizError
 from modules.core.records import Actor, Attempt, User
-from modules.core.types import AttemptKind, ClosedBy
+from modules.core.types import AttemptKind, CertificateCode, ClosedBy
 from modules.grading import Answer, ShownQuestion, response_record
 from modules.learning import feed_review
 from modules.policy import Policy
@@ -48,12 +48,20 @@ def start_quiz(store: Store, user: User, banks: BankSet, policy: Policy, module_
     open_quiz = store.attempts.open_one(user.id, AttemptKind.QUIZ)
     if open_quiz is not None and open_quiz.module_id == module_id:
         return _sitting(open_quiz)
-    attempts = store.attempts.for_user(_actor(user), user.id, AttemptKind.QUIZ, module_id)
-    quiz.check_quiz_allowed(attempts, module_id, policy, now, tz_name)
     shown = quiz.draw_quiz(banks, module_id, policy, rng or random.Random())
-    attempt_id = store.attempts.start(user.id, AttemptKind.QUIZ, module_id,
-                                     questions=[s.to_snapshot() for s in shown],
-                                     policy={"pass_mark_percent": policy.quiz_pass_percent}, started_at=now)
+
+    def decide(quizzes: list[Attempt]) -> Attempt | None:
+        # Runs inside the store's serialised transaction: two clicks at once see each other's attempt.
+        same = [a for a in quizzes if a.module_id == module_id]
+        unfinished = [a for a in same if a.result is None]
+        if unfinished:
+            return unfinished[-1]
+        quiz.check_quiz_allowed(same, module_id, policy, now, tz_name)
+        return None
+
+    attempt_id = store.attempts.start_checked(user.id, AttemptKind.QUIZ, decide, module_id,
+                                              questions=[s.to_snapshot() for s in shown],
+                                              policy={"pass_mark_percent": policy.quiz_pass_percent}, started_at=now)
     return _sitting(store.attempts.get(_actor(user), attempt_id))
 
 
@@ -94,8 +102,14 @@ def start_or_resume_exam(store: Store, user: User, banks: BankSet, policy: Polic
     if missing:
         raise QuizError("The exam is still locked. Still to do: " + "; ".join(missing) + ".")
     shown = quiz.draw_exam(banks, policy, rng or random.Random())
-    attempt_id = store.attempts.start(
-        user.id, AttemptKind.EXAM, None, deadline=now + timedelta(minutes=policy.exam_minutes),
+
+    def one_open_exam(exams: list[Attempt]) -> Attempt | None:
+        # Inside the serialised transaction: a second click (or tab) resumes the exam the first one opened.
+        running = [a for a in exams if a.result is None]
+        return running[-1] if running else None
+
+    attempt_id = store.attempts.start_checked(
+        user.id, AttemptKind.EXAM, one_open_exam, None, deadline=now + timedelta(minutes=policy.exam_minutes),
         questions=[s.to_snapshot() for s in shown],
         policy={"pass_mark_percent": policy.exam_pass_percent, "grace_seconds": policy.exam_grace_seconds},
         started_at=now)
@@ -125,17 +139,25 @@ def finish_exam(store: Store, user: User, sitting: Sitting, policy: Policy, now:
     answers = saved_exam_answers(store, user, sitting, policy)
     records, score, module_scores = quiz.score_responses(list(sitting.shown), answers)
     passed = quiz.passes(score, policy.exam_pass_percent)
-    store.attempts.finish(sitting.attempt.id, quiz.result_for(score, passed, closed_by, module_scores, now))
-    code = None
-    if passed:
-        certificate = store.certificates.issue(user.id, sitting.attempt.id, policy.certificate_title, score,
-                                              expiry_for(now, policy.validity_months), issued_at=now,
-                                              actor=_actor(user))
-        code = certificate.code
+    # The result and, on a pass, the certificate are one write: a pass never stands without its certificate.
+    certificate = store.exams.finish(sitting.attempt.id, quiz.result_for(score, passed, closed_by, module_scores, now),
+                                     policy.certificate_title, expiry_for(now, policy.validity_months), _actor(user))
+    code = certificate.code if certificate is not None else None
     # Exam items never feed spaced review: review shows keys, and an exam item's key is never shown.
     return quiz.Outcome(sitting.attempt.id, score, passed,
                         tuple((s, answers.get(i), r.score) for i, (s, r) in enumerate(zip(sitting.shown, records))),
                         module_scores, quiz.revisit(module_scores, policy.exam_pass_percent), code)
+
+
+def repair_missing_certificates(store: Store, policy: Policy) -> list[CertificateCode]:
+    """Issue the certificate of every passed exam that has none (left by a crash before this was one write);
+    each is dated and expires as it would have when the exam finished. Returns the new codes."""
+    codes: list[CertificateCode] = []
+    for attempt_id, _user_id, _score, finished_at in store.exams.passed_without_certificate():
+        certificate = store.exams.issue_missing(attempt_id, policy.certificate_title,
+                                                expiry_for(finished_at, policy.validity_months))
+        codes.append(certificate.code)
+    return codes
 
 
 def close_if_expired(store: Store, user: User, sitting: Sitting, policy: Policy, now: datetime) -> quiz.Outcome | None:

@@ -81,10 +81,10 @@ def guarded(run: Callable[[argparse.Namespace], int]) -> Callable[[argparse.Name
     return wrapper
 
 
-def _open_store() -> Store:
+def _open_store(url: str | None = None, must_exist: bool = False) -> Store:
     from modules.store import Store
 
-    return Store.open(settings.get("TRAINING_DB_URL"))
+    return Store.open(url or settings.get("TRAINING_DB_URL"), audit_key=settings.audit_key(), must_exist=must_exist)
 
 
 def _add_user_args(parser: argparse.ArgumentParser) -> None:
@@ -180,16 +180,31 @@ def verify(args: argparse.Namespace) -> int:
     return 0 if record.verdict == "valid" else 1
 
 
+def _audit_verify_args(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--db", default=None, help="SQLAlchemy URL of the database to check (default: the "
+                                                   "TRAINING_DB_URL setting); a missing database is an error")
+    parser.add_argument("--anchor", default=None, help="a head printed on an export or certificate, as ID:HASH; "
+                                                       "checks the chain still holds it")
+
+
 def audit_verify(args: argparse.Namespace) -> int:
-    store = _open_store()
+    store = _open_store(args.db, must_exist=True)  # never create an empty database and call it intact
     try:
-        broken = store.audit.verify_chain()
+        report = store.audit.verify(anchor=args.anchor)
+        print(f"Database: {store.url}")
     finally:
         store.close()
-    if broken is None:
-        print("OK: every audit row links to the one before it; nothing was edited or removed.")
+    if report.broken_at is not None:
+        print(f"BROKEN at audit row {report.broken_at}: it, or a row before it, was edited or removed outside "
+              "the app.")
+    for problem in report.records:
+        print(f"RECORD: {problem}")
+    if report.anchor_found is False:
+        print(f"ANCHOR {args.anchor} is not in the chain: rows were removed or the chain was rewritten since.")
+    if report.intact:
+        print("OK: every audit row links to the one before it, every result, certificate, revocation and sign-off "
+              "matches its seal" + (", and the anchor is in the chain." if args.anchor else "."))
         return 0
-    print(f"BROKEN at audit row {broken}: it, or a row before it, was edited or removed outside the app.")
     return 1
 
 
@@ -201,8 +216,8 @@ COMMANDS: list[Command] = [
     Command("export", "Export the certification register or all attempts as CSV or Excel (audited).",
             _export_args, guarded(export)),
     Command("verify", "Check a certificate code: valid, expired or revoked.", _verify_args, guarded(verify)),
-    Command("audit-verify", "Check the audit log's hash chain; names the first broken row.", lambda p: None,
-            guarded(audit_verify)),
+    Command("audit-verify", "Check the audit chain and every sealed record; names what does not hold.",
+            _audit_verify_args, guarded(audit_verify)),
 ]
 
 
@@ -251,7 +266,7 @@ def migrate(args: argparse.Namespace) -> int:
     from modules.store import Store
 
     # Opening the store is what upgrades it: Store.open runs the migrations under their lock.
-    store = Store.open(args.db or settings.get("TRAINING_DB_URL"))
+    store = Store.open(args.db or settings.get("TRAINING_DB_URL"), audit_key=settings.audit_key())
     try:
         print(f"Database: {store.url}")
         print(f"Revision: {store.revision()} (up to date)")
@@ -262,3 +277,44 @@ def migrate(args: argparse.Namespace) -> int:
 
 COMMANDS.append(Command("migrate", "Upgrade the database's schema to this version of the app (safe to repeat).",
                         _migrate_args, guarded(migrate)))
+
+
+def _backup_args(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("dest", type=Path, help="a folder (each backup is named training-YYYYMMDD-HHMMSS.db, UTC; "
+                                                "created if missing) or a new file ending .db")
+    parser.add_argument("--db", default=None, help="SQLAlchemy URL of the database (default: the TRAINING_DB_URL "
+                                                   "setting)")
+
+
+def backup(args: argparse.Namespace) -> int:
+    from modules import backup as backups
+
+    store = backups.open_database(args.db or settings.get("TRAINING_DB_URL"))
+    try:
+        report = backups.backup(store, args.dest)
+    finally:
+        store.close()
+    print(report.sentence())
+    return 0
+
+
+def _restore_args(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("source", type=Path, help="the backup file to restore")
+    parser.add_argument("--db", default=None, help="SQLAlchemy URL of the database to replace (default: the "
+                                                   "TRAINING_DB_URL setting)")
+    parser.add_argument("--force", action="store_true", help="replace a database that holds data (stop the app "
+                                                             "first; the current file is kept beside it)")
+
+
+def restore(args: argparse.Namespace) -> int:
+    from modules import backup as backups
+
+    report = backups.restore(args.source, args.db or settings.get("TRAINING_DB_URL"), args.force)
+    print(report.sentence())
+    return 0
+
+
+COMMANDS.append(Command("backup", "Copy the SQLite database while the app runs, then check the copy.", _backup_args,
+                        guarded(backup)))
+COMMANDS.append(Command("restore", "Replace the SQLite database with a checked backup (--force keeps the old file "
+                                   "aside).", _restore_args, guarded(restore)))

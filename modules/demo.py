@@ -465,7 +465,7 @@ def seed_demo(db_url: str, seed: int, now: datetime, banks_dir: Path | str | Non
     clock = FixedClock(min(e.at for e in events))
     # Some 9,000 small transactions, each synced to disk, crawl on a busy disk; so a SQLite clinic is built in
     # memory and copied into its file in one go, and a failed run leaves no half-built file behind.
-    store = Store.open("sqlite://" if file is not None else db_url, clock=clock)
+    store = Store.open("sqlite://" if file is not None else db_url, clock=clock, audit_key=settings.audit_key())
     try:
         if store.accounts.count():
             raise StoreError("The database already has accounts; the demo needs an empty one.")

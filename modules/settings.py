@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import functools
 import os
+import secrets
 import re
 import tomllib
 from dataclasses import dataclass
@@ -88,6 +89,10 @@ class Settings(BaseModel):
     timezone: Annotated[str, AfterValidator(_time_zone)] = Field(
         "UTC", validation_alias="TRAINING_TIMEZONE",
         description="The clinic's time zone (IANA name) used to show dates and times.")
+    audit_key_file: Path = Field(
+        PROJECT_ROOT / "progress" / "audit.key", validation_alias="TRAINING_AUDIT_KEY_FILE",
+        description="File holding the secret that keys the audit chain, kept outside the database (made on first "
+                    "start; every instance of a chain of clinics needs the same file; back it up separately).")
 
     @property
     def zone(self) -> ZoneInfo:
@@ -151,6 +156,22 @@ def reload() -> None:
     """Forget the secrets file and the built settings, so the next read starts afresh (tests, edited secrets)."""
     _secrets.cache_clear()
     _build.cache_clear()
+
+
+def audit_key() -> bytes:
+    """The audit chain's secret key from its file, made (32 random bytes, owner-only) the first time it is needed."""
+    path = current().audit_key_file
+    try:
+        if not path.exists():
+            path.parent.mkdir(parents=True, exist_ok=True)
+            with os.fdopen(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600), "w") as file:
+                file.write(secrets.token_hex(32) + "\n")
+        key = path.read_text(encoding="ascii").strip()
+        return bytes.fromhex(key)
+    except FileExistsError:  # another instance made it a moment ago
+        return bytes.fromhex(path.read_text(encoding="ascii").strip())
+    except (OSError, ValueError, UnicodeDecodeError) as error:
+        raise SettingsError(f"The audit key file {path} cannot be read or made ({error}).") from None
 
 
 def get(name: str) -> str:

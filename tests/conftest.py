@@ -20,7 +20,7 @@ from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.pool import NullPool
 
-from modules import auth
+from modules import auth, settings
 from modules.core.clock import FixedClock
 from modules.store import Store
 
@@ -90,11 +90,28 @@ def clock() -> FixedClock:
 
 @pytest.fixture
 def store(db_url, clock) -> Store:
-    opened = Store.open(db_url, clock=clock)
+    opened = Store.open(db_url, clock=clock, audit_key=settings.audit_key())
     try:
         yield opened
     finally:
         opened.close()
+
+
+@pytest.fixture(scope="session", autouse=True)
+def audit_key_file(tmp_path_factory):
+    """One audit key for the whole run, in a temporary file: the app, the CLI, the journeys' server and the tests'
+    own stores all key the chain with it, and nothing is written into the checkout's progress/ folder."""
+    path = tmp_path_factory.mktemp("audit") / "audit.key"
+    path.write_text("00" * 32 + "\n", encoding="ascii")
+    previous = os.environ.get("TRAINING_AUDIT_KEY_FILE")
+    os.environ["TRAINING_AUDIT_KEY_FILE"] = str(path)
+    settings.reload()
+    yield path
+    if previous is None:
+        os.environ.pop("TRAINING_AUDIT_KEY_FILE", None)
+    else:
+        os.environ["TRAINING_AUDIT_KEY_FILE"] = previous
+    settings.reload()
 
 
 @pytest.fixture(scope="session", autouse=True)

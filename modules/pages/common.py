@@ -14,8 +14,8 @@ from pathlib import Path
 import pandas as pd
 import streamlit as st
 
-from modules import learning, settings
-from modules.banks import BankSet, Module, load_banks
+from modules import auth, learning, settings
+from modules.banks import BankSet, Module, lesson_parts, load_banks
 from modules.core import timezones
 from modules.core.clock import system_clock
 from modules.core.errors import TrainingError
@@ -28,14 +28,13 @@ from modules.team import module_label
 
 PAGES_DIR = Path(__file__).resolve().parent
 IDLE_LIMIT = timedelta(minutes=30)
-DIAGRAM_LINE = re.compile(r"^!\[(?P<alt>[^\]]*)\]\((?P<path>diagrams/[\w.-]+\.svg)\)\s*$")
 # CommonMark lets a backslash escape any of these; Streamlit adds `:` (emoji, colours, icons) and `$` (LaTeX).
 MARKDOWN_SPECIALS = re.compile(r"([\\`*_{}\[\]()<>#+\-.!|~$:])")
 
 
 @st.cache_resource(show_spinner=False)
 def _open_store(url: str) -> Store:
-    return Store.open(url)
+    return Store.open(url, audit_key=settings.audit_key())
 
 
 def store() -> Store:
@@ -120,7 +119,9 @@ def practice_ids() -> set[str]:
 
 
 def sign_in_as(user) -> None:
-    st.session_state["user"] = user
+    """Open the session for `user`, stamped with their password as it is now (see `current_user`)."""
+    found = auth.session_account(store(), user, None)
+    st.session_state["user"], st.session_state["password_stamp"] = found or (user, None)
     st.session_state["last_seen"] = clock()
 
 
@@ -130,8 +131,24 @@ def sign_out() -> None:
             del st.session_state[key]
 
 
+def client_address() -> str | None:
+    """The client's network address, for sign-in throttling: the connection's own, or when the connection comes
+    from this machine (a reverse proxy in front of the app) the address that proxy added last to
+    X-Forwarded-For; None for a browser on this machine. Proxies on other machines are not trusted."""
+    address = st.context.ip_address
+    if address is not None:
+        return address
+    forwarded = (st.context.headers.get("X-Forwarded-For") or "").split(",")[-1].strip()
+    return forwarded or None
+
+
 def current_user():
-    """The signed-in user, or None; a session idle for 30 minutes is signed out."""
+    """The signed-in user as the store has them now, or None.
+
+    Every run re-reads the account, so a new role applies at once; a deactivated account, a password changed
+    since sign-in (by its owner elsewhere or by a manager) and 30 idle minutes each end the session. A session
+    given a user without a password stamp (tests do this) takes the current one.
+    """
     user = st.session_state.get("user")
     if user is None:
         return None
@@ -140,11 +157,18 @@ def current_user():
         sign_out()
         st.session_state["_signed_out_idle"] = True
         return None
+    found = auth.session_account(store(), user, st.session_state.get("password_stamp"))
+    if found is None:
+        sign_out()
+        st.session_state["_signed_out_changed"] = True
+        return None
+    st.session_state["user"], st.session_state["password_stamp"] = found
     st.session_state["last_seen"] = now
-    return user
+    return found[0]
 
 
 def actor():
+    """Who is acting, with the account's role as it is now (never the role the session was opened with)."""
     user = current_user()
     return Actor(user.id, user.role) if user else None
 
@@ -172,21 +196,17 @@ def plain_errors():
 
 
 def render_lesson(text: str) -> None:
-    """Markdown with our own SVG diagrams: a line `![alt](diagrams/x.svg)` becomes an image."""
-    chunk: list[str] = []
-    for line in text.splitlines():
-        match = DIAGRAM_LINE.match(line.strip())
-        if not match:
-            chunk.append(line)
-            continue
-        st.markdown("\n".join(chunk))
-        chunk = []
-        svg = banks_dir() / match["path"]
-        if svg.is_file():
-            st.image(svg.read_text(encoding="utf-8"), caption=match["alt"], width="stretch")
+    """Markdown with our own SVG diagrams: a line `![alt](diagrams/x.svg)` becomes an image.
+
+    `lesson_parts` shows no other image and reads a diagram only if check-banks would accept it.
+    """
+    for part in lesson_parts(banks_dir(), text):
+        if part.kind == "diagram":
+            st.image(part.body, caption=part.alt, width="stretch")
+        elif part.kind == "not shown":
+            st.caption(f"(diagram not shown: {part.body})")
         else:
-            st.caption(f"(diagram missing: {match['path']})")
-    st.markdown("\n".join(chunk))
+            st.markdown(part.body)
 
 
 def question_input(shown: ShownQuestion, key: str, disabled: bool = False):

@@ -7,6 +7,7 @@ brings the schema up to date with the Alembic migrations, and hands out one part
     store.accounts       accounts, roles, password hashes, sign-in counters
     store.attempts       practice, quizzes, exams, review sessions, their answers and results
     store.certificates   certificates and revocations
+    store.exams          an exam's result and its certificate, written together
     store.signoffs       supervised practical treatments
     store.lessons        lessons opened
     store.review_cards   spaced-review cards
@@ -25,12 +26,14 @@ from pathlib import Path
 from sqlalchemy.engine import make_url
 
 from modules.core.clock import Clock, system_clock
+from modules.core.errors import StoreError
 from modules.store import migrate
 from modules.store.accounts import Accounts
 from modules.store.attempts import Attempts
 from modules.store.audit import AuditLog
 from modules.store.certificates import Certificates
 from modules.store.database import Database, connect, same_database, sqlite_file
+from modules.store.exams import Exams
 from modules.store.learning import Lessons, ReviewCards, Signoffs
 from modules.store.reports import ATTEMPT_COLUMNS, Reports
 
@@ -40,27 +43,46 @@ __all__ = ["ATTEMPT_COLUMNS", "Store", "same_database", "sqlite_file"]
 class Store:
     """The one front object over the database. Build it with `Store.open()`."""
 
-    def __init__(self, db: Database):
+    def __init__(self, db: Database, audit_key: bytes | None = None):
         self._db = db
-        self.audit = AuditLog(db)
+        self.audit = AuditLog(db, audit_key)
         self.accounts = Accounts(db, self.audit)
-        self.attempts = Attempts(db)
+        self.attempts = Attempts(db, self.audit)
         self.certificates = Certificates(db, self.audit)
+        self.exams = Exams(db, self.audit, self.certificates)
         self.signoffs = Signoffs(db, self.audit)
         self.lessons = Lessons(db)
         self.review_cards = ReviewCards(db)
         self.reports = Reports(db)
 
     @classmethod
-    def open(cls, url: str, clock: Clock = system_clock) -> Store:
-        """Connect and upgrade the schema to the current revision (refusing a database from a newer app)."""
+    def open(cls, url: str, clock: Clock = system_clock, audit_key: bytes | None = None, *,
+             must_exist: bool = False) -> Store:
+        """Connect and upgrade the schema to the current revision (refusing a database from a newer app).
+
+        `audit_key` is the clinic's secret for the audit chain, kept outside the database (the app passes the
+        one from its settings; without it new audit rows are unkeyed). `must_exist` refuses to create a database
+        (a checking command must never make an empty one and report it as intact).
+        """
+        if must_exist:
+            file = sqlite_file(url)
+            if file is not None and not file.is_file():
+                raise StoreError(f"There is no database at {file}.")
         engine = connect(url)
         try:
+            before = migrate.current_revision(engine)
+            if must_exist and before is None:
+                raise StoreError(f"{make_url(url).render_as_string(hide_password=True)} holds no training records.")
             migrate.upgrade_to_head(engine)
         except BaseException:
             engine.dispose()
             raise
-        return cls(Database(engine, clock))
+        store = cls(Database(engine, clock), audit_key)
+        if before is not None and before < migrate.SEALING_REVISION:
+            # Records written before sealing existed are sealed once, as they stand at the upgrade.
+            with store._db.write(serialised=True) as conn:
+                store.audit.seal_unsealed(conn)
+        return store
 
     @property
     def clock(self) -> Clock:
@@ -81,8 +103,12 @@ class Store:
         return migrate.current_revision(self._db.engine)
 
     def copy_to(self, file: Path) -> None:
-        """A consistent copy of a SQLite store into `file` (SQLite's online backup)."""
+        """A consistent copy of a SQLite store into `file` (SQLite's online backup), even while others write."""
         self._db.copy_sqlite_to(file)
+
+    def integrity_problems(self) -> list[str]:
+        """What the database's own integrity check finds (empty when sound)."""
+        return self._db.integrity_problems()
 
     def close(self) -> None:
         self._db.close()

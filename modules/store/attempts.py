@@ -7,6 +7,7 @@ changed answer is a new row, and the answer that counts is the latest one per qu
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
@@ -15,6 +16,7 @@ from sqlalchemy import Connection, Row, Select, insert, select
 from modules.core.errors import PermissionDenied, StoreError
 from modules.core.records import Actor, Attempt, AttemptResult, QuestionSnapshot, ResponseRecord
 from modules.core.types import AttemptId, AttemptKind, ClosedBy, ModuleId, QuestionId, ResponseId, UserId
+from modules.store.audit import AuditLog
 from modules.store.database import Database, inserted_id
 from modules.store.schema import attempt_results, attempts, dumps, loads, responses
 
@@ -45,7 +47,7 @@ def _response_row(attempt_id: AttemptId, record: ResponseRecord, now: datetime) 
             "answered_at": record.answered_at or now, "seconds_taken": record.seconds_taken}
 
 
-def _result_row(attempt_id: AttemptId, result: AttemptResult, now: datetime) -> dict[str, Any]:
+def result_row(attempt_id: AttemptId, result: AttemptResult, now: datetime) -> dict[str, Any]:
     return {"attempt_id": attempt_id, "finished_at": result.finished_at or now, "score": float(result.score),
             "passed": result.passed, "closed_by": ClosedBy(result.closed_by).value,
             "detail_json": None if result.detail is None else dumps(result.detail)}
@@ -64,8 +66,9 @@ def _attempt_query() -> Select[Any]:
 
 
 class Attempts:
-    def __init__(self, db: Database):
+    def __init__(self, db: Database, audit: AuditLog):
         self._db = db
+        self._audit = audit
 
     # ---- writes -----------------------------------------------------------------------------------
 
@@ -78,6 +81,28 @@ class Attempts:
                   "questions_json": None if questions is None else dumps(list(questions)),
                   "policy_json": None if policy is None else dumps(policy)}
         with self._db.write() as conn:
+            return AttemptId(inserted_id(conn.execute(_INSERT_ATTEMPT, header)))
+
+    def start_checked(self, user_id: UserId, kind: AttemptKind, decide: Callable[[list[Attempt]], Attempt | None],
+                      module_id: str | None = None, deadline: datetime | None = None,
+                      questions: list[QuestionSnapshot] | None = None, policy: dict[str, Any] | None = None,
+                      started_at: datetime | None = None) -> AttemptId:
+        """Count, then start, in ONE serialised transaction, so two clicks at once cannot both pass a limit.
+
+        `decide` sees this person's attempts of `kind` as they stand inside the transaction: it raises to refuse
+        (a daily limit), returns an attempt to resume instead (one open exam), or returns None to start a new one.
+        """
+        header = {"user_id": user_id, "kind": AttemptKind(kind).value, "module_id": module_id,
+                  "started_at": started_at or self._db.clock(), "deadline": deadline,
+                  "questions_json": None if questions is None else dumps(list(questions)),
+                  "policy_json": None if policy is None else dumps(policy)}
+        with self._db.write() as conn:
+            self._db.lock_person(conn, user_id)
+            existing = [_attempt(row) for row in conn.execute(
+                _attempt_query().where(attempts.c.user_id == user_id, attempts.c.kind == AttemptKind(kind).value))]
+            resumed = decide(existing)
+            if resumed is not None:
+                return resumed.id
             return AttemptId(inserted_id(conn.execute(_INSERT_ATTEMPT, header)))
 
     def record_response(self, attempt_id: AttemptId, record: ResponseRecord) -> ResponseId:
@@ -97,7 +122,8 @@ class Attempts:
                 raise StoreError("This attempt was already submitted; it cannot be submitted twice.")
             if rows:
                 conn.execute(_INSERT_RESPONSE, rows)
-            conn.execute(_INSERT_RESULT, _result_row(attempt_id, result, now))
+            conn.execute(_INSERT_RESULT, result_row(attempt_id, result, now))
+            self._audit.seal(conn, "attempt_results", attempt_id)
 
     def finish(self, attempt_id: AttemptId, result: AttemptResult) -> None:
         """Close an open attempt whose answers are already stored; a second result is refused."""
@@ -106,7 +132,8 @@ class Attempts:
                 raise StoreError("There is no such attempt.")
             if _has_result(conn, attempt_id):
                 raise StoreError("This attempt already has a result; it cannot be recorded twice.")
-            conn.execute(_INSERT_RESULT, _result_row(attempt_id, result, self._db.clock()))
+            conn.execute(_INSERT_RESULT, result_row(attempt_id, result, self._db.clock()))
+            self._audit.seal(conn, "attempt_results", attempt_id)
 
     # ---- reads ------------------------------------------------------------------------------------
 

@@ -34,6 +34,7 @@ class Certificates:
                 code=code, user_id=user_id, attempt_id=attempt_id, title=title, issued_at=issued,
                 expires_at=require_utc(expires_at), score=float(score))))
             self._audit.append(conn, actor, "certificate_issued", f"certificate:{code}", {"user_id": user_id})
+            self._audit.seal(conn, "certificates", cert_id)
         return self._select(certificates.c.id == cert_id)[0]
 
     def _select(self, *where: ColumnElement[bool]) -> list[Certificate]:
@@ -54,6 +55,12 @@ class Certificates:
                             None if row.attempt_id is None else AttemptId(row.attempt_id), row.title, row.issued_at,
                             row.expires_at, row.score, row.full_name, row.revoked_at, reasons.get(row.id))
                 for row in rows]
+
+    def by_id(self, certificate_id: CertificateId) -> Certificate:
+        found = self._select(certificates.c.id == certificate_id)
+        if not found:
+            raise StoreError("There is no such certificate.")
+        return found[0]
 
     def for_user(self, actor: Actor, user_id: UserId) -> list[Certificate]:
         if not actor.may_read(user_id):
@@ -82,7 +89,8 @@ class Certificates:
             if conn.execute(select(certificate_revocations.c.id)
                             .where(certificate_revocations.c.certificate_id == certificate_id)).first():
                 raise StoreError("This certificate is already revoked.")
-            conn.execute(insert(certificate_revocations).values(
+            revocation_id = inserted_id(conn.execute(insert(certificate_revocations).values(
                 certificate_id=certificate_id, revoked_by=actor.user_id, revoked_at=self._db.clock(),
-                reason=reason.strip()))
+                reason=reason.strip())))
+            self._audit.seal(conn, "certificate_revocations", revocation_id)
             self._audit.append(conn, actor, "certificate_revoked", f"certificate:{code}", reason.strip())

@@ -24,6 +24,7 @@ from modules.core.errors import StoreError
 
 BUSY_TIMEOUT_MS = 10_000
 PG_WRITE_LOCK = 748_201  # pg_advisory_xact_lock key: serialises writers that extend the audit chain
+PG_PERSON_LOCK = 748_203  # with a user id: serialises one person's limit checks (daily quizzes, one open exam)
 UNREACHABLE = "The record store could not be reached or stayed busy too long; nothing was saved. Please try again."
 REFUSED = "The record store refused the change; nothing was saved."
 UNREADABLE = "The record store could not be read just now. Please try again in a moment."
@@ -173,6 +174,12 @@ class Database:
         if self.postgres:
             conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": PG_WRITE_LOCK})
 
+    def lock_person(self, conn: Connection, user_id: int) -> None:
+        """On PostgreSQL, serialise this person's count-then-insert rules (SQLite's BEGIN IMMEDIATE already does)."""
+        if self.postgres:
+            conn.execute(text("SELECT pg_advisory_xact_lock(:key, :user_id)"),
+                         {"key": PG_PERSON_LOCK, "user_id": user_id})
+
     def copy_sqlite_to(self, file: Path) -> None:
         """A consistent copy of a SQLite database into `file` through SQLite's online backup API."""
         if self.dialect != "sqlite":
@@ -185,6 +192,14 @@ class Database:
                     source.driver_connection.backup(copy)  # type: ignore[union-attr]
             finally:
                 source.close()
+
+    def integrity_problems(self) -> list[str]:
+        """SQLite's own integrity check ('ok' means none); PostgreSQL checks its pages itself, so none here."""
+        if self.dialect != "sqlite":
+            return []
+        with self.read() as conn:
+            found = [str(row[0]) for row in conn.exec_driver_sql("PRAGMA integrity_check")]
+        return [] if found == ["ok"] else found
 
     def close(self) -> None:
         self.engine.dispose()

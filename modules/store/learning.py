@@ -32,6 +32,7 @@ class Signoffs:
                 technician_id=technician_id, trainer_id=trainer.user_id, treated_on=treated_on,
                 checklist_json=dumps(checklist), comment=comment, signed_at=self._db.clock(),
                 outcome=outcome.value, missed_json=dumps(list(missed)) if missed else None))))
+            self._audit.seal(conn, "practical_signoffs", signoff_id)
             action = "practical_signed_off" if outcome is PracticalOutcome.COMPETENT else "practical_not_yet_competent"
             self._audit.append(conn, trainer, action, f"user:{technician_id}",
                                {"signoff_id": signoff_id, "treated_on": treated_on.isoformat()})

@@ -8,6 +8,7 @@ and the append-only tables carry triggers so that not even a raw UPDATE or DELET
 from __future__ import annotations
 
 import hashlib
+import hmac
 import json
 from datetime import UTC, datetime
 from typing import Any
@@ -27,6 +28,7 @@ from sqlalchemy import (
     Table,
     Text,
     TypeDecorator,
+    false,
 )
 from sqlalchemy.engine import Dialect
 from sqlalchemy.types import TypeEngine, UserDefinedType
@@ -188,6 +190,7 @@ certificates = Table(
     Column("issued_at", UTCDateTime, nullable=False),
     Column("expires_at", UTCDateTime, nullable=False),
     Column("score", Float, nullable=False),
+    Index("uq_certificates_attempt_id", "attempt_id", unique=True),  # one certificate per passed exam
 )
 
 certificate_revocations = Table(
@@ -249,6 +252,8 @@ audit_log = Table(
     Column("detail", Text, nullable=False),
     Column("prev_hash", String(64), nullable=False),
     Column("hash", String(64), nullable=False),
+    # True: the hash is an HMAC with the clinic's secret key; false only for rows written before keys existed.
+    Column("keyed", Boolean, nullable=False, server_default=false()),
     Index(None, "action"),
 )
 
@@ -294,8 +299,9 @@ def loads(text: str | None) -> Any:
     return None if text is None else json.loads(text)
 
 
-def audit_hash(prev_hash: str, row: dict[str, Any]) -> str:
-    """sha256 over the previous row's hash and the canonical JSON of this row's own fields."""
+def audit_hash(prev_hash: str, row: dict[str, Any], key: bytes | None = None) -> str:
+    """The previous row's hash and the canonical JSON of this row's own fields, hashed: an HMAC-SHA256 with the
+    clinic's secret key (rows written since revision 0004), or plain sha256 (older rows, `key` None)."""
     fields = {
         "id": row["id"],
         "at": require_utc(row["at"]).isoformat(timespec="microseconds"),
@@ -305,4 +311,19 @@ def audit_hash(prev_hash: str, row: dict[str, Any]) -> str:
         "target": row["target"],
         "detail": row["detail"],
     }
-    return hashlib.sha256((prev_hash + dumps(fields)).encode("utf-8")).hexdigest()
+    payload = (prev_hash + dumps(fields)).encode("utf-8")
+    if key is not None:
+        return hmac.new(key, payload, hashlib.sha256).hexdigest()
+    return hashlib.sha256(payload).hexdigest()
+
+
+def record_digest(row: dict[str, Any]) -> str:
+    """sha256 of a history row's canonical JSON: sealed in the audit chain when the row is written."""
+    values = {name: require_utc(value).isoformat(timespec="microseconds") if isinstance(value, datetime) else value
+              for name, value in row.items()}
+    return hashlib.sha256(dumps(values).encode("utf-8")).hexdigest()
+
+
+# The history the audit chain seals, row by row: table and the column that names a row.
+SEALED_TABLES = {"attempt_results": "attempt_id", "certificates": "id", "certificate_revocations": "id",
+                 "practical_signoffs": "id"}

@@ -9,7 +9,7 @@ import pytest
 import streamlit as st
 from streamlit.testing.v1 import AppTest
 
-from modules import auth
+from modules import auth, settings
 from modules.core.types import Role
 from modules.store import Store
 from tests.helpers import FIXTURE_BANKS
@@ -37,7 +37,7 @@ def fixture_banks(monkeypatch):
 def app_store(tmp_path, monkeypatch) -> Store:
     url = f"sqlite:///{tmp_path / 'app.db'}"
     monkeypatch.setenv("TRAINING_DB_URL", url)
-    store = Store.open(url)
+    store = Store.open(url, audit_key=settings.audit_key())
     yield store
     store.close()
 

@@ -20,7 +20,7 @@ from pathlib import Path
 
 import pytest
 
-from modules import auth, certification
+from modules import auth, certification, settings
 from modules.banks import BankSet, load_banks
 from modules.core.clock import system_clock
 from modules.core.records import Actor, User
@@ -173,7 +173,7 @@ class Clinic:
 
 @pytest.fixture(scope="session")
 def clinic(server) -> Clinic:
-    store = Store.open(server.db_url)
+    store = Store.open(server.db_url, audit_key=settings.audit_key())
     banks = load_banks(BANKS_DIR)
     policy, _ = load_policy(BANKS_DIR, banks)
     yield Clinic(store, banks, policy)

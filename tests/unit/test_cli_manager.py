@@ -9,7 +9,7 @@ import pytest
 from openpyxl import load_workbook
 from sqlalchemy import text
 
-from modules import auth
+from modules import auth, settings
 from modules.__main__ import main
 from modules.core.records import AttemptResult
 from modules.core.types import AttemptKind, Role
@@ -23,7 +23,7 @@ PASSWORD = "correct horse battery"
 def cli_store(tmp_path, monkeypatch):
     url = f"sqlite:///{tmp_path / 'cli.db'}"
     monkeypatch.setenv("TRAINING_DB_URL", url)
-    store = Store.open(url)
+    store = Store.open(url, audit_key=settings.audit_key())
     yield store
     store.close()
 
@@ -102,9 +102,10 @@ def drop_audit_guard(url: str) -> None:
         conn.execute(text("DROP TRIGGER audit_log_no_delete"))
 
 
-def test_audit_verify_passes_an_untouched_log(seeded, capsys):
+def test_audit_verify_passes_an_untouched_log(seeded, cli_store, capsys):
     assert main(["audit-verify"]) == 0
-    assert capsys.readouterr().out.startswith("OK")
+    out = capsys.readouterr().out
+    assert out.startswith(f"Database: {cli_store.url}") and "\nOK: every audit row links" in out
 
 
 def test_audit_verify_names_an_edited_row(seeded, cli_store, capsys):

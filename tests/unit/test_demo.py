@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 import pandas as pd
 import pytest
 
-from modules import demo
+from modules import demo, settings
 from modules.__main__ import main
 from modules.auth import verify_password
 from modules.certificates import current_status
@@ -34,7 +34,7 @@ EXPECTED_STATUS = {
 def seeded(tmp_path_factory):
     url = f"sqlite:///{tmp_path_factory.mktemp('demo') / 'demo.db'}"
     summary = demo.seed_demo(url, SEED, NOW, FIXTURE_BANKS)
-    store = Store.open(url)
+    store = Store.open(url, audit_key=settings.audit_key())
     try:
         yield store, summary
     finally:
@@ -152,7 +152,7 @@ def test_the_same_seed_seeds_the_same_clinic(seeded, tmp_path):
     url = f"sqlite:///{tmp_path / 'again.db'}"
     again = demo.seed_demo(url, SEED, NOW, FIXTURE_BANKS)
     assert again.accounts == summary.accounts
-    second = Store.open(url)
+    second = Store.open(url, audit_key=settings.audit_key())
     try:
         users, attempts = history(second)
     finally:

@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy import Engine, create_engine, event, func, select, text
 from sqlalchemy.exc import DBAPIError
 
-from modules import auth
+from modules import auth, settings
 from modules.core.errors import AuthError, PermissionDenied, StoreError
 from modules.core.records import Actor, AttemptResult, ResponseRecord
 from modules.core.types import AttemptKind, ClosedBy, Role
@@ -52,10 +52,10 @@ def drop_audit_guard(raw_db: Engine) -> None:
 
 
 def test_reopening_keeps_the_schema_at_its_revision(db_url, clock, raw_db):
-    first = Store.open(db_url, clock=clock)
+    first = Store.open(db_url, clock=clock, audit_key=settings.audit_key())
     revision = first.revision()
     first.close()
-    again = Store.open(db_url, clock=clock)
+    again = Store.open(db_url, clock=clock, audit_key=settings.audit_key())
     try:
         assert revision is not None and again.revision() == revision
         with raw_db.connect() as conn:
@@ -303,7 +303,7 @@ def test_a_bad_attempt_among_concurrent_ones_spoils_no_other(store, raw_db):
 
 def test_busy_database_raises_a_plain_store_error(db_url, clock, monkeypatch):
     monkeypatch.setattr(database, "BUSY_TIMEOUT_MS", 200)
-    store = Store.open(db_url, clock=clock)  # its connections get the short timeout
+    store = Store.open(db_url, clock=clock, audit_key=settings.audit_key())  # its connections get the short timeout
     tech = make_user(store, "tina")
     blocker = create_engine(db_url)
     with blocker.connect() as conn:

@@ -1,0 +1,143 @@
+"""Records cannot change without it being seen: the tamper cases of issue #13, on SQLite and PostgreSQL.
+
+Each test plays someone with direct access to the database (raw SQL, triggers dropped where needed) and checks
+that `audit-verify`'s checks name what happened.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import text
+from sqlalchemy.exc import DBAPIError
+
+from modules import auth, settings
+from modules.__main__ import main
+from modules.core.records import Actor, AttemptResult
+from modules.core.types import AttemptKind, Role
+from modules.store import Store
+from tests.helpers import record_attempt
+
+PASSWORD = "a long clinic passphrase"
+
+
+@pytest.fixture
+def clinic(store):
+    manager = Actor(auth.create_user(store, "mia", "Mia", Role.MANAGER, PASSWORD), Role.MANAGER)
+    tina = auth.create_user(store, "tina", "Tina", Role.TECHNICIAN, PASSWORD)
+    tom = auth.create_user(store, "tom", "Tom", Role.TECHNICIAN, PASSWORD)
+    failed = record_attempt(store, tina, AttemptKind.EXAM, None, [], AttemptResult(0.76, False))
+    passed = store.attempts.start(tom, AttemptKind.EXAM, None)
+    cert = store.exams.finish(passed, AttemptResult(0.95, True), "Certificate", store.clock() + timedelta(days=365))
+    store.signoffs.record(tina, manager, store.clock().date(), {"prep": True}, "steady")
+    assert store.audit.verify().intact
+    return {"manager": manager, "tina": tina, "tom": tom, "failed": failed, "cert": cert}
+
+
+def drop_guards(raw_db, table: str) -> None:
+    with raw_db.begin() as conn:
+        if raw_db.dialect.name == "sqlite":
+            for verb in ("update", "delete"):
+                conn.execute(text(f"DROP TRIGGER IF EXISTS {table}_no_{verb}"))
+            conn.execute(text(f"DROP TRIGGER IF EXISTS {table}_no_replace"))
+        else:
+            conn.execute(text(f"DROP TRIGGER IF EXISTS {table}_append_only ON {table}"))
+
+
+def test_insert_or_replace_over_a_result_is_refused_by_the_database(clinic, raw_db):
+    if raw_db.dialect.name != "sqlite":
+        pytest.skip("INSERT OR REPLACE is SQLite's; PostgreSQL's upsert is an UPDATE, refused by its triggers")
+    with pytest.raises(DBAPIError, match="append-only"), raw_db.begin() as conn:
+        conn.execute(text("INSERT OR REPLACE INTO attempt_results (attempt_id, finished_at, score, passed, "
+                          "closed_by) VALUES (:a, '2025-03-03 09:00:00.000000', 1.0, 1, 'submitted')"),
+                     {"a": clinic["failed"]})
+
+
+def test_a_failed_result_changed_to_a_pass_is_seen(clinic, store, raw_db):
+    drop_guards(raw_db, "attempt_results")
+    with raw_db.begin() as conn:
+        conn.execute(text("UPDATE attempt_results SET score = 1.0, passed = :t WHERE attempt_id = :a"),
+                     {"t": True, "a": clinic["failed"]})
+    report = store.audit.verify()
+    assert report.broken_at is None  # the chain itself is untouched...
+    assert report.records == (f"attempt_results:{clinic['failed']} no longer matches its seal "
+                              "(changed after it was written)",)  # ...but the record no longer matches its seal
+
+
+def test_a_certificate_moved_to_another_person_or_given_a_2099_expiry_is_seen(clinic, store, raw_db):
+    drop_guards(raw_db, "certificates")
+    cert = clinic["cert"]
+    with raw_db.begin() as conn:
+        conn.execute(text("UPDATE certificates SET user_id = :u WHERE id = :c"), {"u": clinic["tina"], "c": cert.id})
+    assert store.audit.verify().records == (f"certificates:{cert.id} no longer matches its seal "
+                                            "(changed after it was written)",)
+    with raw_db.begin() as conn:
+        conn.execute(text("UPDATE certificates SET user_id = :u, expires_at = :e WHERE id = :c"),
+                     {"u": clinic["tom"], "e": "2099-01-01 00:00:00.000000" if raw_db.dialect.name == "sqlite"
+                      else "2099-01-01 00:00:00+00", "c": cert.id})
+    assert len(store.audit.verify().records) == 1
+
+
+def test_a_record_slipped_in_behind_the_app_is_seen(clinic, store, raw_db):
+    with raw_db.begin() as conn:
+        conn.execute(text("INSERT INTO certificate_revocations (certificate_id, revoked_by, revoked_at, reason) "
+                          "VALUES (:c, :m, :t, 'forged')"),
+                     {"c": clinic["cert"].id, "m": clinic["manager"].user_id,
+                      "t": "2025-03-04 09:00:00.000000" if raw_db.dialect.name == "sqlite" else "2025-03-04"})
+    (problem,) = store.audit.verify().records
+    assert problem.startswith("certificate_revocations:") and "has no seal" in problem
+
+
+def test_deleting_the_newest_audit_rows_is_seen_by_the_seals_and_by_an_anchor(clinic, store, raw_db):
+    anchor = store.audit.head()
+    drop_guards(raw_db, "audit_log")
+    with raw_db.begin() as conn:
+        newest = conn.execute(text("SELECT MAX(id) FROM audit_log")).scalar_one()
+        conn.execute(text("DELETE FROM audit_log WHERE id > :n"), {"n": newest - 3})
+    report = store.audit.verify(anchor=anchor)
+    assert report.broken_at is None  # what is left still links up...
+    assert report.anchor_found is False and report.records  # ...but the anchor and the seals say rows went
+
+
+def test_an_edited_row_with_every_later_hash_recomputed_is_seen_without_the_key(clinic, store, raw_db, db_url):
+    """The forger recomputes the chain as plain sha256 (they do not have the clinic's key)."""
+    from sqlalchemy import select
+
+    from modules.store.schema import GENESIS_HASH, audit_hash, audit_log
+
+    drop_guards(raw_db, "audit_log")
+    with raw_db.begin() as conn:
+        rows = [dict(r) for r in conn.execute(select(audit_log).order_by(audit_log.c.id)).mappings()]
+        rows[2]["detail"] = "nothing happened"
+        prev = GENESIS_HASH
+        for row in rows:
+            row["prev_hash"], row["hash"] = prev, audit_hash(prev, row, b"a guessed key")
+            conn.execute(text("UPDATE audit_log SET detail = :detail, prev_hash = :prev_hash, hash = :hash "
+                              "WHERE id = :id"), row)
+            prev = row["hash"]
+    assert store.audit.verify().broken_at == 1
+    other = Store.open(db_url, audit_key=bytes(32))  # not the clinic's key: nothing verifies either
+    try:
+        assert other.audit.verify().broken_at == 1
+    finally:
+        other.close()
+
+
+def test_audit_verify_names_the_database_and_never_creates_one(tmp_path, capsys):
+    missing = tmp_path / "nowhere.db"
+    assert main(["audit-verify", "--db", f"sqlite:///{missing}"]) == 1
+    assert "There is no database at" in capsys.readouterr().err
+    assert not missing.exists()
+
+
+def test_audit_verify_checks_a_saved_anchor(tmp_path, capsys):
+    url = f"sqlite:///{tmp_path / 'clinic.db'}"
+    store = Store.open(url, audit_key=settings.audit_key())
+    auth.create_user(store, "mia", "Mia", Role.MANAGER, PASSWORD)
+    anchor = store.audit.head()
+    store.close()
+    assert main(["audit-verify", "--db", url, "--anchor", anchor]) == 0
+    assert "and the anchor is in the chain" in capsys.readouterr().out
+    assert main(["audit-verify", "--db", url, "--anchor", "1:" + "f" * 64]) == 1
+    assert "is not in the chain" in capsys.readouterr().out
