@@ -208,6 +208,31 @@ def audit_verify(args: argparse.Namespace) -> int:
     return 1
 
 
+def _repair_args(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--db", default=None, help="SQLAlchemy URL of the database (default: TRAINING_DB_URL)")
+
+
+def repair(args: argparse.Namespace) -> int:
+    """Issue the certificate of every passed exam that has none, as of when the exam finished."""
+    from modules import certification
+    from modules.banks import load_banks
+    from modules.policy import load_policy
+
+    directory = Path(settings.get("TRAINING_BANKS_DIR"))
+    policy, _ = load_policy(directory, load_banks(directory))
+    store = _open_store(args.db, must_exist=True)
+    try:
+        print(f"Database: {store.url}")
+        codes = certification.repair_missing_certificates(store, policy)
+    finally:
+        store.close()
+    if not codes:
+        print("OK: every passed exam has its certificate; nothing to repair.")
+    for code in codes:
+        print(f"Issued certificate {code} for a passed exam that had none.")
+    return 0
+
+
 COMMANDS: list[Command] = [
     Command("check-banks", "Validate every question bank and the certification policy.", _check_banks_args,
             guarded(check_banks)),
@@ -218,6 +243,8 @@ COMMANDS: list[Command] = [
     Command("verify", "Check a certificate code: valid, expired or revoked.", _verify_args, guarded(verify)),
     Command("audit-verify", "Check the audit chain and every sealed record; names what does not hold.",
             _audit_verify_args, guarded(audit_verify)),
+    Command("repair", "Issue the missing certificate of any passed exam that has none (safe to repeat).",
+            _repair_args, guarded(repair)),
 ]
 
 

@@ -28,11 +28,16 @@ PG_PERSON_LOCK = 748_203  # with a user id: serialises one person's limit checks
 UNREACHABLE = "The record store could not be reached or stayed busy too long; nothing was saved. Please try again."
 REFUSED = "The record store refused the change; nothing was saved."
 UNREADABLE = "The record store could not be read just now. Please try again in a moment."
+DISK_FULL = "The record store's disk is full, so nothing was saved. Free some space and try again."
 
 
 def as_store_error(error: BaseException, unreachable: str = UNREACHABLE) -> BaseException:
     """A database failure as StoreError with a sentence a user can read; anything else unchanged."""
-    if isinstance(error, exc.TimeoutError) or (
+    if isinstance(error, exc.OperationalError) and "disk is full" in str(error.orig).lower():
+        translated = StoreError(DISK_FULL)  # SQLITE_FULL; PostgreSQL says "No space left on device" (below)
+    elif isinstance(error, exc.DBAPIError) and "no space left" in str(error.orig).lower():
+        translated = StoreError(DISK_FULL)
+    elif isinstance(error, exc.TimeoutError) or (
         isinstance(error, exc.DBAPIError)
         and (isinstance(error, (exc.OperationalError, exc.InterfaceError)) or error.connection_invalidated)
     ):

@@ -133,3 +133,57 @@ def test_repair_issues_the_certificate_a_passed_exam_lost(store, raw_db, clock):
     assert store.exams.passed_without_certificate() == []
     assert certification.repair_missing_certificates(store, POLICY) == []  # running it again changes nothing
     assert store.audit.verify().intact
+
+
+def test_a_full_disk_is_named_and_leaves_no_half_submission(tmp_path, clock):
+    """SQLite's max_page_count stands in for a full disk: the database cannot grow past its size now."""
+    from modules import settings
+    from modules.store import Store
+    from tests.helpers import record_attempt
+    from tests.unit.test_store import answer
+
+    url = f"sqlite:///{tmp_path / 'full.db'}"
+    store = Store.open(url, clock=clock, audit_key=settings.audit_key())
+    user = technician(store)
+    store.close()
+
+    def cap(dbapi_connection, _record) -> None:
+        pages = dbapi_connection.execute("PRAGMA page_count").fetchone()[0]
+        dbapi_connection.execute(f"PRAGMA max_page_count = {pages + 2}")
+
+    event.listen(Engine, "connect", cap)
+    try:
+        store = Store.open(url, clock=clock, audit_key=settings.audit_key())
+        with pytest.raises(StoreError, match="disk is full, so nothing was saved"):
+            for _ in range(200):
+                record_attempt(store, user.id, AttemptKind.QUIZ, "safety", [answer(i) for i in range(10)],
+                               AttemptResult(1.0, True))
+    finally:
+        event.remove(Engine, "connect", cap)
+    store.close()
+    store = Store.open(url, clock=clock, audit_key=settings.audit_key())
+    for attempt in store.attempts.for_user(user.actor, user.id, AttemptKind.QUIZ):
+        given = store.attempts.responses(user.actor, attempt.id)
+        assert (attempt.result is None and given == []) or (attempt.result is not None and len(given) == 10)
+    assert store.integrity_problems() == [] and store.audit.verify().intact
+    store.close()
+
+
+def test_the_repair_command_names_the_database_and_what_it_issued(tmp_path, capsys, monkeypatch):
+    from modules import settings
+    from modules.__main__ import main
+    from modules.store import Store
+
+    monkeypatch.setenv("TRAINING_BANKS_DIR", str(FIXTURE_BANKS))
+    url = f"sqlite:///{tmp_path / 'clinic.db'}"
+    store = Store.open(url, audit_key=settings.audit_key())
+    user = technician(store)
+    exam = store.attempts.start(user.id, AttemptKind.EXAM)
+    store.attempts.finish(exam, AttemptResult(0.9, True))
+    store.close()
+    assert main(["repair", "--db", url]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith(f"Database: {url}") and "Issued certificate" in out
+    assert main(["repair", "--db", url]) == 0
+    assert "nothing to repair" in capsys.readouterr().out
+    assert main(["audit-verify", "--db", url]) == 0
