@@ -71,14 +71,14 @@ class Store:
         engine = connect(url)
         try:
             before = migrate.current_revision(engine)
-            if must_exist and before is None:
+            if must_exist and not migrate.holds_records(engine):
                 raise StoreError(f"{make_url(url).render_as_string(hide_password=True)} holds no training records.")
             migrate.upgrade_to_head(engine)
         except BaseException:
             engine.dispose()
             raise
         store = cls(Database(engine, clock), audit_key)
-        if before is not None and before < migrate.SEALING_REVISION:
+        if before is None or before < migrate.SEALING_REVISION:
             # Records written before sealing existed are sealed once, as they stand at the upgrade.
             with store._db.write(serialised=True) as conn:
                 store.audit.seal_unsealed(conn)

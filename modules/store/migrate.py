@@ -74,6 +74,15 @@ def current_revision(engine: Engine) -> str | None:
         raise StoreError(UNREACHABLE) from error
 
 
+def holds_records(engine: Engine) -> bool:
+    """Whether the database has the app's tables at all (any version), without changing it."""
+    try:
+        with engine.connect() as conn:
+            return "users" in set(inspect(conn).get_table_names())
+    except (exc.DBAPIError, exc.TimeoutError) as error:
+        raise StoreError(UNREACHABLE) from error
+
+
 def upgrade_to_head(engine: Engine) -> str:
     """Upgrade the database to `head_revision()` in one locked transaction; returns the revision reached.
 

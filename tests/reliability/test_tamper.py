@@ -45,13 +45,20 @@ def drop_guards(raw_db, table: str) -> None:
             conn.execute(text(f"DROP TRIGGER IF EXISTS {table}_append_only ON {table}"))
 
 
-def test_insert_or_replace_over_a_result_is_refused_by_the_database(clinic, raw_db):
-    if raw_db.dialect.name != "sqlite":
-        pytest.skip("INSERT OR REPLACE is SQLite's; PostgreSQL's upsert is an UPDATE, refused by its triggers")
+def test_replacing_a_result_in_place_is_refused_by_the_database(clinic, raw_db):
+    """SQLite's INSERT OR REPLACE, and PostgreSQL's upsert (an UPDATE under the hood), over a failed result."""
+    if raw_db.dialect.name == "sqlite":
+        statement = ("INSERT OR REPLACE INTO attempt_results (attempt_id, finished_at, score, passed, closed_by) "
+                     "VALUES (:a, '2025-03-03 09:00:00.000000', 1.0, 1, 'submitted')")
+    else:
+        statement = ("INSERT INTO attempt_results (attempt_id, finished_at, score, passed, closed_by) "
+                     "VALUES (:a, now(), 1.0, true, 'submitted') "
+                     "ON CONFLICT (attempt_id) DO UPDATE SET score = 1.0, passed = true")
     with pytest.raises(DBAPIError, match="append-only"), raw_db.begin() as conn:
-        conn.execute(text("INSERT OR REPLACE INTO attempt_results (attempt_id, finished_at, score, passed, "
-                          "closed_by) VALUES (:a, '2025-03-03 09:00:00.000000', 1.0, 1, 'submitted')"),
-                     {"a": clinic["failed"]})
+        conn.execute(text(statement), {"a": clinic["failed"]})
+    with raw_db.connect() as conn:
+        assert conn.execute(text("SELECT score FROM attempt_results WHERE attempt_id = :a"),
+                            {"a": clinic["failed"]}).scalar_one() == 0.76
 
 
 def test_a_failed_result_changed_to_a_pass_is_seen(clinic, store, raw_db):

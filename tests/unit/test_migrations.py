@@ -378,3 +378,46 @@ def test_migrate_command_reports_a_newer_database_plainly(db_url: str, capsys: p
             conn.execute(text("UPDATE alembic_version SET version_num = '9999_from_the_future'"))
     assert main(["migrate", "--db", db_url]) == 1
     assert capsys.readouterr().err.strip() == f"error: {NEWER_DATABASE}"
+
+
+# ---- 0004: a clinic's old records are sealed once, and the seals then catch any change -----------------------
+
+
+def test_an_old_clinics_records_are_sealed_at_the_upgrade_and_then_guarded(tmp_path: Path) -> None:
+    from modules import settings
+    from modules.store import Store
+
+    copy = tmp_path / "clinic.db"
+    shutil.copy(CLINIC_DB, copy)
+    store = Store.open(f"sqlite:///{copy}", audit_key=settings.audit_key())
+    try:
+        report = store.audit.verify()
+        assert report.intact, report
+        sealed = [row.target for row in store.audit.rows(store.accounts.find("mara").actor, action="sealed")]
+        # the two quiz results, the exam result, the certificate, the revocation and the sign-off
+        assert len(sealed) == 6 and {t.split(":")[0] for t in sealed} == {
+            "attempt_results", "certificates", "certificate_revocations", "practical_signoffs"}
+    finally:
+        store.close()
+    with opened(f"sqlite:///{copy}") as engine, engine.begin() as conn:
+        conn.exec_driver_sql("DROP TRIGGER attempt_results_no_update")
+        conn.exec_driver_sql("UPDATE attempt_results SET score = 1.0, passed = 1 WHERE score = 0.0")
+    store = Store.open(f"sqlite:///{copy}", audit_key=settings.audit_key())
+    try:
+        (problem,) = store.audit.verify().records
+        assert problem.startswith("attempt_results:") and "no longer matches its seal" in problem
+    finally:
+        store.close()
+
+
+def test_0004_refuses_two_certificates_for_one_exam_and_names_the_attempt(tmp_path: Path) -> None:
+    copy = tmp_path / "clinic.db"
+    shutil.copy(CLINIC_DB, copy)
+    with closing(sqlite3.connect(copy)) as conn, conn:
+        conn.execute("INSERT INTO certificates (code, user_id, attempt_id, title, issued_at, expires_at, score) "
+                     "SELECT 'DUPL-ICAT-E000-0001', user_id, attempt_id, title, issued_at, expires_at, score "
+                     "FROM certificates")
+    with opened(f"sqlite:///{copy}") as engine:
+        with pytest.raises(StoreError, match="more than one certificate"):
+            upgrade_to_head(engine)
+        assert current_revision(engine) is None  # nothing was changed: the whole upgrade rolled back
