@@ -148,3 +148,58 @@ def test_audit_verify_checks_a_saved_anchor(tmp_path, capsys):
     assert "and the anchor is in the chain" in capsys.readouterr().out
     assert main(["audit-verify", "--db", url, "--anchor", "1:" + "f" * 64]) == 1
     assert "is not in the chain" in capsys.readouterr().out
+
+
+def test_on_postgresql_the_apps_role_cannot_switch_the_guards_off(postgres_server_url):
+    """The README's set-up: an owner role runs the migrations; the app's role may only read and append."""
+    import uuid
+
+    from sqlalchemy import create_engine
+    from sqlalchemy.engine import make_url
+    from sqlalchemy.pool import NullPool
+
+    tag = uuid.uuid4().hex[:8]
+    owner, app, schema = f"owner_{tag}", f"app_{tag}", f"clinic_{tag}"
+    admin = create_engine(postgres_server_url, poolclass=NullPool)
+    with admin.begin() as conn:
+        for statement in (f"CREATE ROLE {owner} LOGIN", f"CREATE ROLE {app} LOGIN",
+                          f"CREATE SCHEMA {schema} AUTHORIZATION {owner}",
+                          f"GRANT USAGE ON SCHEMA {schema} TO {app}",
+                          f"ALTER DEFAULT PRIVILEGES FOR ROLE {owner} IN SCHEMA {schema} "
+                          f"GRANT SELECT, INSERT ON TABLES TO {app}",
+                          f"ALTER DEFAULT PRIVILEGES FOR ROLE {owner} IN SCHEMA {schema} "
+                          f"GRANT USAGE, SELECT ON SEQUENCES TO {app}"):
+            conn.execute(text(statement))
+
+    def url_for(role: str) -> str:
+        return make_url(postgres_server_url).set(username=role).update_query_dict(
+            {"options": f"-csearch_path={schema}"}).render_as_string(hide_password=False)
+
+    try:
+        Store.open(url_for(owner), audit_key=settings.audit_key()).close()  # `migrate --db <owner URL>`
+        with admin.begin() as conn:
+            conn.execute(text(f"GRANT UPDATE ON {schema}.users, {schema}.sign_in_failures TO {app}"))
+            conn.execute(text(f"GRANT DELETE ON {schema}.sign_in_failures TO {app}"))
+        store = Store.open(url_for(app), audit_key=settings.audit_key())
+        try:
+            manager = auth.create_user(store, "mia", "Mia", Role.MANAGER, PASSWORD)
+            tina = auth.create_user(store, "tina", "Tina", Role.TECHNICIAN, PASSWORD,
+                                    actor=Actor(manager, Role.MANAGER))
+            record_attempt(store, tina, AttemptKind.QUIZ, "skin", [], AttemptResult(0.5, False))
+            assert store.audit.verify().intact
+        finally:
+            store.close()
+        as_app = create_engine(url_for(app), poolclass=NullPool)
+        for statement in ("ALTER TABLE attempt_results DISABLE TRIGGER ALL",
+                          "DROP TRIGGER attempt_results_append_only ON attempt_results",
+                          "UPDATE attempt_results SET score = 1.0"):
+            with pytest.raises(DBAPIError, match="(?i)owner|permission denied|append-only"), as_app.begin() as conn:
+                conn.execute(text(statement))
+        as_app.dispose()
+    finally:
+        with admin.begin() as conn:
+            conn.execute(text(f"DROP SCHEMA {schema} CASCADE"))
+            conn.execute(text(f"DROP OWNED BY {app}"))
+            conn.execute(text(f"DROP ROLE {app}"))
+            conn.execute(text(f"DROP ROLE {owner}"))
+        admin.dispose()
