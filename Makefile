@@ -29,6 +29,11 @@ check: $(STAMP)
 migrate: $(STAMP)
 	$(PY) -m modules migrate
 
+# A checked copy of the SQLite database while the app runs: `make backup DEST=/backups/clinic` (see the README).
+.PHONY: backup
+backup: $(STAMP)
+	$(PY) -m modules backup $(or $(DEST),progress/backups)
+
 bench: $(STAMP)
 	@for script in bench/bench_*.py; do echo "== $$script"; $(PY) $$script || exit 1; done
 

@@ -11,8 +11,8 @@ from __future__ import annotations
 
 import functools
 import os
-import secrets
 import re
+import secrets
 import tomllib
 from dataclasses import dataclass
 from pathlib import Path
