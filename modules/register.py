@@ -16,6 +16,7 @@ from datetime import date, datetime
 from typing import Any
 
 import pandas as pd
+from argon2 import PasswordHasher
 
 from modules import auth
 from modules.certificates import (
@@ -38,6 +39,15 @@ CURRENT = frozenset({CertificateStatus.CERTIFIED, CertificateStatus.EXPIRING})
 FORMATS = ("csv", "xlsx")
 IMPORT_COLUMNS = ("username", "full_name", "role", "location")
 MAX_IMPORT_ROWS = 2_000
+MAX_IMPORT_BYTES = 1_000_000  # 2,000 accounts fit in a fifth of this; refused before the file is read
+MAX_PROBLEMS_SHOWN = 50  # a list of 100,000 problems froze the manager's browser tab
+# Imported one-time passwords are hashed at argon2id's lowest useful cost (time, memory in KiB, lanes): each is 15
+# random symbols (about 74 bits), so guessing one from its hash is out of reach at any cost, and it must be changed
+# at first sign-in. At auth's full cost a 2,000-row import took 199 s. The cost differs from auth's, so
+# auth.needs_rehash is true for these hashes and the first sign-in stores a full-cost one.
+ONE_TIME_HASH_COST = (1, 8_192, 1)
+_one_time_hasher = PasswordHasher(time_cost=ONE_TIME_HASH_COST[0], memory_cost=ONE_TIME_HASH_COST[1],
+                                  parallelism=ONE_TIME_HASH_COST[2])
 _PASSWORD_ALPHABET = "abcdefghjkmnpqrstuvwxyz23456789"  # nothing to confuse when read off a screen
 
 
@@ -260,6 +270,12 @@ def one_time_password() -> str:
     return "-".join(symbols[i:i + 5] for i in range(0, 15, 5))
 
 
+def hash_one_time_password(password: str) -> str:
+    """A hash of a generated one-time password, at the lower cost of ONE_TIME_HASH_COST; never for a password a
+    person chose (auth.hash_password is for those)."""
+    return _one_time_hasher.hash(password)
+
+
 def add_user(store: Store, actor: Actor | None, username: str, full_name: str, role: Role | str,
              location: str | None = None) -> NewAccount:
     password = one_time_password()
@@ -279,12 +295,26 @@ def _username_ok(text: str) -> bool:
 
 
 def parse_user_csv(data: bytes, taken: Iterable[str]) -> list[tuple[str, str, Role, str | None]]:
-    """Rows of (username, full_name, role, location), or ImportRejected listing every problem by line."""
+    """Rows of (username, full_name, role, location), or ImportRejected listing the problems by line (the first
+    MAX_PROBLEMS_SHOWN of them, then how many more)."""
+    if len(data) > MAX_IMPORT_BYTES:
+        raise ImportRejected(f"The file was not imported: it is larger than {MAX_IMPORT_BYTES // 1_000_000} MB. "
+                             f"Split it into files of at most {MAX_IMPORT_ROWS} accounts.")
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError as error:
         raise ImportRejected("The file was not imported: it is not UTF-8 text (save it as CSV UTF-8).") from error
     reader = csv.reader(io.StringIO(text, newline=""))
+    try:
+        return _parse_rows(reader, taken)
+    except csv.Error as error:
+        # The csv module refuses a field over 131,072 characters, among others; the whole file goes back.
+        reason = "a field is too long" if "field limit" in str(error) else f"this is not valid CSV ({error})"
+        raise ImportRejected("The file was not imported: it could not be read as CSV. Nothing was changed.",
+                             [f"line {reader.line_num}: {reason}"]) from error
+
+
+def _parse_rows(reader: Any, taken: Iterable[str]) -> list[tuple[str, str, Role, str | None]]:
     header = [h.strip().lower() for h in next(reader, [])]
     missing = [c for c in IMPORT_COLUMNS if c not in header]
     if missing:
@@ -295,35 +325,53 @@ def parse_user_csv(data: bytes, taken: Iterable[str]) -> list[tuple[str, str, Ro
     seen: dict[str, int] = {}
     rows: list[tuple[str, str, Role, str | None]] = []
     problems: list[str] = []
+    read = 0
     for cells in reader:
         line = reader.line_num
         if not any(cell.strip() for cell in cells):
             continue
+        read += 1
+        if read > MAX_IMPORT_ROWS:  # said at once: listing the problems of 100,000 rows helps nobody
+            raise ImportRejected("The file was not imported. Nothing was changed.",
+                                 [f"the file has more than {MAX_IMPORT_ROWS} rows; split it"])
         value = {name: cells[i].strip() if i < len(cells) else "" for name, i in where.items()}
-        username, found = value["username"].strip().lower(), []
-        if not _username_ok(username):
-            found.append(f"the username must be 1 to {USERNAME_MAX} characters with no spaces")
-        elif username in existing:
-            found.append(f"the username {username!r} already exists")
-        elif username in seen:
-            found.append(f"the username {username!r} is repeated (first on line {seen[username]})")
-        else:
-            seen[username] = line
-        if not value["full_name"]:
-            found.append("the full name is missing")
-        if value["role"].lower() not in {r.value for r in Role}:
-            found.append(f"unknown role {value['role']!r} (use technician, trainer or manager)")
+        found = _row_problems(value, existing, seen, line)
         problems.extend(f"line {line}: {problem}" for problem in found)
         if not found:
-            rows.append((username, value["full_name"], Role(value["role"].lower()), value["location"] or None))
-    if len(rows) + len(problems) > MAX_IMPORT_ROWS:
-        problems.append(f"the file has more than {MAX_IMPORT_ROWS} rows; split it")
+            rows.append((value["username"].lower(), value["full_name"], Role(value["role"].lower()),
+                         value["location"] or None))
     if not rows and not problems:
         problems.append("line 2: the file has no accounts in it")
     if problems:
-        raise ImportRejected(f"The file was not imported: {len(problems)} problem(s). Nothing was changed.",
-                             problems)
+        shown = problems[:MAX_PROBLEMS_SHOWN]
+        if len(problems) > MAX_PROBLEMS_SHOWN:
+            shown.append(f"… and {len(problems) - MAX_PROBLEMS_SHOWN} more")
+        raise ImportRejected(f"The file was not imported: {len(problems)} problem(s). Nothing was changed.", shown)
     return rows
+
+
+def _row_problems(value: dict[str, str], existing: set[str], seen: dict[str, int], line: int) -> list[str]:
+    """What is wrong with one row; a new username is remembered in `seen`."""
+    username, found = value["username"].lower(), []
+    if not _username_ok(username):
+        found.append(f"the username must be 1 to {USERNAME_MAX} characters with no spaces")
+    elif username in existing:
+        found.append(f"the username {username!r} already exists")
+    elif username in seen:
+        found.append(f"the username {username!r} is repeated (first on line {seen[username]})")
+    else:
+        seen[username] = line
+    if not value["full_name"]:
+        found.append("the full name is missing")
+    role = value["role"]
+    if role.lower() not in {r.value for r in Role}:
+        found.append(f"unknown role {role[:40]!r} (use technician, trainer or manager)")
+    if not found:
+        try:  # the account rules themselves (length, control characters), per line rather than failing the batch
+            auth.new_account(username, value["full_name"], role.lower(), "", value["location"] or None)
+        except AuthError as error:
+            found.append(str(error))
+    return found
 
 
 def import_users(store: Store, actor: Actor, data: bytes) -> list[NewAccount]:
@@ -331,7 +379,7 @@ def import_users(store: Store, actor: Actor, data: bytes) -> list[NewAccount]:
     require_manager(actor, "import accounts")
     parsed = parse_user_csv(data, (u.username for u in store.accounts.list_users()))
     passwords = [one_time_password() for _ in parsed]
-    batch = [auth.new_account(u, n, r, auth.hash_password(p), loc, must_change_password=True)
+    batch = [auth.new_account(u, n, r, hash_one_time_password(p), loc, must_change_password=True)
              for (u, n, r, loc), p in zip(parsed, passwords)]
     ids = store.accounts.create_many(batch, actor, "csv import")
     return [NewAccount(i, u, n, r, loc, p) for i, (u, n, r, loc), p in zip(ids, parsed, passwords)]

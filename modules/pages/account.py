@@ -19,14 +19,14 @@ with st.form("change-password", clear_on_submit=True):
     current = st.text_input("Current password", type="password")
     new = st.text_input("New password", type="password")
     confirm = st.text_input("Confirm new password", type="password")
-    st.caption(f"At least {auth.MIN_LENGTH} characters. A long phrase is easier to remember and harder to guess.")
+    st.caption(auth.PASSWORD_HINT)
     change = st.form_submit_button("Change password", type="primary")
 if change:
     with common.plain_errors():
         auth.change_password(common.store(), user.id, current, new, confirm)
         fresh = common.store().accounts.get(user.id)
-    # The session holds a copy of the user: refresh it, or the app would keep asking for a new password.
-    st.session_state["user"] = fresh
+    # Re-stamp this session with the new password; the account's other open sessions end at their next run.
+    common.sign_in_as(fresh)
     manager_common.flash("success", "Your password is changed.")
     st.rerun()
 

@@ -28,8 +28,15 @@ from modules.team import module_label
 
 PAGES_DIR = Path(__file__).resolve().parent
 IDLE_LIMIT = timedelta(minutes=30)
-# CommonMark lets a backslash escape any of these; Streamlit adds `:` (emoji, colours, icons) and `$` (LaTeX).
-MARKDOWN_SPECIALS = re.compile(r"([\\`*_{}\[\]()<>#+\-.!|~$:])")
+# What typed text could switch on in Streamlit's Markdown, each closed with a backslash (CommonMark lets one escape
+# any ASCII punctuation). Anywhere: emphasis, code, links and images, HTML and <autolinks>, tables, strikethrough,
+# entities, maths ($) and e-mail autolinks (@).
+_INLINE_SYNTAX = re.compile(r"([\\`*\[\]<>|~$&@]|(?<![^\W_])_|_(?![^\W_]))")  # "_" inside a word is inert
+# A dot or colon with a letter or slash after it: what a bare link (www.x, http://, mailto:) and Streamlit's
+# directives (:red[...]) need. Other dots and colons ("St. John", "10:30") are left as they are.
+_LINK_PUNCTUATION = re.compile(r"([.:])(?=[^\s\d.:])")
+# At the start of a line: a heading, a list item, a setext underline.
+_LINE_START = re.compile(r"^([#=+\-]|\d+(?=[.)]))")
 
 
 @st.cache_resource(show_spinner=False)
@@ -85,8 +92,16 @@ def clock():
 
 
 def plain(text: str) -> str:
-    """A string someone typed (a name, a comment), escaped so that Markdown shows it as it was typed."""
-    return MARKDOWN_SPECIALS.sub(r"\\\1", text)
+    """A string someone typed (a name, a comment, a line of an uploaded file), on one line and escaped so that
+    Markdown shows it as it was typed: never a link, an image, HTML, a colour or maths. Ordinary text comes back
+    unchanged, so escaping a whole message costs nothing."""
+    text = " ".join(str(text).splitlines()).strip()
+    text = _LINK_PUNCTUATION.sub(r"\\\1", _INLINE_SYNTAX.sub(r"\\\1", text))
+    match = _LINE_START.match(text)
+    if match:  # a number is escaped at its "." or ")", the rest at the sign itself
+        end = match.end()
+        text = text[:end] + "\\" + text[end:] if match[1][0].isdigit() else "\\" + text
+    return text
 
 
 def tz_name() -> str:
@@ -137,9 +152,10 @@ def client_address() -> str | None:
     X-Forwarded-For; None for a browser on this machine. Proxies on other machines are not trusted."""
     address = st.context.ip_address
     if address is not None:
-        return address
-    forwarded = (st.context.headers.get("X-Forwarded-For") or "").split(",")[-1].strip()
-    return forwarded or None
+        return address if isinstance(address, str) else None  # AppTest hands out a mock
+    forwarded = st.context.headers.get("X-Forwarded-For")
+    last = forwarded.split(",")[-1].strip() if isinstance(forwarded, str) else ""
+    return last or None
 
 
 def current_user():
@@ -191,7 +207,7 @@ def plain_errors():
     try:
         yield
     except TrainingError as error:
-        st.error(str(error))
+        st.error(plain(str(error)))  # messages may quote what someone typed (a username, a line of a file)
         st.stop()
 
 

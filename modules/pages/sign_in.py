@@ -17,7 +17,7 @@ if first_run:
         username = st.text_input("Username")
         password = st.text_input("Password", type="password")
         confirm = st.text_input("Confirm password", type="password")
-        st.caption("At least 8 characters. A long phrase is easier to remember and harder to guess.")
+        st.caption(auth.PASSWORD_HINT)
         create = st.form_submit_button("Create account", type="primary")
     if create:
         try:
@@ -33,13 +33,15 @@ if first_run:
 st.title("Sign in")
 if st.session_state.pop("_signed_out_idle", False):
     st.info("You were signed out after 30 minutes without activity.")
+if st.session_state.pop("_signed_out_changed", False):
+    st.info("You were signed out because your account changed (its password, or it was deactivated).")
 with st.form("sign-in"):
     username = st.text_input("Username")
     password = st.text_input("Password", type="password")
     submitted = st.form_submit_button("Sign in", type="primary")
 if submitted:
     try:
-        user = auth.sign_in(common.store(), username, password, clock=common.clock)
+        user = auth.sign_in(common.store(), username, password, clock=common.clock, address=common.client_address())
     except (AuthError, StoreError) as error:
         st.error(str(error))
     else:
