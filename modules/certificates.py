@@ -132,8 +132,12 @@ def certificate_pdf(
     verify_url: str,
     timezone_name: str = "UTC",
     compress: bool = True,
+    anchor: str | None = None,
 ) -> bytes:
     """One landscape A4 certificate with a QR code of `verify_url`.
+
+    `anchor` is the audit chain's head when the PDF was made (`id:hash`), printed small at the foot: a copy kept
+    outside the app later proves what the records held (`audit-verify --anchor`).
 
     `compress=False` leaves page streams readable, so tests can find the text in the bytes.
     A revoked certificate is stamped REVOKED, so a printed copy never looks current.
@@ -186,6 +190,11 @@ def certificate_pdf(
     pdf.cell(text_width, 7, pdf_safe_text(certificate.code), new_x=XPos.LMARGIN, new_y=YPos.NEXT)
     pdf.set_font("Helvetica", "", 9)
     pdf.multi_cell(text_width, 4.5, pdf_safe_text(f"Check it is genuine and current at {verify_url}"))
+    if anchor:
+        pdf.set_xy(pdf.l_margin, pdf.h - 15)
+        pdf.set_font("Courier", "", 6)
+        pdf.set_text_color(110, 110, 110)
+        pdf.cell(pdf.w - pdf.l_margin - pdf.r_margin, 3, pdf_safe_text(f"Audit anchor {anchor}"))
     return bytes(pdf.output())
 
 

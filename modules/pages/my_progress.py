@@ -53,7 +53,8 @@ view = progress.certificate
 
 def pdf_of(certificate: Certificate):
     return lambda: certificate_pdf(certificate, settings.get("TRAINING_CLINIC_NAME"),
-                                   verify_url(settings.get("TRAINING_BASE_URL"), certificate.code), common.tz_name())
+                                   verify_url(settings.get("TRAINING_BASE_URL"), certificate.code), common.tz_name(),
+                                   anchor=common.store().audit.head())
 
 
 if view is not None:

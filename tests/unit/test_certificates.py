@@ -321,3 +321,10 @@ def test_zip_names_are_safe_and_never_collide():
 def test_empty_zip_is_a_valid_archive():
     with zipfile.ZipFile(io.BytesIO(certificates_zip([]))) as archive:
         assert archive.namelist() == []
+
+
+def test_a_certificate_carries_the_audit_chains_head_when_one_is_given():
+    anchor = "42:" + "ab" * 32
+    text = certificate_pdf(view(), "Clinic", "https://clinic.example/verify?code=X", compress=False, anchor=anchor)
+    assert f"Audit anchor {anchor}".encode() in text
+    assert b"Audit anchor" not in certificate_pdf(view(), "Clinic", "https://x", compress=False)
