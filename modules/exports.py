@@ -1,7 +1,11 @@
 """Any table as a CSV or Excel download that a spreadsheet opens safely and correctly.
 
 Safely: a cell a user typed (a name, a location) can never run as a formula in Excel or LibreOffice
-(OWASP "CSV injection"). Correctly: accents survive (UTF-8 with BOM for Excel), dates are real dates.
+(OWASP "CSV injection"). Text is cleaned first (control characters dropped: XML cannot hold them and a reader may
+skip them), then anything that could read as a formula gets a leading apostrophe, and Excel cells are written as
+stated string cells, never left for openpyxl to guess. Correctly: accents survive (UTF-8 with BOM for Excel),
+dates are real dates.
+
 Generic over pandas DataFrames; the caller builds the frame (the certification register, a progress table).
 """
 
@@ -10,6 +14,7 @@ from __future__ import annotations
 import io
 import math
 import re
+import unicodedata
 from datetime import date, datetime, time
 from decimal import Decimal
 from typing import Any
@@ -19,7 +24,6 @@ import numpy as np
 import pandas as pd
 from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
-from openpyxl.cell.cell import ERROR_CODES, ILLEGAL_CHARACTERS_RE
 from openpyxl.styles import Font
 from openpyxl.utils import get_column_letter
 
@@ -29,16 +33,39 @@ __all__ = ["neutralise_cell", "to_csv_bytes", "to_xlsx_bytes"]
 
 # A spreadsheet reads a cell starting with one of these as a formula (tab and CR can hide one).
 FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
+_FORMULA_SIGNS = ("=", "+", "-", "@")
+# Every control character but tab, LF and CR: a superset of what XML (and so openpyxl) refuses.
+_CONTROL_CHARACTERS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
 EXCEL_CELL_LIMIT = 32_767  # longer text makes Excel "repair" the whole file
 _SHEET_NAME_FORBIDDEN = re.compile(r"[\[\]:*?/\\]")
 _WIDTH_SAMPLE_ROWS = 2_000  # widths from a sample: measuring 50,000 rows costs more than it earns
 
 
 def neutralise_cell(value: Any) -> Any:
-    """A string that a spreadsheet would run as a formula gets a leading apostrophe; all else unchanged."""
-    if isinstance(value, str) and value.startswith(FORMULA_TRIGGERS):
-        return "'" + value
-    return value
+    """A string cleaned of control characters and, if a spreadsheet could run it as a formula, given a leading
+    apostrophe; anything that is not a string is returned unchanged.
+
+    Cleaning comes first: "\\x01=HYPERLINK(...)" must be judged as the "=HYPERLINK(...)" it becomes.
+    """
+    if not isinstance(value, str):
+        return value
+    text = _CONTROL_CHARACTERS.sub("", value)
+    return "'" + text if _looks_like_formula(text) else text
+
+
+def _looks_like_formula(text: str) -> bool:
+    """True for a formula sign after any spaces or invisible characters (some programs trim them), counting
+    look-alikes such as the fullwidth "＝" that NFKC folds to "="; and for a leading tab or CR."""
+    first = text[:1]
+    if first.isascii() and first.isalnum():  # most names: decided at once
+        return False
+    if text.startswith(FORMULA_TRIGGERS):
+        return True
+    for char in text:
+        if char.isspace() or unicodedata.category(char) == "Cf":  # Cf: zero-width space, BOM, direction marks
+            continue
+        return unicodedata.normalize("NFKC", char)[:1] in _FORMULA_SIGNS
+    return False
 
 
 def _neutralised(df: pd.DataFrame) -> pd.DataFrame:
@@ -105,7 +132,7 @@ def to_xlsx_bytes(df: pd.DataFrame, sheet_name: str = "Register", timezone_name:
         sheet.column_dimensions[get_column_letter(index)].width = width
 
     bold = Font(bold=True)
-    header = [_string_cell(sheet, neutralise_cell(str(name))) for name in df.columns]
+    header = [_string_cell(sheet, str(name)) for name in df.columns]
     for cell in header:
         cell.font = bold
     sheet.append(header)
@@ -133,9 +160,7 @@ def _excel_ready(df: pd.DataFrame, zone: ZoneInfo) -> pd.DataFrame:
 def _excel_cell(sheet: Any, value: Any, zone: ZoneInfo) -> Any:
     """A value openpyxl stores as-is, or a cell whose type or format must be stated."""
     if isinstance(value, str):
-        text = _text(neutralise_cell(value))
-        # neutralised text never starts with "=", but "#N/A" and friends would become error cells
-        return _string_cell(sheet, text) if text in ERROR_CODES else text
+        return _string_cell(sheet, value)
     if isinstance(value, float):
         return None if math.isnan(value) else value
     if value is None or value is pd.NaT or value is pd.NA:
@@ -154,19 +179,15 @@ def _excel_cell(sheet: Any, value: Any, zone: ZoneInfo) -> Any:
         return value
     if hasattr(value, "item"):  # numpy scalars: plain Python numbers for openpyxl
         return _excel_cell(sheet, value.item(), zone)
-    return _text(str(value))  # enums, timedeltas, anything else: shown as its text
+    return _string_cell(sheet, str(value))  # enums, timedeltas, anything else: shown as its text
 
 
 def _string_cell(sheet: Any, text: str) -> WriteOnlyCell:
-    cell = WriteOnlyCell(sheet, value=_text(text))
-    cell.data_type = "s"  # stated, so nothing is ever parsed as a formula or an error
+    """Text cleaned, neutralised and cut to Excel's limit, in a cell stated to be a string: openpyxl left to
+    itself makes any text starting with "=" a formula and "#N/A" an error."""
+    cell = WriteOnlyCell(sheet, value=neutralise_cell(text)[:EXCEL_CELL_LIMIT])
+    cell.data_type = "s"
     return cell
-
-
-def _text(value: str) -> str:
-    # XML cannot hold most control characters; openpyxl would raise on them.
-    cleaned: str = ILLEGAL_CHARACTERS_RE.sub("", value)
-    return cleaned[:EXCEL_CELL_LIMIT]
 
 
 def _safe_sheet_name(name: str) -> str:

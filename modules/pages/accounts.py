@@ -45,10 +45,11 @@ if st.button("Import accounts", disabled=upload is None):
         st.stop()
     with common.plain_errors():
         try:
-            created = register.import_users(store, actor, upload.getvalue())
+            with st.spinner("Importing: each account gets its one-time password…"):
+                created = register.import_users(store, actor, upload.getvalue())
         except ImportRejected as rejected:
-            st.error(str(rejected))
-            st.markdown("\n".join(f"- {problem}" for problem in rejected.problems))
+            st.error(common.plain(str(rejected)))
+            st.markdown("\n".join(f"- {common.plain(problem)}" for problem in rejected.problems))  # lines of the file
             st.stop()
     table = [{"Username": a.username, "Name": a.full_name, "Role": a.role.value,
               "One-time password": a.one_time_password} for a in created]

@@ -38,7 +38,7 @@ if st.button("Sign", type="primary"):
         team.sign_off(common.store(), user, person.id, treated_on, ticked, comment, password, policy.checklist,
                       today, outcome)
     except TrainingError as error:
-        st.error(str(error))
+        st.error(common.plain(str(error)))
     else:
         for key in [k for k in st.session_state if str(k).startswith(f"{form}-")]:
             del st.session_state[key]

@@ -70,7 +70,7 @@ flagged = [row for row in report.flagged if row[0] in visible]
 if not flagged:
     st.write("None: nobody has missed the same question four times.")
 for user_id in dict.fromkeys(row[0] for row in flagged):
-    with st.expander(names[user_id]):
+    with st.expander(common.plain(names[user_id])):
         for _, question_id, misses in (row for row in flagged if row[0] == user_id):
             question = bank_set.question(question_id)
             st.markdown(f"- **{question_id}** ({misses} times): {question.prompt if question else ''}")

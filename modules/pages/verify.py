@@ -24,6 +24,6 @@ if code.strip():
     else:
         st.error("Revoked: this certificate was withdrawn by the clinic and is not valid.")
     zone = common.tz_name()
-    st.markdown(f"**Holder:** {common.plain(record.holder_name)}  \n**Certificate:** {record.title}  \n"
-                f"**Code:** {record.code}  \n**Issued:** {display_date(record.issued_at, zone)}  \n"
+    st.markdown(f"**Holder:** {common.plain(record.holder_name)}  \n**Certificate:** {common.plain(record.title)}  \n"
+                f"**Code:** {common.plain(record.code)}  \n**Issued:** {display_date(record.issued_at, zone)}  \n"
                 f"**Valid until:** {display_date(record.expires_at, zone)}")

@@ -37,9 +37,47 @@ def test_formula_triggers_get_a_leading_apostrophe(text):
     assert neutralise_cell(text) == "'" + text
 
 
-@pytest.mark.parametrize("value", ["Anna", "", "a=b", " =1", "'=1", 5, -3, 1.5, None, date(2026, 1, 1)])
+# Each hides a formula from a check of the first character: a control character (dropped later, as XML cannot
+# hold it), spaces some spreadsheets trim, an invisible format character, or a fullwidth sign that an IME
+# or a spreadsheet may read as its ASCII twin.
+DISGUISED = {
+    "control character": "\x01" + HYPERLINK,
+    "NUL": "\x00=1+1",
+    "unit separator": "\x1f@SUM(A1)",
+    "DEL": "\x7f=1+1",
+    "C1 control": "\x85=1+1",
+    "space": " =1+1",
+    "newline": "\n=1+1",
+    "no-break space": "\u00a0=1+1",
+    "ideographic space": "\u3000=1+1",
+    "zero-width space": "\u200b=1+1",
+    "byte-order mark": "\ufeff=1+1",
+    "fullwidth equals": "\uff1d1+1",
+    "small equals": "\ufe661+1",
+    "fullwidth plus": "\uff0b1",
+    "fullwidth minus": "\uff0d1",
+    "fullwidth at": "\uff20SUM(A1)",
+    "controls then space": "\x01\x02 \t=1+1",
+}
+
+
+@pytest.mark.parametrize("text", DISGUISED.values(), ids=DISGUISED.keys())
+def test_a_disguised_formula_is_cleaned_then_neutralised(text):
+    cleaned = neutralise_cell(text)
+    assert cleaned.startswith("'")
+    assert not any(0 < ord(c) < 32 and c not in "\t\n\r" or ord(c) in (0, 0x7f) or 0x80 <= ord(c) < 0xa0
+                   for c in cleaned)
+
+
+@pytest.mark.parametrize("value", ["Anna", "", "a=b", "'=1", "Zoë Łukasz", "李 伟", 5, -3, 1.5, None,
+                                   date(2026, 1, 1)])
 def test_everything_else_is_unchanged(value):
     assert neutralise_cell(value) == value
+
+
+def test_control_characters_inside_text_are_dropped_but_tabs_and_newlines_kept():
+    assert neutralise_cell("Ann\x07a\x00 Smith") == "Anna Smith"
+    assert neutralise_cell("line one\nline two\tend") == "line one\nline two\tend"
 
 
 # ----------------------------------------------------------------------------------------------- CSV
@@ -61,6 +99,13 @@ def test_csv_neutralises_text_cells_but_not_numbers():
     assert rows[2][0] == "'" + HYPERLINK
     assert rows[2][1] == "'@SUM(A1)"
     assert rows[2][3] == "-3.0"  # a real negative number is data, not an attack
+
+
+@pytest.mark.parametrize("text", DISGUISED.values(), ids=DISGUISED.keys())
+def test_csv_neutralises_a_disguised_formula_after_cleaning(text):
+    rows = read_csv(to_csv_bytes(pd.DataFrame({text: [text], "n": [1]})))
+    assert rows[0][0].startswith("'") and rows[1][0].startswith("'")
+    assert rows[1][0] == neutralise_cell(text)
 
 
 def test_csv_neutralises_a_formula_looking_header():
@@ -126,6 +171,39 @@ def test_xlsx_formula_looking_text_is_stored_as_text():
     name, location = sheet["A3"], sheet["B3"]
     assert name.data_type == "s" and name.value == "'" + HYPERLINK
     assert location.data_type == "s" and location.value == "'@SUM(A1)"
+
+
+def formulas(data: bytes) -> list[str]:
+    """Every cell of every sheet that a spreadsheet would calculate."""
+    workbook = load_workbook(io.BytesIO(data))
+    return [c.coordinate for sheet in workbook for row in sheet.iter_rows() for c in row if c.data_type == "f"]
+
+
+@pytest.mark.parametrize("text", DISGUISED.values(), ids=DISGUISED.keys())
+def test_xlsx_has_no_formula_cell_for_a_disguised_formula(text):
+    frame = pd.DataFrame({"name": [text], "location": ["Leeds"], text: [text], "n": [1]})
+    data = to_xlsx_bytes(frame)
+    assert formulas(data) == []
+    sheet = load_workbook(io.BytesIO(data)).active
+    for cell in (sheet["A2"], sheet["C1"], sheet["C2"]):
+        assert cell.data_type == "s" and cell.value.startswith("'")
+
+
+class Shown:
+    """Anything that is not text, a number or a date is written as its text: that text is checked too."""
+
+    def __str__(self) -> str:
+        return "\x01=1+1"
+
+
+def test_xlsx_every_text_cell_is_a_string_cell():
+    frame = pd.DataFrame({"name": ["Anna", "\x01" + HYPERLINK, "#REF!", "TRUE"], "other": [Shown()] * 4,
+                          "text": pd.array(["a", "=1", "\x02=2", None], dtype="string")})
+    data = to_xlsx_bytes(frame)
+    assert formulas(data) == []
+    sheet = load_workbook(io.BytesIO(data)).active
+    assert all(c.data_type == "s" for row in sheet.iter_rows() for c in row if c.value is not None)
+    assert sheet["B2"].value == "'=1+1" and sheet["C4"].value == "'=2" and sheet["C5"].value is None
 
 
 def test_xlsx_error_code_text_stays_text():

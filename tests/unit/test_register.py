@@ -2,18 +2,21 @@
 
 from __future__ import annotations
 
+import csv
 import io
 import zipfile
 from datetime import date, datetime, timedelta
 
 import pytest
+from argon2 import extract_parameters
 from openpyxl import load_workbook
+from sqlalchemy import text
 
 from modules import auth, register
 from modules.core.errors import AuthError, ImportRejected, PermissionDenied
 from modules.core.records import AttemptResult
 from modules.core.types import AttemptKind, CertificateStatus, Role
-from tests.helpers import record_attempt
+from tests.helpers import behind_the_store, record_attempt
 
 PASSWORD = "correct horse battery"
 TITLE = "Microdermabrasion technician"
@@ -112,6 +115,28 @@ def test_a_formula_name_stays_text_in_the_excel_export(store, manager):
     assert issued and all(isinstance(value, datetime) for value in issued)  # a real date, not text
 
 
+@pytest.mark.parametrize("disguise", ["\x01", "\x1f\x7f", " ", "\u200b"])
+def test_a_disguised_formula_name_is_text_in_both_exports(store, manager, disguise):
+    """Issue #13: the control character was stripped after the formula check, so the name became a live formula.
+    Sign-up now refuses control characters, so the name is put in as a database from before that rule holds it."""
+    eve = technician(store, "eve", "Eve", "North")
+    with behind_the_store(store.url) as conn:
+        conn.execute(text("UPDATE users SET full_name = :name, location = :place WHERE id = :id"),
+                     {"name": disguise + '=HYPERLINK("http://evil.example","Click")', "place": disguise + "@North",
+                      "id": eve.id})
+    certify(store, eve)
+    frame = register.register_frame(register.register_rows(store, manager, store.clock()))
+    workbook = load_workbook(io.BytesIO(register.export(store, manager, "register", "xlsx", frame, "UTC")))
+    cells = [c for sheet in workbook for row in sheet.iter_rows() for c in row if c.value is not None]
+    assert not [c.coordinate for c in cells if c.data_type == "f"]
+    sheet_row = next(row for row in workbook.active.iter_rows(values_only=True) if row[1] == "eve")
+    exported = register.export(store, manager, "register", "csv", frame, "UTC").decode("utf-8-sig")
+    csv_row = next(row for row in csv.reader(io.StringIO(exported, newline="")) if row[1] == "eve")
+    for name, location in (sheet_row[:3:2], csv_row[:3:2]):
+        assert name.startswith("'") and name.endswith('=HYPERLINK("http://evil.example","Click")')
+        assert location.startswith("'") and location.endswith("@North")
+
+
 def test_every_export_is_audited(store, manager):
     tess = technician(store)
     certify(store, tess)
@@ -197,6 +222,83 @@ def test_a_csv_without_the_columns_is_rejected(store, manager):
     with pytest.raises(ImportRejected) as rejected:
         register.import_users(store, manager, b"name,role\nAnn,technician\n")
     assert rejected.value.problems[0].startswith("line 1:")
+
+
+HEADER = "username,full_name,role,location\n"
+
+
+def test_a_csv_field_over_the_csv_module_limit_is_rejected_with_its_line(store, manager):
+    """Issue #13: a field over 131,072 characters raised csv.Error, shown as a generic error page."""
+    data = (HEADER + "ann,Ann A,technician,North\n" + "bob," + "B" * 140_000 + ",trainer,\n").encode()
+    assert len(data) < register.MAX_IMPORT_BYTES  # the field limit, not the file limit, is what trips here
+    with pytest.raises(ImportRejected) as rejected:
+        register.import_users(store, manager, data)
+    assert rejected.value.problems[0].startswith("line 3:") and "too long" in rejected.value.problems[0]
+    assert store.accounts.find("ann") is None
+
+
+def test_an_overlong_name_is_a_problem_of_its_line(store, manager):
+    data = (HEADER + "ann,Ann,technician,\n" + "bob," + "B" * 5_000 + ",technician,\n").encode()
+    with pytest.raises(ImportRejected) as rejected:
+        register.import_users(store, manager, data)
+    [problem] = rejected.value.problems
+    assert problem.startswith("line 3:") and "full name" in problem and len(problem) < 200
+
+
+def test_a_name_the_account_rules_refuse_is_a_problem_of_its_line(store, manager):
+    data = (HEADER + "ann,Ann A,technician,North\n" + "bob,\x01=HYPERLINK(1),trainer,\n").encode()
+    with pytest.raises(ImportRejected) as rejected:
+        register.import_users(store, manager, data)
+    assert [p.split(":")[0] for p in rejected.value.problems] == ["line 3"]
+    assert store.accounts.find("ann") is None
+
+
+def test_a_file_over_the_size_limit_is_rejected_before_it_is_read(store, manager):
+    data = HEADER.encode() + b"x" * register.MAX_IMPORT_BYTES
+    with pytest.raises(ImportRejected) as rejected:
+        register.import_users(store, manager, data)
+    assert "larger than" in str(rejected.value) and rejected.value.problems == []
+
+
+def test_thousands_of_bad_rows_give_a_short_problem_list(store, manager):
+    """Issue #13: 100,000 bad rows put 100,000 lines on the manager's page and froze the tab."""
+    data = (HEADER + "".join(f"u{i},User {i},boss,\n" for i in range(1_500))).encode()
+    with pytest.raises(ImportRejected) as rejected:
+        register.import_users(store, manager, data)
+    problems = rejected.value.problems
+    assert len(problems) == register.MAX_PROBLEMS_SHOWN + 1
+    assert problems[0].startswith("line 2:") and problems[-1] == f"… and {1_500 - register.MAX_PROBLEMS_SHOWN} more"
+    assert "1500 problem(s)" in str(rejected.value)
+
+
+def test_a_file_with_too_many_rows_is_rejected_without_reading_them_all(store, manager):
+    rows = register.MAX_IMPORT_ROWS + 5_000
+    data = (HEADER + "".join(f"u{i},User {i},boss,\n" for i in range(rows))).encode()
+    with pytest.raises(ImportRejected) as rejected:
+        register.import_users(store, manager, data)
+    problems = rejected.value.problems
+    assert problems[0] == f"the file has more than {register.MAX_IMPORT_ROWS} rows; split it"
+    assert len(problems) <= register.MAX_PROBLEMS_SHOWN + 2
+
+
+def test_imported_one_time_passwords_are_hashed_cheaply_then_upgraded_at_first_sign_in(store, manager,
+                                                                                      cheap_password_hashing):
+    """Issue #13: 2,000 rows took 199 s at full argon2 cost. A one-time password (about 74 random bits, changed
+    at first sign-in) is hashed at a documented lower cost; signing in with it rehashes at the full cost."""
+    made = register.import_users(store, manager, GOOD_CSV.encode())
+    _, stored = store.accounts.credentials("ann")
+    params = extract_parameters(stored)
+    assert (params.time_cost, params.memory_cost, params.parallelism) == register.ONE_TIME_HASH_COST
+    assert auth.needs_rehash(stored)
+    test_hasher = auth.use_hasher(cheap_password_hashing)  # production cost: the one-time hash is below it too
+    try:
+        assert auth.needs_rehash(stored)
+    finally:
+        auth.use_hasher(test_hasher)
+    auth.sign_in(store, "ann", made[0].one_time_password)
+    _, upgraded = store.accounts.credentials("ann")
+    assert upgraded != stored and not auth.needs_rehash(upgraded)
+    assert auth.verify_password(upgraded, made[0].one_time_password)
 
 
 def test_the_last_active_manager_cannot_be_deactivated_or_demoted(store, manager):
