@@ -117,7 +117,8 @@ def _local_iso(series: pd.Series, zone: ZoneInfo) -> pd.Series:
 # ----------------------------------------------------------------------------------------------- Excel
 
 
-def to_xlsx_bytes(df: pd.DataFrame, sheet_name: str = "Register", timezone_name: str = "UTC") -> bytes:
+def to_xlsx_bytes(df: pd.DataFrame, sheet_name: str = "Register", timezone_name: str = "UTC",
+                  anchor: str | None = None) -> bytes:
     """The frame as one Excel sheet: bold frozen header, real dates, formula-proof text, fitted columns.
 
     Excel has no time zones, so aware datetimes are shown as wall-clock time in `timezone_name`.
@@ -139,6 +140,10 @@ def to_xlsx_bytes(df: pd.DataFrame, sheet_name: str = "Register", timezone_name:
 
     for row in frame.itertuples(index=False, name=None):
         sheet.append([_excel_cell(sheet, value, zone) for value in row])
+
+    if anchor:  # the audit chain's head when the file was made, for `audit-verify --anchor`
+        about = workbook.create_sheet("Audit anchor")
+        about.append([_string_cell(about, "Audit anchor"), _string_cell(about, anchor)])
 
     buffer = io.BytesIO()
     workbook.save(buffer)

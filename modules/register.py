@@ -180,11 +180,14 @@ def attempts_frame(store: Store, actor: Actor, location: str | None = None) -> p
     return frame.rename(columns={"score": "score_percent"})
 
 
-def file_bytes(frame: pd.DataFrame, fmt: str, tz_name: str, sheet: str) -> bytes:
+def file_bytes(frame: pd.DataFrame, fmt: str, tz_name: str, sheet: str, anchor: str | None = None) -> bytes:
+    """The export file; with `anchor`, the audit chain's head travels in it (a last `# Audit anchor` line in CSV,
+    an "Audit anchor" sheet in Excel), so the copy a manager keeps can later prove what the records held."""
     if fmt == "csv":
-        return to_csv_bytes(frame, tz_name)
+        data = to_csv_bytes(frame, tz_name)
+        return data + f"# Audit anchor {anchor}\r\n".encode() if anchor else data
     if fmt == "xlsx":
-        return to_xlsx_bytes(frame, sheet, tz_name)
+        return to_xlsx_bytes(frame, sheet, tz_name, anchor)
     raise TrainingError(f"Unknown export format {fmt!r}; use csv or xlsx.")
 
 
@@ -192,11 +195,11 @@ def export(store: Store, actor: Actor | None, what: str, fmt: str, frame: pd.Dat
            filters: dict[str, Any] | None = None, actor_username: str | None = None) -> bytes:
     """The file, generated now and recorded in the audit log (who exported what, how many rows, which filters)."""
     require_manager(actor, "export records")
-    data = file_bytes(frame, fmt, tz_name, "Register" if what == "register" else "Attempts")
     actor = None if actor == COMMAND_LINE else actor
     store.audit.record(actor, "export", f"{what}:{fmt}", {"rows": len(frame), "filters": filters or {}},
-                actor_username=actor_username)
-    return data
+                       actor_username=actor_username)
+    # The head after the export's own audit row: that row is in the chain the file vouches for.
+    return file_bytes(frame, fmt, tz_name, "Register" if what == "register" else "Attempts", store.audit.head())
 
 
 def current_views(rows: Iterable[RegisterRow], now: datetime) -> list[Certificate]:
@@ -209,11 +212,11 @@ def certificates_zip_export(store: Store, actor: Actor | None, views: Iterable[C
     """One ZIP of the PDFs of `views`, recorded in the audit log with the codes it holds."""
     require_manager(actor, "export certificates")
     views = list(views)
-    data = certificates_zip((certificate_filename(v), certificate_pdf(v, clinic_name, verify_url(base_url, v.code),
-                                                                      tz_name)) for v in views)
     store.audit.record(None if actor == COMMAND_LINE else actor, "export", "certificates:zip",
-                {"certificates": len(views), "codes": [v.code for v in views][:1000]})
-    return data
+                       {"certificates": len(views), "codes": [v.code for v in views][:1000]})
+    anchor = store.audit.head()
+    return certificates_zip((certificate_filename(v), certificate_pdf(v, clinic_name, verify_url(base_url, v.code),
+                                                                      tz_name, anchor=anchor)) for v in views)
 
 
 # ------------------------------------------------------------------------------------ verification

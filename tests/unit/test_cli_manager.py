@@ -64,9 +64,12 @@ def test_export_register_csv_with_filters_is_audited(seeded, cli_store, tmp_path
     data = out.read_bytes()
     assert data.startswith(b"\xef\xbb\xbf")
     lines = data.decode("utf-8-sig").splitlines()
-    assert len(lines) == 2 and "Tess North" in lines[1] and seeded["certificate"].code in lines[1]
+    assert len(lines) == 3 and "Tess North" in lines[1] and seeded["certificate"].code in lines[1]
     entry = cli_store.audit.rows(seeded["manager"].actor, action="export")[0]
     assert entry.target == "register:csv" and entry.actor_username == "command-line"
+    # The file carries the chain's head after its own audit row, and audit-verify accepts it as an anchor.
+    assert lines[2] == f"# Audit anchor {entry.id}:{entry.hash}"
+    assert main(["audit-verify", "--anchor", lines[2].removeprefix("# Audit anchor ")]) == 0
 
 
 def test_export_attempts_as_excel(seeded, tmp_path):
