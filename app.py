@@ -1,11 +1,17 @@
-"""The router: page config, the sign-in gate, and navigation over the pages the signed-in role may see."""
+"""The entry point. `streamlit run app.py` finds `app` (an `st.App`) and serves it: the HTTP layer (security
+headers, the WebSocket origin check, /healthz) from `modules.web`, around this same file run as the Streamlit
+script for every session: page config, the sign-in gate, and navigation over the pages the signed-in role may see.
+"""
 
 import streamlit as st
+from starlette.middleware import Middleware
+from streamlit.runtime.scriptrunner import get_script_run_ctx
 
+from modules import web
 from modules.core.types import Role
 from modules.pages import common
 
-st.set_page_config(page_title="Microdermabrasion training", page_icon="🩺", layout="centered")
+app = st.App(__file__, routes=web.ROUTES, middleware=[Middleware(web.SecurityMiddleware)])
 
 PAGES = "modules/pages/"
 TECHNICIAN, TRAINER, MANAGER = Role.TECHNICIAN, Role.TRAINER, Role.MANAGER
@@ -43,14 +49,16 @@ def menu_for(role: Role) -> dict[str, list]:
     return sections
 
 
-common.check_start()
-user = common.current_user()
-if user is None:
-    pages = [st.Page(PAGES + "sign_in.py", title="Sign in", url_path="sign-in", default=True),
-             st.Page(PAGES + "verify.py", title="Verify a certificate", url_path="verify")]
-    st.navigation(pages).run()
-else:
-    if user.must_change_password:
+def route() -> None:
+    """One run of the page script: every run re-checks the signed-in account (common.current_user)."""
+    st.set_page_config(page_title="Microdermabrasion training", page_icon="🩺", layout="centered")
+    common.check_start()
+    user = common.current_user()
+    if user is None:
+        pages = [st.Page(PAGES + "sign_in.py", title="Sign in", url_path="sign-in", default=True),
+                 st.Page(PAGES + "verify.py", title="Verify a certificate", url_path="verify")]
+        st.navigation(pages).run()
+    elif user.must_change_password:
         st.navigation([st.Page(PAGES + "account.py", title="My account", url_path="account", default=True)]).run()
     else:
         with st.sidebar:
@@ -59,3 +67,8 @@ else:
                 common.sign_out()
                 st.rerun()
         st.navigation(menu_for(user.role), expanded=True).run()
+
+
+# The server imports this file once to find `app`; the page script runs inside a session, with a run context.
+if get_script_run_ctx() is not None:
+    route()
