@@ -31,6 +31,10 @@ from modules.bank_yaml import TEXT_PATTERN, Loc, Problem, describe, kind_of, lin
 from modules.core.types import Difficulty, Pool, QuestionType
 
 SLUG_PATTERN = r"^[a-z0-9]+(-[a-z0-9]+)*$"
+# A writer fixes the first problems first; a hostile file must not make a list of 250,000 (nor take minutes).
+MAX_PROBLEMS = 100
+# The longest live lesson is under 20,000 characters; a lesson past this cap is a page nobody reads to the end.
+MAX_LESSON_CHARS = 50_000
 
 
 def distinct(values: tuple[str, ...]) -> tuple[str, ...]:
@@ -135,7 +139,7 @@ class ModuleSection(_Schema):
     title: Text
     order: StrictInt
     objectives: Objectives
-    lesson: Text
+    lesson: Annotated[Text, Field(max_length=MAX_LESSON_CHARS)]
 
 
 class ModuleFile(_Schema):
@@ -161,13 +165,14 @@ TYPE_NAMES = ", ".join(t.value for t in QuestionType)
 
 def problems(name: str, root: yaml.Node | None, error: ValidationError) -> list[Problem]:
     """Each pydantic error as FILE:LINE: message, the line being that of the offending key or item."""
-    found: list[Problem] = []
+    found: dict[Problem, None] = {}  # both sides of one bad pair give the same sentence: keep it once
     for detail in error.errors(include_url=False):
+        if len(found) == MAX_PROBLEMS:
+            found[Problem(name, max(p.line for p in found), f"stopped after {MAX_PROBLEMS} problems")] = None
+            break
         path, message = _phrase(detail, root)
-        problem = Problem(name, line_of(root, path), message)
-        if problem not in found:  # both sides of one bad pair give the same sentence
-            found.append(problem)
-    return found
+        found[Problem(name, line_of(root, path), message)] = None
+    return list(found)
 
 
 def _phrase(error: ErrorDetails, root: yaml.Node | None) -> tuple[Loc, str]:

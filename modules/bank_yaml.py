@@ -1,5 +1,10 @@
-"""Safe YAML for files trainers edit by hand: the C safe loader, no aliases, no duplicate keys, a size cap, and
-problems reported as FILE:LINE: message with the line of the offending key or item.
+"""Safe YAML for files trainers edit by hand: the C safe loader, no aliases, no duplicate keys, a size cap, a
+nesting cap, and problems reported as FILE:LINE: message with the line of the offending key or item.
+
+No file can crash the process that reads it: the C loader builds its node tree by recursing in C, so a file of
+30,000 `[` overflows the stack (SIGSEGV, issue #13). The nesting is therefore measured first on the parser's event
+stream, which libyaml produces without recursion, and stops at the first level past the cap. A value a tag's
+constructor cannot read (`!!int abc`, a 13th month) is a problem on its line, not a ValueError.
 
 The schemas themselves are pydantic models (`modules.bank_models`, `modules.policy`); this module turns their
 errors into plain sentences and finds the line each one points at.
@@ -16,7 +21,11 @@ import yaml
 from pydantic_core import ErrorDetails
 
 SafeLoader: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
-MAX_BANK_BYTES = 10 * 1024 * 1024
+# The largest live bank is under 80 KB; a megabyte is ten times more than any module needs, yet small enough
+# that a bank cannot stall a page (a 9.9 MB bank once took a Learn page 57 s).
+MAX_BANK_BYTES = 1024 * 1024
+# A module file is five levels deep (file, questions, question, pairs, ...); the cap only stops hostile files.
+MAX_DEPTH = 32
 # A text field must hold something besides white space; the pattern runs inside pydantic-core, so it is cheap.
 TEXT_PATTERN = r"\S"
 
@@ -41,18 +50,27 @@ def line_of(root: yaml.Node | None, path: Loc) -> int:
     line = node.start_mark.line + 1
     for step in path:
         if isinstance(node, yaml.MappingNode):
-            for key_node, value_node in node.value:
-                if key_node.value == step:
-                    line, node = key_node.start_mark.line + 1, value_node
-                    break
-            else:
+            if step not in _keys(node):
                 return line
+            line, node = _keys(node)[step]
         elif isinstance(node, yaml.SequenceNode) and isinstance(step, int) and step < len(node.value):
             node = node.value[step]
             line = node.start_mark.line + 1
         else:
             return line
     return line
+
+
+def _keys(node: yaml.MappingNode) -> dict[object, tuple[int, yaml.Node]]:
+    """Key -> (line, value node), built once per mapping: a file with 50,000 bad keys must not cost 50,000 scans."""
+    if "_keys" not in node.__dict__:
+        keys: dict[object, tuple[int, yaml.Node]] = {}
+        for key_node, value_node in node.value:
+            if isinstance(key_node, yaml.ScalarNode):
+                keys.setdefault(key_node.value, (key_node.start_mark.line + 1, value_node))
+        node.__dict__["_keys"] = keys
+    found: dict[object, tuple[int, yaml.Node]] = node.__dict__["_keys"]
+    return found
 
 
 def kind_of(value: object) -> str:
@@ -104,6 +122,8 @@ def describe(field: str, inner: Loc, error: ErrorDetails) -> str:
         return f"'{field}' must be a mapping, not {kind_of(value)}"
     if kind == "too_short":
         return f"'{field}' needs at least {_entries(ctx['min_length'])}, has {ctx['actual_length']}"
+    if kind == "string_too_long":
+        return f"'{field}' allows at most {ctx['max_length']:,} characters, has {len(str(value)):,}"
     if kind == "too_long":
         return f"'{field}' allows at most {_entries(ctx['max_length'])}, has {ctx['actual_length']}"
     if kind == "greater_than_equal":
@@ -115,6 +135,19 @@ def describe(field: str, inner: Loc, error: ErrorDetails) -> str:
     if kind == "missing":
         return f"missing required field '{field}'"
     return f"'{field}' has a value that is not allowed here"
+
+
+def _too_deep(text: str) -> int | None:
+    """The line where nesting first goes past MAX_DEPTH, or None; reads events only as far as that line."""
+    depth = 0
+    for event in yaml.parse(text, Loader=SafeLoader):
+        if isinstance(event, yaml.CollectionStartEvent):
+            depth += 1
+            if depth > MAX_DEPTH:
+                return event.start_mark.line + 1 if event.start_mark is not None else 1
+        elif isinstance(event, yaml.CollectionEndEvent):
+            depth -= 1
+    return None
 
 
 def _alias_lines(text: str) -> list[int]:
@@ -133,6 +166,19 @@ class _RefuseAliases(dict[Hashable, Any]):
         raise _AliasUsed(node)
 
 
+class _Unreadable(Exception):
+    def __init__(self, node: yaml.Node) -> None:
+        super().__init__(node.tag)
+        self.node = node
+
+    def message(self) -> str:
+        kinds = {"int": "a whole number", "float": "a number", "bool": "true/false", "timestamp": "a date"}
+        tag = str(self.node.tag).rsplit(":", 1)[-1]
+        value = str(self.node.value)
+        shown = value if len(value) <= 40 else value[:37] + "..."
+        return f"cannot read '{shown}' as {kinds.get(tag, tag)}; put it in quotes if it is text"
+
+
 class _DuplicateKey(Exception):
     def __init__(self, key_node: yaml.Node) -> None:
         super().__init__(key_node.value)
@@ -142,12 +188,22 @@ class _DuplicateKey(Exception):
 class _BankLoader(SafeLoader):  # type: ignore[valid-type, misc]
     """The C safe loader, refusing what PyYAML would accept silently: aliases and duplicate mapping keys."""
 
+    def construct_object(self, node: yaml.Node, deep: bool = False) -> Any:
+        # SafeConstructor lets Python's own errors out: int("abc") for `!!int abc`, date(2024, 13, 45) for 2024-13-45,
+        # an AttributeError for `!!timestamp text`. Ours and YAML's pass through; any other is this node's fault.
+        try:
+            return super().construct_object(node, deep)
+        except (yaml.YAMLError, _AliasUsed, _DuplicateKey, _Unreadable):
+            raise
+        except Exception as error:
+            raise _Unreadable(node) from error
+
     def construct_mapping(self, node: yaml.Node, deep: bool = False) -> dict[Hashable, Any]:
         if isinstance(node, yaml.MappingNode):
             keys = [k.value for k, _ in node.value if isinstance(k, yaml.ScalarNode)]
             if len(set(keys)) != len(keys):
                 seen: set[object] = set()
-                for key_node, _ in node.value:
+                for key_node in (k for k, _ in node.value if isinstance(k, yaml.ScalarNode)):
                     if key_node.value in seen:
                         raise _DuplicateKey(key_node)
                     seen.add(key_node.value)
@@ -166,6 +222,9 @@ def parse_yaml(name: str, raw: bytes) -> tuple[Any, yaml.Node | None, list[Probl
         return None, None, [Problem(name, line, "file is not UTF-8 text; save it as UTF-8")]
     root: yaml.Node | None = None
     try:
+        deep_line = _too_deep(text)
+        if deep_line is not None:
+            return None, None, [Problem(name, deep_line, f"nesting deeper than {MAX_DEPTH} levels")]
         loader = _BankLoader(text)
         try:
             root = loader.get_single_node()
@@ -176,6 +235,8 @@ def parse_yaml(name: str, raw: bytes) -> tuple[Any, yaml.Node | None, list[Probl
         except _AliasUsed:
             return None, root, [Problem(name, line, "YAML aliases (*name) are not allowed")
                                 for line in _alias_lines(text)]
+        except _Unreadable as unreadable:
+            return None, root, [Problem(name, unreadable.node.start_mark.line + 1, unreadable.message())]
         except _DuplicateKey as duplicate:
             key = duplicate.key_node
             return None, root, [Problem(name, key.start_mark.line + 1, f"duplicate key '{key.value}'")]
@@ -187,4 +248,6 @@ def parse_yaml(name: str, raw: bytes) -> tuple[Any, yaml.Node | None, list[Probl
                                     f"YAML syntax error: {error.problem or error.context}")]
     except yaml.YAMLError as error:
         return None, None, [Problem(name, 1, f"YAML error: {error}")]
+    if data is None:  # `~` or `null` alone: None here means "cannot be used", which must never come without a problem
+        return None, root, [Problem(name, root.start_mark.line + 1, "file is empty")]
     return data, root, []

@@ -5,6 +5,10 @@ with the C safe loader only (`modules.bank_yaml`); aliases and oversized files a
 as pydantic models in `modules.bank_models`; this module turns a valid file into the app's frozen `Question` and
 `Module` values and checks what spans files (duplicate ids). Parsed banks are cached by file content, so a rerun
 with unchanged files costs a stat per file.
+
+Nothing in a bank makes a browser fetch another site or the server read outside the bank folder: text may show no
+image but a lesson's own diagrams, and a diagram is a regular file inside diagrams/ (never a link) holding no code
+and no reference outside itself. `lesson_parts` applies the same rules again when a page shows a lesson.
 """
 
 from __future__ import annotations
@@ -13,20 +17,35 @@ import hashlib
 import json
 import os
 import re
+import stat as stat_mode
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal, NamedTuple
 
+import yaml
 from pydantic import ValidationError
 
 from modules import bank_models
 from modules.bank_models import AnyQuestion, ModuleFile
-from modules.bank_yaml import MAX_BANK_BYTES, Problem, parse_yaml
+from modules.bank_yaml import MAX_BANK_BYTES, Loc, Problem, line_of, parse_yaml
 from modules.core.types import Difficulty, ModuleId, Pool, QuestionId, QuestionType
 
-__all__ = ["POLICY_FILE", "BankSet", "Module", "Problem", "Question", "check_module_file", "load_banks", "summary"]
+__all__ = ["DIAGRAM_LINE", "POLICY_FILE", "BankSet", "LessonPart", "Module", "Problem", "Question",
+           "check_module_file", "diagram_problem", "lesson_parts", "load_banks", "summary"]
 
 POLICY_FILE = "certification.yaml"
+DIAGRAMS = "diagrams"
+MAX_DIAGRAM_BYTES = 256 * 1024
+DIAGRAM_LINE = re.compile(r"^!\[(?P<alt>[^\]]*)\]\((?P<path>diagrams/[\w.-]+\.svg)\)\s*$")
+# What else makes a browser fetch something by itself: a Markdown image (inline or by reference) or an HTML tag.
+OTHER_IMAGE = re.compile(r"!\[|<\s*(?:img|image|svg|picture|source|video|audio|iframe|object|embed|link|script)\b",
+                         re.IGNORECASE)
+IMAGE_RULE = "no images here; a lesson may show its own diagrams, each on a line: ![alt](diagrams/NAME.svg)"
+# An SVG may point only inside itself (#id); possessive `*+` so that a space cannot be backtracked to pass `"#`.
+SVG_OUTSIDE = re.compile(r"\b(?:xlink:)?href\s*+=\s*+(?![\"']?\s*+#)[\"']?[^\"'\s>]*|url\(\s*+(?![\"']?\s*+#)[^)]*\)"
+                         r"|@import\b[^;]*", re.IGNORECASE)
+SVG_CODE = re.compile(r"<\s*(?:script|foreignObject)\b|(?<=\s)on[a-z]+\s*=|<!ENTITY", re.IGNORECASE)
 
 
 @dataclass(frozen=True)
@@ -126,10 +145,124 @@ def check_module_file(name: str, raw: bytes) -> tuple[Module | None, list[Proble
         parsed = ModuleFile.model_validate(data)
     except ValidationError as error:
         return None, bank_models.problems(name, root, error)
+    images = _image_problems(name, raw, root, data)
+    if images:
+        return None, images
     meta = parsed.module
     module_id = ModuleId(meta.id)
     questions = tuple(_question(q, module_id) for q in parsed.questions)
     return Module(module_id, meta.title, meta.order, meta.objectives, meta.lesson, questions, name), []
+
+
+def _strings(value: object, path: Loc = ()) -> Iterator[tuple[Loc, str]]:
+    if isinstance(value, str):
+        yield path, value
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            yield from _strings(key, path + (str(key),))
+            yield from _strings(item, path + (str(key),))
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            yield from _strings(item, path + (index,))
+
+
+def _image_problems(name: str, raw: bytes, root: yaml.Node | None, data: object) -> list[Problem]:
+    """Every line of text that would show an image other than a lesson's own diagram line."""
+    found: list[Problem] = []
+    file_lines: list[str] | None = None
+    for path, text in _strings(data):
+        for line in text.splitlines():
+            if OTHER_IMAGE.search(line) and not (path == ("module", "lesson") and DIAGRAM_LINE.match(line.strip())):
+                file_lines = file_lines or raw.decode("utf-8").splitlines()
+                found.append(Problem(name, _line_with(file_lines, line.strip(), line_of(root, path)), IMAGE_RULE))
+    return found
+
+
+def _line_with(lines: list[str], fragment: str, start: int) -> int:
+    """The first line from `start` on that holds `fragment` (a line of a block scalar), else `start` itself."""
+    return next((number for number in range(start, len(lines) + 1) if fragment in lines[number - 1]), start)
+
+
+def _read_diagram(directory: Path, reference: str) -> tuple[str | None, str]:
+    """The SVG of a diagram a lesson names, or None and why it may not be shown."""
+    path = directory / reference
+    if not os.path.lexists(path):
+        return None, f"diagram {reference} is missing"
+    if path.is_symlink():
+        return None, f"diagram {reference} is a link; put the file itself in diagrams/"
+    if path.resolve().parent != directory.resolve() / DIAGRAMS:
+        return None, f"diagram {reference} is not a file inside diagrams/"
+    try:
+        # O_NOFOLLOW: a link swapped in after the check is still not followed; O_NONBLOCK: a FIFO cannot hang us.
+        handle = os.open(path, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0))
+        with os.fdopen(handle, "rb") as file:
+            if not stat_mode.S_ISREG(os.fstat(file.fileno()).st_mode):
+                return None, f"diagram {reference} is not a file inside diagrams/"
+            raw = file.read(MAX_DIAGRAM_BYTES + 1)
+    except OSError:
+        return None, f"diagram {reference} cannot be read"
+    if len(raw) > MAX_DIAGRAM_BYTES:
+        return None, f"diagram {reference} is larger than {MAX_DIAGRAM_BYTES // 1024} KB"
+    try:
+        svg = raw.decode("utf-8")
+    except UnicodeDecodeError:
+        return None, f"diagram {reference} is not UTF-8 text"
+    if outside := SVG_OUTSIDE.search(svg):
+        return None, f"diagram {reference} refers outside itself ({outside[0][:80]}); only #id references are allowed"
+    if code := SVG_CODE.search(svg):
+        return None, f"diagram {reference} holds code or HTML ({code[0][:80]}); draw with SVG shapes only"
+    return svg, ""
+
+
+def diagram_problem(directory: Path, reference: str) -> str | None:
+    """Why check-banks refuses a diagram a lesson names, or None. A missing one is only a note on the page."""
+    svg, why = _read_diagram(Path(directory), reference)
+    return None if svg is not None or why.endswith(" is missing") else why
+
+
+class LessonPart(NamedTuple):
+    kind: Literal["markdown", "diagram", "not shown"]
+    body: str  # the Markdown, the SVG, or the diagram's reference
+    alt: str = ""
+
+
+def lesson_parts(directory: Path, lesson: str) -> list[LessonPart]:
+    """A lesson as the Learn page shows it, safe even if check-banks never saw the file: other images are taken
+    out of the Markdown, and a diagram is read only when check-banks would accept it."""
+    parts: list[LessonPart] = []
+    chunk: list[str] = []
+
+    def flush() -> None:
+        text = "\n".join(chunk).strip("\n")
+        if text:
+            # An inline image goes whole; what is left of `![` (a reference image) and of a tag is shown as text.
+            text = re.sub(r"!\[[^\]]*\]\([^)]*\)", "(image not shown)", text)
+            parts.append(LessonPart("markdown", OTHER_IMAGE.sub(lambda m: "\\" + m[0] if m[0] == "![" else
+                                                                "&lt;" + m[0][1:], text)))
+        chunk.clear()
+
+    for line in lesson.splitlines():
+        match = DIAGRAM_LINE.match(line.strip())
+        if not match:
+            chunk.append(line)
+            continue
+        flush()
+        svg, _ = _read_diagram(Path(directory), match["path"])
+        parts.append(LessonPart("diagram", svg, match["alt"]) if svg is not None
+                     else LessonPart("not shown", match["path"], match["alt"]))
+    flush()
+    return parts
+
+
+def _diagram_problems(directory: Path, module: Module) -> list[Problem]:
+    found: list[Problem] = []
+    for line in module.lesson.splitlines():
+        match = DIAGRAM_LINE.match(line.strip())
+        why = diagram_problem(directory, match["path"]) if match else None
+        if why is not None:
+            lines = (directory / module.file).read_text(encoding="utf-8", errors="replace").splitlines()
+            found.append(Problem(module.file, _line_with(lines, line.strip(), 1), why))
+    return found
 
 
 _parse_cache: dict[str, tuple[Module | None, list[Problem]]] = {}
@@ -172,14 +305,31 @@ def load_banks(directory: Path | str) -> BankSet:
         return BankSet([], [Problem(str(directory), 1, "question bank folder not found")])
     files: list[tuple[Path, str | None]] = []
     for path in module_files(directory):
-        stat = path.stat()
-        files.append((path, None if stat.st_size > MAX_BANK_BYTES else _content_key(path, stat)))
-    set_key: tuple[object, ...] = (str(directory), MAX_BANK_BYTES) + tuple(key or path.name for path, key in files)
+        try:
+            stat = path.stat()
+        except OSError:  # a dangling link
+            files.append((path, None))
+            continue
+        usable = stat_mode.S_ISREG(stat.st_mode) and stat.st_size <= MAX_BANK_BYTES
+        files.append((path, _content_key(path, stat) if usable else None))
+    set_key: tuple[object, ...] = ((str(directory), MAX_BANK_BYTES, _diagrams_key(directory))
+                                   + tuple(key or path.name for path, key in files))
     if set_key not in _set_cache:
         if len(_set_cache) > 32:
             _set_cache.clear()
         _set_cache[set_key] = _assemble(directory, files)
     return _set_cache[set_key]
+
+
+def _diagrams_key(directory: Path) -> tuple[object, ...]:
+    """What the diagram checks depend on: an edited, added, removed or linked diagram changes it."""
+    folder = directory / DIAGRAMS
+    try:
+        with os.scandir(folder) as entries:
+            found = sorted((e.name, e.stat(follow_symlinks=False)) for e in entries)
+        return (folder.resolve(),) + tuple((name, s.st_mode, s.st_mtime_ns, s.st_size) for name, s in found)
+    except OSError:
+        return ()
 
 
 def _assemble(directory: Path, files: list[tuple[Path, str | None]]) -> BankSet:
@@ -188,11 +338,13 @@ def _assemble(directory: Path, files: list[tuple[Path, str | None]]) -> BankSet:
     for path, key in files:
         if key is None:
             problems.append(Problem(path.name, 1,
-                                    f"file is larger than {MAX_BANK_BYTES // (1024 * 1024)} MB; split it"))
+                                    f"file is larger than {MAX_BANK_BYTES // (1024 * 1024)} MB; split it"
+                                    if path.is_file() else "not a regular file"))
             continue
         module, file_problems = _check_cached(path, key)
-        problems.extend(file_problems)
-        if module is not None:
+        diagram_problems = _diagram_problems(directory, module) if module is not None else []
+        problems.extend(file_problems + diagram_problems)
+        if module is not None and not diagram_problems:
             candidates.append(module)
     modules: list[Module] = []
     module_owner: dict[str, str] = {}

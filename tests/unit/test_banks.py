@@ -6,7 +6,7 @@ import pytest
 import yaml
 
 from modules.__main__ import main
-from modules.banks import load_banks
+from modules.banks import IMAGE_RULE, POLICY_FILE, load_banks
 from modules.core.types import QuestionType
 
 VALID = """\
@@ -305,3 +305,190 @@ def test_check_banks_command_summarises_valid_banks(tmp_path, capsys):
     assert "1 modules, 5 questions" in out
     assert "easy 2, medium 2, hard 1" in out
 
+
+
+# --- Records that cannot silently break (issue #13) ---
+
+def nested(levels: int, opener: str, closer: str) -> str:
+    return opener * levels + closer * levels
+
+
+@pytest.mark.parametrize("value", [
+    nested(40, "[", "]"), nested(40, "{a: ", "}"), "\n      " + "- " * 40 + "x",
+])
+def test_nesting_deeper_than_the_limit_is_refused_where_it_crosses_it(tmp_path, value):
+    text = VALID.replace("    tags: [aftercare]", f"    tags: {value}", 1)
+    write(tmp_path, "demo.yaml", text)
+    problem = only_problem(tmp_path)
+    assert problem.message == "nesting deeper than 32 levels"
+    # The file, the module section, the questions list, one question and its tags are the first four levels.
+    assert problem.line == line_of(text, value.strip()[:10])
+
+
+def test_deep_block_indentation_is_refused_on_the_line_that_crosses_the_limit(tmp_path):
+    text = "".join("  " * level + f"k{level}:\n" for level in range(40)) + "  " * 40 + "leaf\n"
+    write(tmp_path, "demo.yaml", text)
+    problem = only_problem(tmp_path)
+    assert (problem.line, problem.message) == (33, "nesting deeper than 32 levels")
+
+
+def test_brackets_in_quoted_text_and_lessons_are_not_nesting(tmp_path):
+    brackets = nested(200, "[", "]")
+    text = (VALID.replace("    prompt: \"Pick the PPE\"", f"    prompt: \"Pick the PPE {brackets}\"", 1)
+            .replace("    - know the demo\n", f"    - know the demo {brackets} {nested(50, '{', '}')}\n", 1))
+    write(tmp_path, "demo.yaml", text)
+    assert load_banks(tmp_path).problems == []
+
+
+def test_thirty_two_levels_are_still_read(tmp_path):
+    write(tmp_path, "demo.yaml", "k: " + nested(31, "[", "]") + "\n")
+    assert not any("nesting" in p.message for p in load_banks(tmp_path).problems)
+
+
+def test_the_policy_file_is_guarded_against_deep_nesting_too():
+    from modules.policy import parse_policy
+
+    policy, problems = parse_policy(POLICY_FILE, ("quiz:\n  questions: " + nested(40, "[", "]") + "\n").encode())
+    assert policy is None
+    assert [str(p) for p in problems] == [f"{POLICY_FILE}:2: nesting deeper than 32 levels"]
+
+
+@pytest.mark.parametrize("value, reading", [
+    ("!!int abc", "abc"), ("2024-13-45", "2024-13-45"), ("!!bool maybe", "maybe"), ("!!float x", "x"),
+    ("!!int 0x", "0x"), ("!!timestamp 2024-02-30T00:00:00", "2024-02-30"), ("!!timestamp soon", "soon"),
+])
+def test_a_value_yaml_cannot_read_is_a_problem_on_its_line_not_a_crash(tmp_path, value, reading):
+    text = VALID.replace("  order: 1", f"  order: {value}", 1)
+    write(tmp_path, "demo.yaml", text)
+    problem = only_problem(tmp_path)
+    assert problem.line == line_of(text, "order:")
+    assert reading in problem.message and "cannot read" in problem.message
+
+
+@pytest.mark.parametrize("text", ["", "# only a comment\n", "~\n", "NULL\n", "--- null\n"])
+def test_a_file_with_nothing_in_it_is_a_problem_not_silently_left_out(tmp_path, text):
+    write(tmp_path, "demo.yaml", text)
+    assert (only_problem(tmp_path).line, only_problem(tmp_path).message) == (1, "file is empty")
+
+
+def test_a_repeated_key_beside_a_list_key_is_a_problem_not_a_crash(tmp_path):
+    write(tmp_path, "demo.yaml", "{[x]: 1, a: 1, a: 2}\n")
+    assert only_problem(tmp_path).line == 1
+
+
+LIVE = Path(__file__).resolve().parents[2] / "question_banks"
+
+
+def test_the_size_cap_refuses_megabytes_but_leaves_live_banks_ample_room(tmp_path):
+    from modules.bank_yaml import MAX_BANK_BYTES
+
+    largest = max(p.stat().st_size for p in LIVE.glob("*.yaml"))
+    assert 10 * largest <= MAX_BANK_BYTES <= 1024 * 1024
+    write(tmp_path, "demo.yaml", VALID + ("# padding\n" * 150_000))
+    problem = only_problem(tmp_path)
+    assert (problem.line, problem.message) == (1, "file is larger than 1 MB; split it")
+
+
+def test_an_overlong_lesson_is_refused_on_its_line(tmp_path):
+    from modules.bank_models import MAX_LESSON_CHARS
+
+    text = VALID.replace("    - know the demo\n", "    - know the demo\n" + "    Words and more words.\n" * 3000, 1)
+    write(tmp_path, "demo.yaml", text)
+    problem = only_problem(tmp_path)
+    assert problem.line == line_of(text, "lesson:")
+    length = len(yaml.safe_load(text)["module"]["lesson"])
+    assert problem.message == f"'lesson' allows at most {MAX_LESSON_CHARS:,} characters, has {length:,}"
+
+
+SVG = '<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 10 10"><defs><path id="a" d="M0 0h5"/></defs>' \
+      '<use href="#a"/><rect fill="url(#a)" width="5" height="5"/>{extra}</svg>'
+
+
+def with_diagram(folder: Path, svg: str = SVG.format(extra=""), name: str = "x.svg") -> str:
+    (folder / "diagrams").mkdir(exist_ok=True)
+    if svg:
+        write(folder / "diagrams", name, svg)
+    text = VALID.replace("    - know the demo\n", "    - know the demo\n\n    ![A diagram](diagrams/x.svg)\n", 1)
+    write(folder, "demo.yaml", text)
+    return text
+
+
+def test_a_lesson_with_a_safe_diagram_loads(tmp_path):
+    with_diagram(tmp_path)
+    assert load_banks(tmp_path).problems == []
+
+
+@pytest.mark.parametrize("extra, found", [
+    ('<image href="https://evil.example/pixel.png"/>', "https://evil.example/pixel.png"),
+    ('<image xlink:href="//evil.example/p.png"/>', "//evil.example/p.png"),
+    ("<script>fetch('/x')</script>", "<script"),
+    ("<foreignObject><div/></foreignObject>", "<foreignObject"),
+    ('<rect style="fill: url(http://evil.example/a)"/>', "url(http://evil.example/a)"),
+    ('<rect onload="alert(1)"/>', "onload="),
+    ("<style>@import 'http://evil.example/a.css';</style>", "@import"),
+])
+def test_a_diagram_that_reaches_outside_or_runs_code_is_refused(tmp_path, extra, found):
+    text = with_diagram(tmp_path, SVG.format(extra=extra))
+    problem = only_problem(tmp_path)
+    assert problem.line == line_of(text, "diagrams/x.svg")
+    assert problem.message.startswith("diagram diagrams/x.svg ") and found in problem.message
+
+
+def test_a_diagram_that_is_a_link_is_refused_and_never_read(tmp_path):
+    secret = write(tmp_path, "secret.txt", "root:x:0:0")
+    text = with_diagram(tmp_path, svg="")
+    (tmp_path / "diagrams" / "x.svg").symlink_to(secret)
+    problem = only_problem(tmp_path)
+    assert problem.line == line_of(text, "diagrams/x.svg")
+    assert "is a link" in problem.message and "root:x" not in problem.message
+
+
+def test_a_diagrams_folder_that_is_a_link_is_refused(tmp_path):
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    write(elsewhere, "x.svg", SVG.format(extra=""))
+    banks = tmp_path / "banks"
+    banks.mkdir()
+    (banks / "diagrams").symlink_to(elsewhere)
+    with_diagram(banks, svg="")
+    assert "not a file inside diagrams/" in only_problem(banks).message
+
+
+@pytest.mark.parametrize("line", [
+    "![pixel](https://evil.example/p.png)", "See ![pixel](//evil.example/p.png) here", "![x][ref]",
+    '<img src="https://evil.example/p.png">', "![local](diagrams/x.png)",
+])
+def test_a_lesson_may_show_no_image_but_its_own_diagrams(tmp_path, line):
+    text = VALID.replace("    - know the demo\n", f"    - know the demo\n\n    {line}\n", 1)
+    write(tmp_path, "demo.yaml", text)
+    problem = only_problem(tmp_path)
+    assert problem.line == line_of(text, line)
+    assert problem.message == IMAGE_RULE
+
+
+def test_question_text_may_show_no_image_at_all(tmp_path):
+    text = VALID.replace("    prompt: \"Pick the PPE\"", "    prompt: \"Pick ![x](diagrams/x.svg)\"", 1)
+    write(tmp_path, "demo.yaml", text)
+    problem = only_problem(tmp_path)
+    assert (problem.line, problem.message) == (line_of(text, "prompt: \"Pick !["), IMAGE_RULE)
+
+
+def test_the_live_diagrams_are_safe():
+    from modules.banks import diagram_problem
+
+    svgs = sorted((LIVE / "diagrams").glob("*.svg"))
+    assert svgs
+    assert [diagram_problem(LIVE, f"diagrams/{p.name}") for p in svgs] == [None] * len(svgs)
+
+
+def test_what_the_lesson_page_shows_is_safe_even_if_a_bank_was_not_checked(tmp_path):
+    from modules.banks import lesson_parts
+
+    with_diagram(tmp_path, SVG.format(extra="<script>x()</script>"))
+    text = "Intro ![p](https://evil.example/p.png) <img src=x>\n![A diagram](diagrams/x.svg)\n![B](diagrams/ok.svg)"
+    write(tmp_path / "diagrams", "ok.svg", SVG.format(extra=""))
+    parts = lesson_parts(tmp_path, text)
+    assert [kind for kind, _, _ in parts] == ["markdown", "not shown", "diagram"]
+    shown = parts[0][1]
+    assert "https://evil.example" not in shown and "<img" not in shown
+    assert parts[2][1].startswith("<svg")
