@@ -22,26 +22,12 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.pool import NullPool
 
 from modules import auth, settings
-from modules.core.types import Role
-from modules.store import Store
-from tests.reliability.test_kills import PEOPLE, _check, _run_and_kill
+from tests.reliability.test_kills import kill_again_and_again
 
 
 def soak(url: str, kills: int, key: bytes) -> None:
-    store = Store.open(url, audit_key=key)
-    auth.create_user(store, "mia", "Mia", Role.MANAGER, "a long clinic passphrase")
-    for n in range(PEOPLE):
-        auth.create_user(store, f"tech{n}", f"Tech {n}", Role.TECHNICIAN, "a long clinic passphrase")
-    store.close()
-    acknowledged: list[list[str]] = []
     started = time.perf_counter()
-    for seed in range(kills):
-        acknowledged += _run_and_kill(url, key, seed)
-        store = Store.open(url, audit_key=key)
-        try:
-            _check(store, acknowledged)
-        finally:
-            store.close()
+    acknowledged = kill_again_and_again(url, key, kills)
     exams = sum(1 for a in acknowledged if a[0] == "exam")
     print(f"  {make_url(url).get_backend_name():<10} {kills} kills in {time.perf_counter() - started:.0f} s: "
           f"{len(acknowledged)} acknowledged attempts ({exams} exams with certificates), all present and "

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, func, insert, select
+from sqlalchemy import ColumnElement, Connection, func, insert, select
 
 from modules.core.clock import require_utc
 from modules.core.codes import new_certificate_code
@@ -24,18 +24,25 @@ class Certificates:
 
     def issue(self, user_id: UserId, attempt_id: AttemptId | None, title: str, score: float, expires_at: datetime,
               issued_at: datetime | None = None, actor: Actor | None = None) -> Certificate:
-        issued = require_utc(issued_at or self._db.clock())
         with self._db.write(serialised=True) as conn:
-            while True:
-                code = new_certificate_code()
-                if not conn.execute(select(certificates.c.id).where(certificates.c.code == code)).first():
-                    break
-            cert_id = inserted_id(conn.execute(insert(certificates).values(
-                code=code, user_id=user_id, attempt_id=attempt_id, title=title, issued_at=issued,
-                expires_at=require_utc(expires_at), score=float(score))))
-            self._audit.append(conn, actor, "certificate_issued", f"certificate:{code}", {"user_id": user_id})
-            self._audit.seal(conn, "certificates", cert_id)
-        return self._select(certificates.c.id == cert_id)[0]
+            cert_id = self.insert(conn, user_id, attempt_id, title, score, issued_at or self._db.clock(), expires_at,
+                                  actor)
+        return self.by_id(cert_id)
+
+    def insert(self, conn: Connection, user_id: UserId, attempt_id: AttemptId | None, title: str, score: float,
+               issued_at: datetime, expires_at: datetime, actor: Actor | None) -> CertificateId:
+        """A new certificate with a fresh code, audited and sealed, inside the caller's write transaction."""
+        while True:
+            code = new_certificate_code()
+            if not conn.execute(select(certificates.c.id).where(certificates.c.code == code)).first():
+                break
+        cert_id = CertificateId(inserted_id(conn.execute(insert(certificates).values(
+            code=code, user_id=user_id, attempt_id=attempt_id, title=title, issued_at=require_utc(issued_at),
+            expires_at=require_utc(expires_at), score=float(score)))))
+        self._audit.append(conn, actor, "certificate_issued", f"certificate:{code}",
+                           {"user_id": user_id, "attempt_id": attempt_id})
+        self._audit.seal(conn, "certificates", cert_id)
+        return cert_id
 
     def _select(self, *where: ColumnElement[bool]) -> list[Certificate]:
         revoked = (select(certificate_revocations.c.certificate_id,

@@ -10,17 +10,15 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Connection, and_, insert, select
+from sqlalchemy import and_, insert, select
 
-from modules.core.clock import require_utc
-from modules.core.codes import new_certificate_code
 from modules.core.errors import StoreError
 from modules.core.records import Actor, AttemptResult, Certificate
-from modules.core.types import AttemptId, AttemptKind, CertificateId, UserId
+from modules.core.types import AttemptId, AttemptKind, UserId
 from modules.store.attempts import result_row
 from modules.store.audit import AuditLog
 from modules.store.certificates import Certificates
-from modules.store.database import Database, inserted_id
+from modules.store.database import Database
 from modules.store.schema import attempt_results, attempts, certificates
 
 
@@ -45,23 +43,9 @@ class Exams:
             self._audit.seal(conn, "attempt_results", attempt_id)
             cert_id = None
             if result.passed:
-                cert_id = self._issue(conn, UserId(owner), attempt_id, title, result.score,
-                                      result.finished_at or now, expires_at, actor)
+                cert_id = self._certificates.insert(conn, UserId(owner), attempt_id, title, result.score,
+                                                    result.finished_at or now, expires_at, actor)
         return None if cert_id is None else self._certificates.by_id(cert_id)
-
-    def _issue(self, conn: Connection, user_id: UserId, attempt_id: AttemptId, title: str, score: float,
-               issued_at: datetime, expires_at: datetime, actor: Actor | None) -> CertificateId:
-        while True:
-            code = new_certificate_code()
-            if not conn.execute(select(certificates.c.id).where(certificates.c.code == code)).first():
-                break
-        cert_id = CertificateId(inserted_id(conn.execute(insert(certificates).values(
-            code=code, user_id=user_id, attempt_id=attempt_id, title=title, issued_at=require_utc(issued_at),
-            expires_at=require_utc(expires_at), score=float(score)))))
-        self._audit.append(conn, actor, "certificate_issued", f"certificate:{code}",
-                           {"user_id": user_id, "attempt_id": attempt_id})
-        self._audit.seal(conn, "certificates", cert_id)
-        return cert_id
 
     def passed_without_certificate(self) -> list[tuple[AttemptId, UserId, float, datetime]]:
         """Passed exams that have no certificate: (attempt, person, score, finished at), oldest first."""
@@ -85,8 +69,8 @@ class Exams:
                 raise StoreError("That attempt is not a passed exam.")
             if conn.execute(select(certificates.c.id).where(certificates.c.attempt_id == attempt_id)).first():
                 raise StoreError("That exam already has its certificate.")
-            cert_id = self._issue(conn, UserId(row.user_id), attempt_id, title, float(row.score), row.finished_at,
-                                  expires_at, None)
+            cert_id = self._certificates.insert(conn, UserId(row.user_id), attempt_id, title, float(row.score),
+                                                row.finished_at, expires_at, None)
             self._audit.append(conn, None, "certificate_repaired", f"attempt:{attempt_id}",
                                "issued for a passed exam that had none")
         return self._certificates.by_id(cert_id)

@@ -85,22 +85,27 @@ def _check(store: Store, acknowledged: list[list[str]]) -> None:
     assert report.intact, report
 
 
-def test_a_writer_killed_at_random_moments_leaves_every_record_whole(db_url):
-    key = settings.audit_key()
-    store = Store.open(db_url, audit_key=key)
+def kill_again_and_again(url: str, key: bytes, kills: int) -> list[list[str]]:
+    """A manager and PEOPLE technicians, then `kills` runs of the writer, each killed and then checked."""
+    store = Store.open(url, audit_key=key)
     auth.create_user(store, "mia", "Mia", Role.MANAGER, "a long clinic passphrase")
     for n in range(PEOPLE):
         auth.create_user(store, f"tech{n}", f"Tech {n}", Role.TECHNICIAN, "a long clinic passphrase")
     store.close()
     acknowledged: list[list[str]] = []
-    kills = KILLS["sqlite" if db_url.startswith("sqlite") else "postgresql"]
     for seed in range(kills):
-        acknowledged += _run_and_kill(db_url, key, seed)
-        store = Store.open(db_url, audit_key=key)
+        acknowledged += _run_and_kill(url, key, seed)
+        store = Store.open(url, audit_key=key)
         try:
             _check(store, acknowledged)
         finally:
             store.close()
+    return acknowledged
+
+
+def test_a_writer_killed_at_random_moments_leaves_every_record_whole(db_url):
+    kills = KILLS["sqlite" if db_url.startswith("sqlite") else "postgresql"]
+    acknowledged = kill_again_and_again(db_url, settings.audit_key(), kills)
     exams = [a for a in acknowledged if a[0] == "exam"]
     assert len(acknowledged) > kills and exams, "the writer should get some work done between kills"
     print(f"{kills} kills, {len(acknowledged)} acknowledged attempts, {len(exams)} exams with certificates")
