@@ -13,6 +13,7 @@ brings the schema up to date with the Alembic migrations, and hands out one part
     store.review_cards   spaced-review cards
     store.audit          the hash-chained audit log
     store.reports        grouped reads for trainers' and managers' reports
+    store.clinic         the clinic's own settings (name, public address), as an attributed history
 
 All SQL of the platform lives in this package. History is append-only: no part has a method that changes it, and
 the database itself refuses an UPDATE or DELETE. Reads of someone's records take the acting user and refuse a
@@ -32,6 +33,7 @@ from modules.store.accounts import Accounts
 from modules.store.attempts import Attempts
 from modules.store.audit import AuditLog
 from modules.store.certificates import Certificates
+from modules.store.clinic import ClinicSettings
 from modules.store.database import Database, connect, same_database, sqlite_file
 from modules.store.exams import Exams
 from modules.store.learning import Lessons, ReviewCards, Signoffs
@@ -54,6 +56,7 @@ class Store:
         self.lessons = Lessons(db)
         self.review_cards = ReviewCards(db)
         self.reports = Reports(db)
+        self.clinic = ClinicSettings(db, self.audit)
 
     @classmethod
     def open(cls, url: str, clock: Clock = system_clock, audit_key: bytes | None = None, *,

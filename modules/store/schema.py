@@ -48,6 +48,7 @@ APPEND_ONLY_TABLES = (
     "lesson_reads",
     "review_cards",
     "audit_log",
+    "clinic_settings",
 )
 
 
@@ -237,6 +238,18 @@ review_cards = Table(
     Column("due_at", UTCDateTime, nullable=False),
     Column("updated_at", UTCDateTime, nullable=False),
     Index(None, "user_id", "question_id", "id"),
+)
+
+# The clinic's own settings (its name, its public address): the newest row per key is in force.
+clinic_settings = Table(
+    "clinic_settings",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("key", String(40), nullable=False),
+    Column("value", Text, nullable=False),
+    Column("set_by", Integer, ForeignKey("users.id")),
+    Column("set_at", UTCDateTime, nullable=False),
+    Index(None, "key", "id"),
 )
 
 # ids are assigned by the store under the write lock, so each row's hash can cover its own id.

@@ -231,6 +231,10 @@ def assert_history_is_append_only(engine: Engine) -> None:
     statements = ["UPDATE {table} SET {column} = {column}", "DELETE FROM {table}"]
     if engine.dialect.name == "postgresql":
         statements.append("TRUNCATE {table} CASCADE")  # CASCADE: so only the trigger can stop it
+    with engine.begin() as conn:  # version 1 had no clinic settings: one is set, as the first-run page would
+        if not conn.scalar(text("SELECT COUNT(*) FROM clinic_settings")):
+            conn.execute(text("INSERT INTO clinic_settings (key, value, set_at) VALUES ('clinic_name', 'Clinic', "
+                              "CURRENT_TIMESTAMP)"))
     with engine.connect() as conn:
         columns = {name: conn.exec_driver_sql(f"SELECT * FROM {name}").keys() for name in APPEND_ONLY_TABLES}
     for table in APPEND_ONLY_TABLES:

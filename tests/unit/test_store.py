@@ -95,6 +95,7 @@ def test_history_tables_refuse_update_and_delete_in_the_database(store, clock, r
     store.signoffs.record(tech.user_id, manager, date(2025, 3, 1), {"prep": True}, "fine")
     store.lessons.mark_read(tech.user_id, "skin-science")
     store.review_cards.save(tech.user_id, "skin-00", '{"state": 1}', clock.now)
+    store.clinic.set("clinic_name", "Riverside Clinic", manager)
     refused = []
     for table in APPEND_ONLY_TABLES:
         column = next(iter(metadata.tables[table].columns)).name
@@ -327,3 +328,21 @@ def test_unreachable_database_raises_a_plain_store_error(tmp_path):
     (tmp_path / "a-folder.db").mkdir()
     with pytest.raises(StoreError, match="could not be reached"):
         Store.open(f"sqlite:///{tmp_path / 'a-folder.db'}")
+
+
+def test_clinic_settings_are_an_attributed_history_and_only_managers_change_them(store, clock):
+    manager, tech = make_user(store, "mia", Role.MANAGER), make_user(store, "tina")
+    assert store.clinic.current() == {}
+    store.clinic.set("public_address", "http://127.0.0.1:8501", None)  # the first-run page, before any account
+    clock.advance(days=1)
+    store.clinic.set("public_address", "https://training.clinic.example", manager)
+    store.clinic.set("clinic_name", "Riverside Clinic", manager)
+    assert store.clinic.current() == {"public_address": "https://training.clinic.example",
+                                      "clinic_name": "Riverside Clinic"}
+    with pytest.raises(PermissionDenied):
+        store.clinic.set("clinic_name", "Mine now", tech)
+    with pytest.raises(ValueError):
+        store.clinic.set("database_url", "x", manager)
+    changes = store.audit.rows(manager, action="clinic_setting_changed")
+    assert [(c.actor_username, c.target) for c in changes] == [
+        ("mia", "clinic:clinic_name"), ("mia", "clinic:public_address"), ("system", "clinic:public_address")]
