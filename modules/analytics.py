@@ -164,7 +164,9 @@ def item_statistics(marks: pd.DataFrame, totals: pd.Series | None = None) -> pd.
             "covariance": cov,
             "covariance_max": cov_max,
             "covariance_with_total": cov_t,
-            "discrimination_index": 100 * _div(cov, spread),
+            # A correlation: within [-100, 100] by definition; clipped so rounding on near-zero variances
+            # (a mark of 1e-160 beside zeros) cannot print 100.03.
+            "discrimination_index": np.clip(100 * _div(cov, spread), -100, 100),
             "discriminative_efficiency": 100 * _div(cov, cov_max),
             "effective_weight": 100 * _div(root_cov_t, np.full(k, weight_sum)),
         },

@@ -14,7 +14,7 @@ from modules import quiz
 from modules.banks import BankSet
 from modules.certificates import expiry_for
 from modules.core.errors import QuizError
-from modules.core.records import Actor, Attempt, User
+from modules.core.records import Actor, Attempt, AttemptResult, ResponseRecord, User
 from modules.core.types import AttemptKind, CertificateCode, ClosedBy
 from modules.grading import Answer, ShownQuestion, response_record
 from modules.learning import feed_review
@@ -65,17 +65,54 @@ def start_quiz(store: Store, user: User, banks: BankSet, policy: Policy, module_
     return _sitting(store.attempts.get(_actor(user), attempt_id))
 
 
-def submit_quiz(store: Store, user: User, sitting: Sitting, answers: dict[int, Answer], policy: Policy,
-                now: datetime) -> quiz.Outcome:
-    """Grade and store the whole quiz in one transaction, then feed missed questions to spaced review."""
+def _graded_quiz(sitting: Sitting, answers: dict[int, Answer], policy: Policy, now: datetime
+                 ) -> tuple[list[ResponseRecord], AttemptResult, quiz.Outcome]:
+    """Every shown question graded (unanswered scores 0), the result to store, and what the technician sees."""
     records, score, module_scores = quiz.score_responses(list(sitting.shown), answers, now)
     passed = quiz.passes(score, policy.quiz_pass_percent)
     result = quiz.result_for(score, passed, ClosedBy.SUBMITTED, module_scores, now)
+    per_question = tuple((s, answers.get(i), r.score) for i, (s, r) in enumerate(zip(sitting.shown, records)))
+    return records, result, quiz.Outcome(sitting.attempt.id, score, passed, per_question, module_scores, ())
+
+
+def submit_quiz(store: Store, user: User, sitting: Sitting, answers: dict[int, Answer], policy: Policy,
+                now: datetime) -> quiz.Outcome:
+    """Grade and store the whole quiz in one transaction, then feed missed questions to spaced review."""
+    records, result, outcome = _graded_quiz(sitting, answers, policy, now)
     store.attempts.submit(sitting.attempt.id, records, result)
     feed_review(store, user.id, [(r.question_id, r.correct) for r in records], now)
-    return quiz.Outcome(sitting.attempt.id, score, passed,
-                        tuple((s, answers.get(i), r.score) for i, (s, r) in enumerate(zip(sitting.shown, records))),
-                        module_scores, ())
+    return outcome
+
+
+def unfinished_quiz(store: Store, user: User) -> Sitting | None:
+    """The graded quiz this person started and has not submitted (a reload lands here), if any."""
+    open_quiz = store.attempts.open_one(user.id, AttemptKind.QUIZ)
+    return _sitting(open_quiz) if open_quiz else None
+
+
+def saved_quiz_answers(store: Store, user: User, sitting: Sitting) -> dict[int, Answer]:
+    """The answers that count: the latest saved per question (None where an answer was cleared)."""
+    return {r.position: r.answer for r in store.attempts.current_responses(_actor(user), sitting.attempt.id)}
+
+
+def save_quiz_answer(store: Store, user: User, sitting: Sitting, position: int, answer: Answer,
+                     now: datetime) -> None:
+    """Save one answer as it is given (a change is a new row), so a reload loses nothing; None clears it."""
+    record = response_record(position, sitting.shown[position], answer, answered_at=now)
+    store.attempts.record_response(sitting.attempt.id, record)
+
+
+def finish_quiz(store: Store, user: User, sitting: Sitting, policy: Policy, now: datetime) -> quiz.Outcome:
+    """Score the saved answers and store the result, then feed missed questions to spaced review.
+
+    Questions never answered get their 0-score row in the same transaction as the result, so a quiz still has a
+    row for every question shown; saved answers are not written again.
+    """
+    answers = saved_quiz_answers(store, user, sitting)
+    records, result, outcome = _graded_quiz(sitting, answers, policy, now)
+    store.attempts.submit(sitting.attempt.id, [r for r in records if r.position not in answers], result)
+    feed_review(store, user.id, [(r.question_id, r.correct) for r in records], now)
+    return outcome
 
 
 def running_exam(store: Store, user: User) -> Sitting | None:

@@ -141,9 +141,8 @@ class Reports:
         query = (select(responses.c.id, responses.c.attempt_id, responses.c.question_id, responses.c.position,
                         responses.c.score, responses.c.content_hash, responses.c.answer_json)
                  .where((responses.c.attempt_id if first_only else responses.c.attempt_id + 0).in_(ids)))
-        if AttemptKind(kind) is not AttemptKind.QUIZ:
-            # A quiz is written whole in one transaction; an exam saves every changed answer as a new row.
-            query = query.where(responses.c.id.in_(_latest_answers(ids)))
+        # Quizzes and the exam both save every changed answer as a new row: only the latest one counts.
+        query = query.where(responses.c.id.in_(_latest_answers(ids)))
         columns = ["id", "attempt_id", "question_id", "position", "score", "content_hash", "answer_json"]
         frame = _frame(self._db, query, columns, raw=True)
         return frame.astype({"score": float}) if len(frame) else frame

@@ -51,6 +51,53 @@ def test_a_technician_passes_a_module_quiz_in_the_app(users, app_store):
     assert all(r.snapshot["prompt"] and r.content_hash for r in responses)
 
 
+def question_boxes(at):
+    return [c for c in at.main.children.values() if getattr(c, "type", "") == "flex_container"]
+
+
+def on_screen(box):
+    """What one question box shows: its prompt, and each widget's label, options in order and current value."""
+    widgets = [*box.radio, *box.checkbox, *box.selectbox]
+    return question_on_screen(box, BANKS).id, [(w.label, tuple(getattr(w, "options", ())), w.value) for w in widgets]
+
+
+def test_a_reloaded_quiz_resumes_with_the_answers_given_so_far(users, app_store):
+    technician = users["technician"]
+    clock = FixedClock(NOW)
+    at = open_app(technician, "quiz.py", clock=clock)
+    next(b for b in at.button if b.label == "Start graded quiz").click().run()
+    assert "unfinished quiz" not in texts(at)  # started here: nothing to resume
+    half = POLICY.quiz_questions // 2
+    for box in question_boxes(at)[:half]:
+        fill_answer(box, question_on_screen(box, BANKS), right=True)
+    at.run()
+    before = [on_screen(box) for box in question_boxes(at)]
+    actor = Actor(technician.id, technician.role)
+    quiz = app_store.attempts.open_one(technician.id, AttemptKind.QUIZ)
+    assert len(app_store.attempts.responses(actor, quiz.id)) == half  # saved as given, before any submit
+
+    clock.advance(minutes=10)
+    reloaded = open_app(technician, "quiz.py", clock=clock)  # a new session for the same person
+    module_title = BANKS.module(quiz.module_id).title
+    assert f"You have an unfinished quiz of {module_title}: your answers so far are kept" in texts(reloaded)
+    assert not reloaded.success and not reloaded.metric  # still no marks before submission
+    # The same questions with the same option order, and the answers given so far back in their widgets.
+    assert [on_screen(box) for box in question_boxes(reloaded)] == before
+    assert f"{POLICY.quiz_questions - half} question(s) not fully answered yet" in texts(reloaded)
+    assert len(app_store.attempts.responses(actor, quiz.id)) == half  # putting them back saves nothing again
+
+    for box in question_boxes(reloaded)[half:]:
+        fill_answer(box, question_on_screen(box, BANKS), right=True)
+    reloaded.run()
+    next(b for b in reloaded.button if b.label == "Submit quiz").click().run()
+    assert not reloaded.exception
+    assert "Passed" in texts(reloaded) and reloaded.metric[0].value == "100%"
+    finished = app_store.attempts.get(actor, quiz.id)
+    assert finished.result.passed and app_store.attempts.open_one(technician.id, AttemptKind.QUIZ) is None
+    responses = app_store.attempts.responses(actor, quiz.id)
+    assert sorted(r.position for r in responses) == list(range(POLICY.quiz_questions))  # each answer once
+
+
 def test_the_fourth_graded_attempt_of_the_day_is_refused(users, app_store):
     technician = users["technician"]
     for _ in range(POLICY.quiz_attempts_per_day):

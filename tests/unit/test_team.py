@@ -13,12 +13,13 @@ from hypothesis import given
 from hypothesis import settings as hypothesis_settings
 from hypothesis import strategies as st
 
-from modules import analytics, auth, team
+from modules import analytics, auth, certification, team
 from modules.banks import BankSet, Problem, load_banks
 from modules.core.errors import AuthError, PermissionDenied
 from modules.core.records import AttemptResult, ResponseRecord
 from modules.core.types import AttemptKind, CertificateStatus, PracticalOutcome, QuestionType, Role
 from modules.grading import answer_key, show
+from modules.policy import load_policy
 from modules.quiz import score_responses
 from tests.helpers import FIXTURE_BANKS, record_attempt, wrong_answer
 
@@ -270,6 +271,24 @@ def test_exam_analysis_counts_the_final_answer_and_only_finished_attempts(store,
     text = team.item_display(analysis.table, as_text=True)
     assert text.loc[0, "Discrimination index %"] == "n/a" and text.loc[0, "Facility %"] == "100.0"
     assert team.test_figures(analysis.test).set_index("Figure").loc["Standard deviation", "Value"] == "n/a"
+
+
+def test_quiz_analysis_counts_a_changed_answer_once_the_latest(store, clock):
+    # Quiz answers are saved as given (a change is a new row), as the exam's are: only the latest one counts.
+    ann = person(store, "ann")
+    policy, _ = load_policy(FIXTURE_BANKS, BANKS)
+    sitting = certification.start_quiz(store, ann, BANKS, policy, SKIN, clock(), "UTC", random.Random(5))
+    changed = sitting.shown[0].question_id
+    certification.save_quiz_answer(store, ann, sitting, 0, wrong_answer(BANKS.question(changed)), clock())
+    for position, shown in enumerate(sitting.shown):
+        certification.save_quiz_answer(store, ann, sitting, position, answer_key(BANKS.question(shown.question_id)),
+                                       clock())
+    certification.finish_quiz(store, ann, sitting, policy, clock())
+    answers = store.reports.item_responses(AttemptKind.QUIZ, SKIN)
+    assert len(answers) == len(sitting.shown) and answers["question_id"].is_unique
+    analysis = team.load_item_analysis(store, AttemptKind.QUIZ, SKIN, False, {})
+    row = analysis.table.set_index("question_id").loc[changed]
+    assert (analysis.attempts, row["attempts"], row["facility"]) == (1, 1, 1.0)
 
 
 def test_results_version_changes_when_an_attempt_is_finished(store, clock):
