@@ -43,8 +43,9 @@ STATUS_LABELS: dict[CertificateStatus, str] = {
 
 
 def verify_url(base_url: str, code: str) -> str:
-    """The public verify-page address for `code`, e.g. `https://clinic.example/verify?code=7KQ2-...`."""
-    return f"{base_url.rstrip('/')}/verify?code={quote(code, safe='')}"
+    """The public verify page for `code`, e.g. `https://clinic.example/verify/7KQ2-...`: a small HTML page served
+    without Streamlit (modules.web), quick to open on any phone that scans the QR code."""
+    return f"{base_url.rstrip('/')}/verify/{quote(code, safe='')}"
 
 
 # --------------------------------------------------------------------------------------- expiry, status

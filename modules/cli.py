@@ -87,6 +87,15 @@ def _open_store(url: str | None = None, must_exist: bool = False) -> Store:
     return Store.open(url or settings.get("TRAINING_DB_URL"), audit_key=settings.audit_key(), must_exist=must_exist)
 
 
+def _warn_if_loopback(store: Store) -> None:
+    """Certificates that point to a loopback address cannot be checked from a phone: say so on stderr."""
+    from modules import clinic
+
+    warning = clinic.loopback_warning(clinic.public_address(store))
+    if warning:
+        print(f"warning: {warning}", file=sys.stderr)
+
+
 def _add_user_args(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--username", required=True)
     parser.add_argument("--name", required=True, help="the person's full name")
@@ -135,6 +144,7 @@ def export(args: argparse.Namespace) -> int:
     filters = {"status": args.status, "location": args.location}
     store = _open_store()
     try:
+        _warn_if_loopback(store)
         if args.what == "register":
             wanted = register.RegisterFilter(
                 locations=frozenset({args.location}) if args.location else frozenset(),
@@ -167,6 +177,7 @@ def verify(args: argparse.Namespace) -> int:
 
     store = _open_store()
     try:
+        _warn_if_loopback(store)
         record = register.verify_code(store, args.code, system_clock())
     finally:
         store.close()

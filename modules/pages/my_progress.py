@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from modules import settings, team
+from modules import clinic, team
 from modules.certificates import STATUS_LABELS, certificate_filename, certificate_pdf, verify_url
 from modules.core.records import Certificate
 from modules.core.types import CertificateStatus, Role
@@ -52,9 +52,10 @@ view = progress.certificate
 
 
 def pdf_of(certificate: Certificate):
-    return lambda: certificate_pdf(certificate, settings.get("TRAINING_CLINIC_NAME"),
-                                   verify_url(settings.get("TRAINING_BASE_URL"), certificate.code), common.tz_name(),
-                                   anchor=common.store().audit.head())
+    store = common.store()
+    return lambda: certificate_pdf(certificate, clinic.clinic_name(store),
+                                   verify_url(clinic.public_address(store), certificate.code), common.tz_name(),
+                                   anchor=store.audit.head())
 
 
 if view is not None:

@@ -1,8 +1,9 @@
-"""Certification register: who is certified, expiring or lapsed; exports, bulk certificates and revocation."""
+"""Certification register: who is certified, expiring or lapsed; exports, bulk certificates and revocation; the
+clinic's name and public address printed on certificates."""
 
 import streamlit as st
 
-from modules import register, settings
+from modules import clinic, register
 from modules.certificates import STATUS_LABELS
 from modules.core.types import CertificateStatus, Role
 from modules.pages import common, manager_common
@@ -13,6 +14,9 @@ manager_common.show_flash()
 store, actor, now, zone = common.store(), common.actor(), common.clock(), common.tz_name()
 with common.plain_errors():
     rows = register.register_rows(store, actor, now)
+    clinic_name, address = clinic.clinic_name(store), clinic.public_address(store)
+if warning := clinic.loopback_warning(address):
+    st.warning(common.plain(warning))
 
 counts = register.status_counts(rows)
 for column, status in zip(st.columns(len(CertificateStatus)), CertificateStatus):
@@ -69,8 +73,7 @@ selected = [current[code] for code in picked]
 st.download_button(
     f"Download {len(selected)} certificate(s) as one ZIP", disabled=not selected, file_name=f"certificates-{stamp}.zip",
     mime="application/zip",
-    data=lambda: register.certificates_zip_export(store, actor, selected, settings.get("TRAINING_CLINIC_NAME"),
-                                                  settings.get("TRAINING_BASE_URL"), zone))
+    data=lambda: register.certificates_zip_export(store, actor, selected, clinic_name, address, zone))
 
 st.subheader("Revoke a certificate")
 revocable = {row.certificate_id: (row.certificate.code, row.full_name) for row in rows  # id -> (code, holder)
@@ -88,3 +91,16 @@ if revoke:
             store.certificates.revoke(target, actor, reason)
         manager_common.flash("success", f"Certificate {revocable[target][0]} is revoked.")
         st.rerun()
+
+st.subheader("Clinic name and public address")
+with st.form("clinic"):
+    new_name = st.text_input("Clinic name", value=clinic_name, help="Printed on every certificate.")
+    new_address = st.text_input("Public address", value=address,
+                                help="The address people reach this app at, such as https://training.clinic.example: "
+                                     "certificates' QR codes and links point to its verify page.")
+    save = st.form_submit_button("Save clinic details")
+if save:
+    with common.plain_errors():
+        changed = clinic.update(store, actor, new_name, new_address)
+    manager_common.flash("success", "Clinic details saved." if changed else "Nothing changed.")
+    st.rerun()

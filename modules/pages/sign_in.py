@@ -1,9 +1,9 @@
-"""Sign in, or on the very first run create the first manager account."""
+"""Sign in, or on the very first run create the first manager account and record the clinic's name and address."""
 
 import streamlit as st
 
-from modules import auth
-from modules.core.errors import AuthError, StoreError
+from modules import auth, clinic, settings
+from modules.core.errors import AuthError, SettingsError, StoreError
 from modules.pages import common
 
 with common.plain_errors():
@@ -18,12 +18,20 @@ if first_run:
         password = st.text_input("Password", type="password")
         confirm = st.text_input("Confirm password", type="password")
         st.caption(auth.PASSWORD_HINT)
+        clinic_name = st.text_input("Clinic name", value=settings.get("TRAINING_CLINIC_NAME"),
+                                    help="Printed on every certificate.")
+        address = st.text_input("Public address", value=settings.get("TRAINING_BASE_URL"),
+                                help="The address people reach this app at, such as https://training.clinic.example: "
+                                     "certificates' QR codes point to it.")
         create = st.form_submit_button("Create account", type="primary")
     if create:
         try:
+            clinic.checked_name(clinic_name)  # a bad name or address is refused before the account exists
+            clinic.checked_address(address)
             user_id = auth.create_first_manager(common.store(), full_name, username, password, confirm)
+            clinic.update(common.store(), None, clinic_name, address)
             user = common.store().accounts.get(user_id)
-        except (AuthError, StoreError) as error:
+        except (AuthError, SettingsError, StoreError) as error:
             st.error(str(error))
         else:
             common.sign_in_as(user)

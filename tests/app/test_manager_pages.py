@@ -57,6 +57,20 @@ def test_register_counts_filters_and_offers_exports(users, certified):
     assert labels[:4] == ["Register (CSV)", "Register (Excel)", "All attempts (CSV)", "All attempts (Excel)"]
 
 
+def test_the_register_warns_while_certificates_point_to_a_loopback_address(users, app_store):
+    at = open_app(users["manager"], "register.py")
+    assert any("which only this computer can open" in w.value for w in at.warning)
+    fields = {t.label: t for t in at.text_input}
+    fields["Clinic name"].input("Riverside Skin Clinic")
+    fields["Public address"].input("https://training.riverside.example")
+    button(at, "Save clinic details").click().run()
+    assert not at.exception and "Clinic details saved." in texts(at)
+    assert not any("only this computer" in w.value for w in at.warning)
+    assert app_store.clinic.current()["public_address"] == "https://training.riverside.example"
+    manager = users["manager"].actor
+    assert {row.actor_id for row in app_store.audit.rows(manager, action="clinic_setting_changed")} == {manager.user_id}
+
+
 def test_revoking_shows_at_once_in_the_register_and_on_the_verify_page(users, certified, app_store):
     at = open_app(users["manager"], "register.py")
     next(s for s in at.selectbox if s.label == "Certificate").set_value(certified.id)

@@ -34,6 +34,33 @@ def test_first_run_creates_the_first_manager_and_never_shows_again(app_store):
     assert again.title[0].value == "Sign in"
 
 
+def test_first_run_records_the_clinic_name_and_public_address(app_store):
+    at = open_app()
+    fields = {t.label: t for t in at.text_input}
+    assert fields["Public address"].value == "http://127.0.0.1:8501"  # prefilled from the settings
+    fields["Full name"].input("Maya Manager")
+    fields["Username"].input("maya")
+    fields["Password"].input("a long clinic phrase")
+    fields["Confirm password"].input("a long clinic phrase")
+    fields["Clinic name"].input("Riverside Skin Clinic")
+    fields["Public address"].input("https://training.riverside.example/")
+    next(b for b in at.button if b.label == "Create account").click().run()
+    assert not at.exception and "Signed in as **Maya Manager** (manager)" in texts(at)
+    assert app_store.clinic.current() == {"clinic_name": "Riverside Skin Clinic",
+                                          "public_address": "https://training.riverside.example"}
+
+
+def test_first_run_refuses_an_address_that_is_not_a_web_address_and_creates_nobody(app_store):
+    at = open_app()
+    fields = {t.label: t for t in at.text_input}
+    for label, value in (("Full name", "Maya Manager"), ("Username", "maya"), ("Password", "a long clinic phrase"),
+                         ("Confirm password", "a long clinic phrase"), ("Public address", "training.clinic")):
+        fields[label].input(value)
+    next(b for b in at.button if b.label == "Create account").click().run()
+    assert "must be a web address" in at.error[0].value
+    assert app_store.accounts.count() == 0 and app_store.clinic.current() == {}
+
+
 def test_first_run_refuses_mismatched_passwords(app_store):
     at = open_app()
     fields = {t.label: t for t in at.text_input}

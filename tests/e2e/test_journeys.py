@@ -345,9 +345,14 @@ def test_journey6_the_manager_exports_the_register_and_revokes_a_certificate(scr
     screen.see(f"Certificate {code} is revoked.")
     screen.shot("revoked")
 
-    # Anyone holding the printed certificate checks it, without an account.
+    # Anyone holding the printed certificate scans its QR code: a plain page, no account, no WebSocket.
     public = screens()
-    public.open(verify_url(public.base_url, code).removeprefix(public.base_url))
+    public.page.goto(verify_url(public.base_url, code))
+    expect(public.page.get_by_text("Revoked: this certificate was withdrawn")).to_be_visible()
+    expect(public.page.get_by_text(TECHNICIAN[1], exact=True)).to_be_visible()
+    public.page.screenshot(path=str(ARTIFACTS / "journey6-public-verify-page-revoked.png"))
+    # The app's own verify page takes the code from its address too.
+    public.open(f"verify?code={code}")
     expect(public.heading("Verify a certificate")).to_be_visible()
     expect(public.main.get_by_label("Certificate code")).to_have_value(code)
     public.see("Revoked: this certificate was withdrawn")

@@ -99,9 +99,10 @@ def test_normalise_rejects_malformed_codes(typed):
 
 def test_verify_url_joins_base_and_quotes_the_code():
     assert verify_url("https://clinic.example/", "7KQ2-M9XD-4TPR-8BNC") == (
-        "https://clinic.example/verify?code=7KQ2-M9XD-4TPR-8BNC"
+        "https://clinic.example/verify/7KQ2-M9XD-4TPR-8BNC"
     )
-    assert verify_url("https://clinic.example", "a b&c=d") == "https://clinic.example/verify?code=a%20b%26c%3Dd"
+    assert verify_url("https://clinic.example", "a b/c?d") == "https://clinic.example/verify/a%20b%2Fc%3Fd"
+    assert verify_url("https://clinic.example/training", "X") == "https://clinic.example/training/verify/X"
 
 
 # ------------------------------------------------------------------------------------------ expiry
@@ -234,7 +235,7 @@ def test_pdf_shows_holder_title_code_dates_clinic_and_verify_url():
 
 
 def test_pdf_is_compressed_by_default():
-    pdf = certificate_pdf(view(), "Glow Skin Clinic", "https://clinic.example/verify?code=x")
+    pdf = certificate_pdf(view(), "Glow Skin Clinic", "https://clinic.example/verify/x")
     assert pdf.startswith(b"%PDF-")
     assert b"Anna Smith" not in pdf
     assert len(pdf) < len(certificate_pdf(view(), "Glow Skin Clinic", "https://clinic.example", compress=False))
@@ -325,6 +326,6 @@ def test_empty_zip_is_a_valid_archive():
 
 def test_a_certificate_carries_the_audit_chains_head_when_one_is_given():
     anchor = "42:" + "ab" * 32
-    text = certificate_pdf(view(), "Clinic", "https://clinic.example/verify?code=X", compress=False, anchor=anchor)
+    text = certificate_pdf(view(), "Clinic", "https://clinic.example/verify/X", compress=False, anchor=anchor)
     assert f"Audit anchor {anchor}".encode() in text
     assert b"Audit anchor" not in certificate_pdf(view(), "Clinic", "https://x", compress=False)
