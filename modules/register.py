@@ -1,5 +1,6 @@
 """The manager's workspace as plain functions: the certification register, exports, public verification,
-and accounts (add, import from CSV, reset, deactivate, change role) with the last-manager rule.
+and accounts (add, import from CSV, reset a password). Deactivating and changing roles are the store's own
+(`store.accounts`), where the last-manager rule is kept.
 
 Status rules come from `modules.certificates`; records from the store. Every export
 and every account change is written to the audit log. Nothing here imports streamlit.
@@ -28,7 +29,7 @@ from modules.certificates import (
     normalise_code,
     verify_url,
 )
-from modules.core.errors import AuthError, ImportRejected, LastManagerError, TrainingError  # noqa: F401 (re-exported)
+from modules.core.errors import AuthError, ImportRejected, TrainingError
 from modules.core.records import Actor, Certificate, User, require_manager
 from modules.core.timezones import local_day
 from modules.core.types import USERNAME_MAX, CertificateId, CertificateStatus, Role, UserId, normal_username
@@ -394,14 +395,3 @@ def reset_password(store: Store, actor: Actor, user_id: UserId) -> str:
     password = one_time_password()
     auth.set_password(store, user_id, password, actor, must_change_password=True)
     return password
-
-
-def set_active(store: Store, actor: Actor, user_id: UserId, active: bool) -> None:
-    """Deactivate (records kept, sign-in refused) or reactivate an account."""
-    require_manager(actor, "activate or deactivate accounts")
-    store.accounts.set_active(user_id, active, actor)
-
-
-def set_role(store: Store, actor: Actor, user_id: UserId, role: Role | str) -> None:
-    require_manager(actor, "change roles")
-    store.accounts.set_role(user_id, Role(role), actor)

@@ -10,14 +10,14 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from sqlalchemy import Connection, create_engine
 from sqlalchemy.pool import NullPool
 
 from modules.banks import BankSet, Question
 from modules.core.records import AttemptResult, QuestionSnapshot, ResponseRecord
-from modules.core.types import AttemptId, AttemptKind, QuestionType, UserId
+from modules.core.types import AttemptId, AttemptKind, ModuleId, QuestionId, QuestionType, UserId
 from modules.grading import answer_key
 from modules.store import Store
 
@@ -102,3 +102,14 @@ def behind_the_store(url: str) -> Iterator[Connection]:
             yield conn
     finally:
         engine.dispose()
+
+
+def stored_answer(position: int, question_id: str | None = None, score: float = 1.0) -> ResponseRecord:
+    """One answer record as the store keeps it, with a small snapshot: for tests of the store itself."""
+    qid = question_id or f"skin-{position:02d}"
+    return ResponseRecord(
+        position=position, question_id=QuestionId(qid), module_id=ModuleId("skin-science"), content_hash=f"sha-{qid}",
+        snapshot=cast(QuestionSnapshot, {"prompt": f"Question {qid}?", "type": "single", "options": ["a", "b"],
+                                         "key": ["a"], "explanation": "because", "source": "clinic-material 2.1"}),
+        answer=["a"] if score else ["b"], score=score, correct=score == 1.0, seconds_taken=4.5,
+    )

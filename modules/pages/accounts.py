@@ -71,7 +71,7 @@ if chosen is not None:
     change_role = right.button("Change role", disabled=new_role == person.role.value)
     with common.plain_errors():
         if toggle:
-            register.set_active(store, actor, person.id, not person.active)
+            store.accounts.set_active(person.id, not person.active, actor)
             state = "reactivated" if not person.active else "deactivated; their records are kept"
             manager_common.flash("success", f"{common.plain(person.full_name)} is {state}.")
             st.rerun()
@@ -82,6 +82,6 @@ if chosen is not None:
                                  code=password)
             st.rerun()
         if change_role:
-            register.set_role(store, actor, person.id, new_role)
+            store.accounts.set_role(person.id, Role(new_role), actor)
             manager_common.flash("success", f"{common.plain(person.full_name)} is now a {new_role}.")
             st.rerun()

@@ -271,34 +271,6 @@ audit_log = Table(
 )
 
 
-def append_only_ddl(dialect_name: str) -> list[str]:
-    """Statements that make the database itself refuse UPDATE and DELETE on the history tables."""
-    if dialect_name == "sqlite":
-        return [
-            f"CREATE TRIGGER IF NOT EXISTS {table}_no_{verb.lower()} BEFORE {verb} ON {table} "
-            f"BEGIN SELECT RAISE(ABORT, '{table} is append-only: write a new row instead'); END"
-            for table in APPEND_ONLY_TABLES
-            for verb in ("UPDATE", "DELETE")
-        ]
-    if dialect_name == "postgresql":
-        # No '%' in these statements: the driver would take it for a parameter placeholder.
-        ddl = [
-            "CREATE OR REPLACE FUNCTION refuse_history_change() RETURNS trigger LANGUAGE plpgsql AS $$ "
-            "BEGIN RAISE EXCEPTION USING MESSAGE = TG_TABLE_NAME || ' is append-only: write a new row instead'; END $$"
-        ]
-        for table in APPEND_ONLY_TABLES:
-            ddl.append(
-                f"CREATE OR REPLACE TRIGGER {table}_append_only BEFORE UPDATE OR DELETE ON {table} "
-                "FOR EACH ROW EXECUTE FUNCTION refuse_history_change()"
-            )
-            ddl.append(
-                f"CREATE OR REPLACE TRIGGER {table}_no_truncate BEFORE TRUNCATE ON {table} "
-                "FOR EACH STATEMENT EXECUTE FUNCTION refuse_history_change()"
-            )
-        return ddl
-    raise ValueError(f"unsupported database {dialect_name!r}: use SQLite or PostgreSQL")
-
-
 # Built once: json.dumps with options builds a new encoder on every call, which shows in write throughput.
 _CANONICAL = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str)
 

@@ -17,7 +17,7 @@ from modules.core.records import AttemptResult
 from modules.core.types import AttemptKind, Role
 from modules.grading import answer_key
 from modules.policy import Policy
-from tests.helpers import FIXTURE_BANKS
+from tests.helpers import FIXTURE_BANKS, stored_answer
 
 BANKS = load_banks(FIXTURE_BANKS)
 POLICY = Policy(quiz_questions=10, signoffs_required=0,
@@ -140,7 +140,6 @@ def test_a_full_disk_is_named_and_leaves_no_half_submission(tmp_path, clock):
     from modules import settings
     from modules.store import Store
     from tests.helpers import record_attempt
-    from tests.unit.test_store import answer
 
     url = f"sqlite:///{tmp_path / 'full.db'}"
     store = Store.open(url, clock=clock, audit_key=settings.audit_key())
@@ -156,7 +155,7 @@ def test_a_full_disk_is_named_and_leaves_no_half_submission(tmp_path, clock):
         store = Store.open(url, clock=clock, audit_key=settings.audit_key())
         with pytest.raises(StoreError, match="disk is full, so nothing was saved"):
             for _ in range(200):
-                record_attempt(store, user.id, AttemptKind.QUIZ, "safety", [answer(i) for i in range(10)],
+                record_attempt(store, user.id, AttemptKind.QUIZ, "safety", [stored_answer(i) for i in range(10)],
                                AttemptResult(1.0, True))
     finally:
         event.remove(Engine, "connect", cap)

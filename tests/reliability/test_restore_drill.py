@@ -17,23 +17,16 @@ from pathlib import Path
 from modules import auth, settings
 from modules import backup as backups
 from modules.core.errors import StoreError
-from modules.core.records import Actor, AttemptResult, ResponseRecord
+from modules.core.records import Actor, AttemptResult
 from modules.core.types import AttemptId, AttemptKind, Role, UserId
 from modules.store import Store
+from tests.helpers import stored_answer
 
 ROOT = Path(__file__).resolve().parents[2]
 WRITERS = 2
 BACKUPS = 4
 RESPONSES = 5
 PASSWORD = "a long clinic passphrase"
-
-
-def answer(position: int) -> ResponseRecord:
-    qid = f"skin-{position:02d}"
-    return ResponseRecord(
-        position=position, question_id=qid, module_id="skin-science", content_hash=f"sha-{qid}",
-        snapshot={"prompt": f"Question {qid}?", "type": "single", "options": ["a", "b"], "key": ["a"]},
-        answer=["a"], score=1.0, correct=True, seconds_taken=3.0)
 
 
 def write_until_stopped(url: str, user_id: UserId, acks: Path, stop: Path) -> None:
@@ -44,7 +37,7 @@ def write_until_stopped(url: str, user_id: UserId, acks: Path, stop: Path) -> No
             written = 0
             while not stop.exists():
                 attempt = store.attempts.start(user_id, AttemptKind.QUIZ, "skin-science")
-                store.attempts.submit(attempt, [answer(i) for i in range(RESPONSES)], AttemptResult(1.0, True))
+                store.attempts.submit(attempt, [stored_answer(i) for i in range(RESPONSES)], AttemptResult(1.0, True))
                 out.write(f"{attempt}\n")
                 out.flush()
                 written += 1

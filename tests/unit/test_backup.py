@@ -12,20 +12,12 @@ from modules import auth, settings
 from modules import backup as backups
 from modules.__main__ import main
 from modules.core.errors import StoreError
-from modules.core.records import Actor, AttemptResult, ResponseRecord
+from modules.core.records import Actor, AttemptResult
 from modules.core.types import AttemptId, AttemptKind, Role, UserId
 from modules.store import Store
-from tests.helpers import behind_the_store, record_attempt
+from tests.helpers import behind_the_store, record_attempt, stored_answer
 
 PASSWORD = "a long clinic passphrase"
-
-
-def answer(position: int) -> ResponseRecord:
-    qid = f"skin-{position:02d}"
-    return ResponseRecord(
-        position=position, question_id=qid, module_id="skin-science", content_hash=f"sha-{qid}",
-        snapshot={"prompt": f"Question {qid}?", "type": "single", "options": ["a", "b"], "key": ["a"]},
-        answer=["a"], score=1.0, correct=True)
 
 
 def open_store(url, clock) -> Store:
@@ -43,7 +35,7 @@ def seed(store: Store) -> Seeded:
     """A manager, a technician with one finished quiz, and an audit event: something in every chain."""
     manager = Actor(auth.create_user(store, "mia", "Mia", Role.MANAGER, PASSWORD), Role.MANAGER)
     tech = auth.create_user(store, "tess", "Tess", Role.TECHNICIAN, PASSWORD)
-    attempt = record_attempt(store, tech, AttemptKind.QUIZ, "skin-science", [answer(0), answer(1)],
+    attempt = record_attempt(store, tech, AttemptKind.QUIZ, "skin-science", [stored_answer(0), stored_answer(1)],
                              AttemptResult(1.0, True))
     store.audit.record(manager, "export", "register", "csv")
     return Seeded(manager, tech, attempt)
@@ -169,7 +161,8 @@ def test_restore_refuses_a_database_that_holds_data_without_force(live, live_url
 def test_restore_with_force_keeps_the_replaced_database_aside(live, live_url, tmp_path, clock):
     seeded = seed(live)
     copy = backups.backup(live, tmp_path / "copy.db").file
-    record_attempt(live, seeded.tech, AttemptKind.PRACTICE, "skin-science", [answer(0)], AttemptResult(1.0, None))
+    record_attempt(live, seeded.tech, AttemptKind.PRACTICE, "skin-science", [stored_answer(0)],
+                   AttemptResult(1.0, None))
     live.close()  # the app is stopped before a restore
     report = backups.restore(copy, live_url, force=True, clock=clock)
     aside = tmp_path / "live" / "training.db.before-restore-20250303-090000"

@@ -93,3 +93,13 @@ def test_the_guessers_exam_pass_chance_is_exact_for_a_known_case(tmp_path):
 def test_the_fixture_banks_report_their_pools():
     figures = bank_lint.pool_figures(load_banks(FIXTURE_BANKS))
     assert {(m, p.value, n) for m, p, n, _ in figures} >= {("safety", "practice", 12), ("safety", "exam", 3)}
+
+
+def test_the_lint_is_recomputed_when_a_bank_file_changes(tmp_path):
+    folder = bank(tmp_path, single("q-1", ["Stop now", "Carry on slowly", "Go on"], "Stop now"),
+                  true_false("q-3", True), true_false("q-4", False))
+    assert bank_lint.lint(load_banks(folder), folder) == []
+    assert bank_lint.lint(load_banks(folder), folder) == []  # unchanged: the kept answer
+    bank(tmp_path, single("q-1", ["Stop now and call the supervisor", "Go", "No"], "Stop now and call the supervisor"),
+         true_false("q-3", True), true_false("q-4", False))
+    assert any("q-1: the key is the longest option" in str(w) for w in bank_lint.lint(load_banks(folder), folder))

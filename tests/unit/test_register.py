@@ -13,7 +13,7 @@ from openpyxl import load_workbook
 from sqlalchemy import text
 
 from modules import auth, register
-from modules.core.errors import AuthError, ImportRejected, PermissionDenied
+from modules.core.errors import AuthError, ImportRejected, LastManagerError, PermissionDenied
 from modules.core.records import AttemptResult
 from modules.core.types import AttemptKind, CertificateStatus, Role
 from tests.helpers import behind_the_store, record_attempt
@@ -302,16 +302,16 @@ def test_imported_one_time_passwords_are_hashed_cheaply_then_upgraded_at_first_s
 
 
 def test_the_last_active_manager_cannot_be_deactivated_or_demoted(store, manager):
-    with pytest.raises(register.LastManagerError):
-        register.set_active(store, manager, manager.user_id, False)
-    with pytest.raises(register.LastManagerError):
-        register.set_role(store, manager, manager.user_id, Role.TRAINER)
+    with pytest.raises(LastManagerError):
+        store.accounts.set_active(manager.user_id, False, manager)
+    with pytest.raises(LastManagerError):
+        store.accounts.set_role(manager.user_id, Role.TRAINER, manager)
     second = register.add_user(store, manager, "max", "Max Manager", Role.MANAGER)
-    register.set_active(store, manager, second.user_id, False)
-    with pytest.raises(register.LastManagerError):  # a deactivated manager does not count
-        register.set_role(store, manager, manager.user_id, Role.TECHNICIAN)
-    register.set_active(store, manager, second.user_id, True)
-    register.set_role(store, manager, manager.user_id, Role.TRAINER)
+    store.accounts.set_active(second.user_id, False, manager)
+    with pytest.raises(LastManagerError):  # a deactivated manager does not count
+        store.accounts.set_role(manager.user_id, Role.TECHNICIAN, manager)
+    store.accounts.set_active(second.user_id, True, manager)
+    store.accounts.set_role(manager.user_id, Role.TRAINER, manager)
     assert store.accounts.get(manager.user_id).role is Role.TRAINER
 
 
@@ -327,7 +327,7 @@ def test_a_reset_password_works_once_and_must_be_changed(store, manager):
 def test_a_deactivated_user_cannot_sign_in_but_keeps_records(store, manager):
     tess = technician(store)
     cert = certify(store, tess)
-    register.set_active(store, manager, tess.id, False)
+    store.accounts.set_active(tess.id, False, manager)
     with pytest.raises(AuthError):
         auth.sign_in(store, "tess", PASSWORD)
     assert row_for(store, manager, tess).certificate.code == cert.code

@@ -12,27 +12,17 @@ from sqlalchemy.exc import DBAPIError
 
 from modules import auth, settings
 from modules.core.errors import AuthError, PermissionDenied, StoreError
-from modules.core.records import Actor, AttemptResult, ResponseRecord
+from modules.core.records import Actor, AttemptResult
 from modules.core.types import AttemptKind, ClosedBy, Role
 from modules.store import Store, database
 from modules.store.schema import APPEND_ONLY_TABLES, attempt_results, attempts, metadata, responses
-from tests.helpers import record_attempt
+from tests.helpers import record_attempt, stored_answer
 
 PASSWORD = "a long clinic passphrase"
 
 
 def make_user(store: Store, username: str, role: Role = Role.TECHNICIAN) -> Actor:
     return Actor(auth.create_user(store, username, username.title(), role, PASSWORD), role)
-
-
-def answer(position: int, question_id: str | None = None, score: float = 1.0) -> ResponseRecord:
-    qid = question_id or f"skin-{position:02d}"
-    return ResponseRecord(
-        position=position, question_id=qid, module_id="skin-science", content_hash=f"sha-{qid}",
-        snapshot={"prompt": f"Question {qid}?", "type": "single", "options": ["a", "b"], "key": ["a"],
-                  "explanation": "because", "source": "clinic-material 2.1"},
-        answer=["a"] if score else ["b"], score=score, correct=score == 1.0, seconds_taken=4.5,
-    )
 
 
 def row_counts(raw_db: Engine) -> tuple[int, int, int]:
@@ -74,7 +64,7 @@ def test_times_read_back_are_utc_aware(store, clock):
 
 def test_attempt_round_trips_snapshot_answers_and_result(store):
     tech = make_user(store, "tina")
-    given = [answer(0), answer(1, score=0.0), answer(2, score=0.5)]
+    given = [stored_answer(0), stored_answer(1, score=0.0), stored_answer(2, score=0.5)]
     attempt_id = record_attempt(store, tech.user_id, AttemptKind.QUIZ, "skin-science", given,
                                       AttemptResult(0.5, False, detail={"pass_mark": 0.8}),
                                       questions=["skin-00", "skin-01", "skin-02"], policy={"size": 3})
@@ -89,7 +79,8 @@ def test_attempt_round_trips_snapshot_answers_and_result(store):
 
 def test_history_tables_refuse_update_and_delete_in_the_database(store, clock, raw_db):
     manager, tech = make_user(store, "mia", Role.MANAGER), make_user(store, "tina")
-    attempt_id = record_attempt(store, tech.user_id, AttemptKind.EXAM, None, [answer(0)], AttemptResult(1.0, True))
+    attempt_id = record_attempt(store, tech.user_id, AttemptKind.EXAM, None, [stored_answer(0)],
+                                AttemptResult(1.0, True))
     cert = store.certificates.issue(tech.user_id, attempt_id, "Certified", 1.0, clock.now + timedelta(days=365))
     store.certificates.revoke(cert.id, manager, "issued in error")
     store.signoffs.record(tech.user_id, manager, date(2025, 3, 1), {"prep": True}, "fine")
@@ -124,7 +115,7 @@ def test_submission_is_all_or_nothing_when_the_connection_dies_midway(store, raw
     event.listen(Engine, "before_cursor_execute", cut_power)
     try:
         with pytest.raises(RuntimeError):
-            store.attempts.submit(attempt_id, [answer(i) for i in range(10)], AttemptResult(1.0, True))
+            store.attempts.submit(attempt_id, [stored_answer(i) for i in range(10)], AttemptResult(1.0, True))
     finally:
         event.remove(Engine, "before_cursor_execute", cut_power)
     assert "responses" in seen and "attempt_results" in seen  # the answers were written before the cut
@@ -134,10 +125,11 @@ def test_submission_is_all_or_nothing_when_the_connection_dies_midway(store, raw
 
 def test_attempt_is_all_or_nothing_when_the_database_refuses_a_response(store, raw_db):
     tech = make_user(store, "tina")
-    bad = replace(answer(4), question_id=None)  # passes Python, refused by the database's NOT NULL
+    bad = replace(stored_answer(4), question_id=None)  # passes Python, refused by the database's NOT NULL
     with pytest.raises(StoreError, match="nothing was saved"):
         record_attempt(store, tech.user_id, AttemptKind.QUIZ, "skin-science",
-                             [answer(0), answer(1), answer(2), answer(3), bad], AttemptResult(1.0, True))
+                       [stored_answer(0), stored_answer(1), stored_answer(2), stored_answer(3), bad],
+                       AttemptResult(1.0, True))
     assert row_counts(raw_db) == (1, 0, 0)  # the attempt was opened; none of the submission stayed
 
 
@@ -145,9 +137,9 @@ def test_exam_answers_append_and_the_latest_counts(store):
     tech = make_user(store, "tina")
     exam = store.attempts.start(tech.user_id, AttemptKind.EXAM, questions=["q1", "q2"])
     assert store.attempts.open_one(tech.user_id, AttemptKind.EXAM).id == exam
-    store.attempts.record_response(exam, answer(0, "q1", score=0.0))
-    store.attempts.record_response(exam, answer(1, "q2"))
-    store.attempts.record_response(exam, answer(0, "q1", score=1.0))
+    store.attempts.record_response(exam, stored_answer(0, "q1", score=0.0))
+    store.attempts.record_response(exam, stored_answer(1, "q2"))
+    store.attempts.record_response(exam, stored_answer(0, "q1", score=1.0))
     assert len(store.attempts.responses(tech, exam)) == 3
     current = store.attempts.current_responses(tech, exam)
     assert [(r.question_id, r.score) for r in current] == [("q1", 1.0), ("q2", 1.0)]
@@ -156,14 +148,14 @@ def test_exam_answers_append_and_the_latest_counts(store):
     with pytest.raises(StoreError, match="already has a result"):
         store.attempts.finish(exam, AttemptResult(0.0, False))
     with pytest.raises(StoreError, match="already finished"):
-        store.attempts.record_response(exam, answer(1, "q2", score=0.0))
+        store.attempts.record_response(exam, stored_answer(1, "q2", score=0.0))
     assert store.attempts.get(tech, exam).result.closed_by == "deadline"
 
 
 def test_technician_reads_only_their_own_records(store, clock):
     tina, tom = make_user(store, "tina"), make_user(store, "tom")
     trainer = make_user(store, "trey", Role.TRAINER)
-    attempt_id = record_attempt(store, tom.user_id, AttemptKind.QUIZ, "skin-science", [answer(0)],
+    attempt_id = record_attempt(store, tom.user_id, AttemptKind.QUIZ, "skin-science", [stored_answer(0)],
                                       AttemptResult(1.0, True))
     store.certificates.issue(tom.user_id, attempt_id, "Certified", 1.0, clock.now + timedelta(days=365))
     for read in (lambda: store.attempts.for_user(tina, tom.user_id), lambda: store.attempts.get(tina, attempt_id),
@@ -262,7 +254,7 @@ def test_concurrent_writers_lose_nothing_and_keep_the_chain(store, raw_db):
         try:
             for i in range(10):
                 record_attempt(store, tech.user_id, AttemptKind.PRACTICE, "skin-science",
-                                     [answer(p) for p in range(3)], AttemptResult(1.0, None))
+                                     [stored_answer(p) for p in range(3)], AttemptResult(1.0, None))
                 store.audit.record(manager, "export", f"thread:{n}:{i}")
         except Exception as error:  # collected so the main thread reports it
             errors.append(error)
@@ -283,7 +275,7 @@ def test_a_bad_attempt_among_concurrent_ones_spoils_no_other(store, raw_db):
     start, outcomes = threading.Barrier(6), []
 
     def submit(n: int) -> None:
-        given = [answer(0), replace(answer(1), question_id=None) if n == 0 else answer(1)]
+        given = [stored_answer(0), replace(stored_answer(1), question_id=None) if n == 0 else stored_answer(1)]
         start.wait()  # all at once, so the writers queue on each other
         try:
             outcomes.append(("saved", record_attempt(store, tech.user_id, AttemptKind.QUIZ, "skin-science", given,

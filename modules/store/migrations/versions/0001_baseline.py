@@ -22,7 +22,7 @@ down_revision: str | None = None
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
-# Copied from schema.APPEND_ONLY_TABLES as it was at version 1; the trigger text is from append_only_ddl.
+# The history tables and their triggers as version 1 made them, frozen here: later revisions add their own.
 APPEND_ONLY_TABLES = (
     "attempts",
     "responses",
