@@ -1,4 +1,4 @@
-"""Accounts: password hashing and rules, throttled sign-in, the first manager, password changes, open sessions.
+"""Accounts: password hashing and rules, throttled sign-in, the first manager, password changes.
 
 Passwords are hashed with argon2id (argon2-cffi defaults: 64 MiB each), at most HASHING_SLOTS at a time, so a
 crowd of sign-ins waits for a slot instead of exhausting memory; one that waits longer than HASHING_WAIT is refused.
@@ -15,8 +15,7 @@ authentication guidance, hard by client address and soft by account, so that nob
 Every outcome goes to the audit log; text typed as an unknown username is kept only as a keyed digest and its
 length, since people do type their password into the username box.
 
-An open session keeps a stamp of the password hash (`session_stamp`); `session_account` re-reads the account on
-every run, so a new role applies at once and a deactivation or a password change ends the session.
+Open sessions live in the store (`modules.sessions`); a password change or a deactivation ends them there.
 """
 
 from __future__ import annotations
@@ -266,23 +265,6 @@ def sign_in(store: Store, username: str, password: str, clock: Clock | None = No
         new_hash = None  # upgrade the hash at a quieter sign-in
     store.accounts.record_sign_in(user.id, new_hash=new_hash)
     return store.accounts.get(user.id) or user
-
-
-def session_stamp(password_hash: str) -> str:
-    """What an open session keeps of the password: a digest of its hash, changed by any password change."""
-    return hashlib.sha256(password_hash.encode("utf-8")).hexdigest()[:32]
-
-
-def session_account(store: Store, user: User, stamp: str | None) -> tuple[User, str] | None:
-    """The session's account as it is now, with its current stamp; None when the session must end: the account
-    is gone or deactivated, or its password changed since `stamp` was taken (None: take the stamp now)."""
-    found = store.accounts.credentials(user.username)
-    if found is None or found[0].id != user.id or not found[0].active:
-        return None
-    current = session_stamp(found[1])
-    if stamp is not None and not hmac.compare_digest(stamp, current):
-        return None
-    return found[0], current
 
 
 def checked_password(password: str, username: str = "") -> str:

@@ -94,6 +94,13 @@ class Settings(BaseModel):
         description="File holding the secret that keys the audit chain, kept outside the database (made on first "
                     "start; every instance of a chain of clinics needs the same file; back it up separately).")
 
+    session_idle_minutes: int = Field(
+        30, ge=1, le=24 * 60, validation_alias="TRAINING_SESSION_IDLE_MINUTES",
+        description="A signed-in session ends after this many minutes without activity.")
+    session_hours: int = Field(
+        12, ge=1, le=7 * 24, validation_alias="TRAINING_SESSION_HOURS",
+        description="A signed-in session ends this many hours after sign-in, however active.")
+
     @property
     def zone(self) -> ZoneInfo:
         return timezones.zone(self.timezone)

@@ -16,6 +16,7 @@ QuestionId = NewType("QuestionId", str)
 ModuleId = NewType("ModuleId", str)
 CertificateCode = NewType("CertificateCode", str)
 Username = NewType("Username", str)
+SessionId = NewType("SessionId", int)
 
 USERNAME_MAX = 80
 
@@ -74,6 +75,17 @@ class ClosedBy(str, Enum):
 
     SUBMITTED = "submitted"
     DEADLINE = "deadline"
+
+
+class SessionEnd(str, Enum):
+    """Why a signed-in session ended."""
+
+    SIGNED_OUT = "signed_out"
+    IDLE = "idle"
+    EXPIRED = "expired"
+    PASSWORD_CHANGED = "password_changed"
+    DEACTIVATED = "deactivated"
+    ENDED_BY_MANAGER = "ended_by_manager"
 
 
 def normal_username(text: str) -> Username:

@@ -3,7 +3,7 @@
 import streamlit as st
 
 from modules import auth
-from modules.pages import common, manager_common
+from modules.pages import common, gate, manager_common
 
 user = common.require()
 st.title("My account")
@@ -24,12 +24,6 @@ with st.form("change-password", clear_on_submit=True):
 if change:
     with common.plain_errors():
         auth.change_password(common.store(), user.id, current, new, confirm)
-        fresh = common.store().accounts.get(user.id)
-    # Re-stamp this session with the new password; the account's other open sessions end at their next run.
-    common.sign_in_as(fresh)
-    manager_common.flash("success", "Your password is changed.")
-    st.rerun()
-
-if user.must_change_password and st.button("Sign out"):
-    common.sign_out()
+    # A password change ends every session of the account, this one too: the next run shows the way to sign in.
+    st.session_state[gate.NOTE_KEY] = "Your password is changed. Sign in with your new password."
     st.rerun()

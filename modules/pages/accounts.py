@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from modules import register
+from modules import register, sessions
 from modules.core.errors import ImportRejected
 from modules.core.types import Role
 from modules.pages import common, manager_common
@@ -67,6 +67,11 @@ if chosen is not None:
     left, middle, right = st.columns(3)
     toggle = left.button("Reactivate" if not person.active else "Deactivate")
     reset = middle.button("Reset password")
+    with common.plain_errors():
+        open_sessions = sessions.open_count(store, person.id, common.clock())
+    end_sessions = middle.button("End their sessions", disabled=not open_sessions,
+                                 help=f"{open_sessions} open session(s): signs them out everywhere at their next "
+                                      "click.")
     new_role = right.selectbox("New role", ROLES, index=ROLES.index(person.role.value))
     change_role = right.button("Change role", disabled=new_role == person.role.value)
     with common.plain_errors():
@@ -80,6 +85,10 @@ if chosen is not None:
             manager_common.flash("success",
                                  f"New one-time password for {common.plain(person.full_name)}, shown only now:",
                                  code=password)
+            st.rerun()
+        if end_sessions:
+            ended = sessions.end_for(store, person.id, actor, common.clock())
+            manager_common.flash("success", f"{ended} session(s) of {common.plain(person.full_name)} ended.")
             st.rerun()
         if change_role:
             store.accounts.set_role(person.id, Role(new_role), actor)

@@ -8,13 +8,13 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from contextlib import contextmanager
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 from pathlib import Path
 
 import pandas as pd
 import streamlit as st
 
-from modules import auth, learning, settings
+from modules import learning, sessions, settings
 from modules.banks import BankSet, Module, lesson_parts, load_banks
 from modules.core import timezones
 from modules.core.clock import system_clock
@@ -27,7 +27,6 @@ from modules.store import Store
 from modules.team import module_label
 
 PAGES_DIR = Path(__file__).resolve().parent
-IDLE_LIMIT = timedelta(minutes=30)
 # What typed text could switch on in Streamlit's Markdown, each closed with a backslash (CommonMark lets one escape
 # any ASCII punctuation). Anywhere: emphasis, code, links and images, HTML and <autolinks>, tables, strikethrough,
 # entities, maths ($) and e-mail autolinks (@).
@@ -133,54 +132,37 @@ def practice_ids() -> set[str]:
     return {q.id for q in banks().pool(Pool.PRACTICE)}
 
 
-def sign_in_as(user) -> None:
-    """Open the session for `user`, stamped with their password as it is now (see `current_user`)."""
-    found = auth.session_account(store(), user, None)
-    st.session_state["user"], st.session_state["password_stamp"] = found or (user, None)
-    st.session_state["last_seen"] = clock()
-
-
-def sign_out() -> None:
+def forget_session_state() -> None:
+    """Drop what the signed-out session held (answers on screen, a one-time password in a message)."""
     for key in list(st.session_state.keys()):
         if not str(key).startswith("_"):
             del st.session_state[key]
 
 
-def client_address() -> str | None:
-    """The client's network address, for sign-in throttling: the connection's own, or when the connection comes
-    from this machine (a reverse proxy in front of the app) the address that proxy added last to
-    X-Forwarded-For; None for a browser on this machine. Proxies on other machines are not trusted."""
-    address = st.context.ip_address
-    if address is not None:
-        return address if isinstance(address, str) else None  # AppTest hands out a mock
-    forwarded = st.context.headers.get("X-Forwarded-For")
-    last = forwarded.split(",")[-1].strip() if isinstance(forwarded, str) else ""
-    return last or None
+def session_token() -> str | None:
+    """The session token from the cookie the browser sent with this connection. A session without one (AppTest,
+    which cannot send cookies) may carry a token in its state; a browser cannot put one there."""
+    token = st.context.cookies.get(sessions.COOKIE)
+    return token if isinstance(token, str) and token else st.session_state.get("_session_token")
 
 
 def current_user():
     """The signed-in user as the store has them now, or None.
 
-    Every run re-reads the account, so a new role applies at once; a deactivated account, a password changed
-    since sign-in (by its owner elsewhere or by a manager) and 30 idle minutes each end the session. A session
-    given a user without a password stamp (tests do this) takes the current one.
+    Every run resolves the session from the store (modules.sessions) and re-reads the account, so a new role
+    applies at once, and sign-out elsewhere, a password change, deactivation, a manager's "end sessions", 30 idle
+    minutes and the 12-hour limit each end the session at its next run, on any instance.
     """
-    user = st.session_state.get("user")
-    if user is None:
-        return None
-    now = clock()
-    if now - st.session_state.get("last_seen", now) > IDLE_LIMIT:
-        sign_out()
-        st.session_state["_signed_out_idle"] = True
-        return None
-    found = auth.session_account(store(), user, st.session_state.get("password_stamp"))
-    if found is None:
-        sign_out()
-        st.session_state["_signed_out_changed"] = True
-        return None
-    st.session_state["user"], st.session_state["password_stamp"] = found
-    st.session_state["last_seen"] = now
-    return found[0]
+    outcome = sessions.resolve(store(), session_token(), clock())
+    if isinstance(outcome, sessions.Signed):
+        return outcome.user
+    st.session_state["_session_ended"] = outcome.reason
+    return None
+
+
+def ended_message() -> str:
+    """Why the last run found no session, in words."""
+    return sessions.ended_message(st.session_state.get("_session_ended"))
 
 
 def actor():

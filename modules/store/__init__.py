@@ -14,6 +14,7 @@ brings the schema up to date with the Alembic migrations, and hands out one part
     store.audit          the hash-chained audit log
     store.reports        grouped reads for trainers' and managers' reports
     store.clinic         the clinic's own settings (name, public address), as an attributed history
+    store.sessions       signed-in sessions, resolved by token hash from any instance
 
 All SQL of the platform lives in this package. History is append-only: no part has a method that changes it, and
 the database itself refuses an UPDATE or DELETE. Reads of someone's records take the acting user and refuse a
@@ -38,8 +39,9 @@ from modules.store.database import Database, connect, same_database, sqlite_file
 from modules.store.exams import Exams
 from modules.store.learning import Lessons, ReviewCards, Signoffs
 from modules.store.reports import ATTEMPT_COLUMNS, Reports
+from modules.store.sessions import Sessions, StoredSession
 
-__all__ = ["ATTEMPT_COLUMNS", "Store", "same_database", "sqlite_file"]
+__all__ = ["ATTEMPT_COLUMNS", "Store", "StoredSession", "same_database", "sqlite_file"]
 
 
 class Store:
@@ -57,6 +59,7 @@ class Store:
         self.review_cards = ReviewCards(db)
         self.reports = Reports(db)
         self.clinic = ClinicSettings(db, self.audit)
+        self.sessions = Sessions(db, self.audit)
 
     @classmethod
     def open(cls, url: str, clock: Clock = system_clock, audit_key: bytes | None = None, *,

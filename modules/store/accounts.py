@@ -13,10 +13,11 @@ from sqlalchemy import Connection, Row, func, insert, select, update
 
 from modules.core.errors import AuthError, LastManagerError, StoreError
 from modules.core.records import AccountDraft, Actor, User, require_manager
-from modules.core.types import Role, UserId
+from modules.core.types import Role, SessionEnd, UserId
 from modules.store.audit import AuditLog
 from modules.store.database import Database, inserted_id
 from modules.store.schema import sign_in_failures, users
+from modules.store.sessions import end_open_sessions
 
 
 def _user(row: Row[Any]) -> User:
@@ -98,7 +99,8 @@ class Accounts:
     # ---- changes --------------------------------------------------------------------------------
 
     def _change(self, user_id: UserId, actor: Actor | None, action: str, values: dict[str, Any],
-                detail: dict[str, Any]) -> None:
+                detail: dict[str, Any], end_sessions: SessionEnd | None = None) -> None:
+        """One audited change of an account; `end_sessions` also ends its open sessions in the same transaction."""
         with self._db.write(serialised=True) as conn:
             before = conn.execute(select(users).where(users.c.id == user_id)).first()
             if before is None:
@@ -109,12 +111,16 @@ class Accounts:
             if before.role == Role.MANAGER.value and before.active and not conn.execute(managers).scalar():
                 raise LastManagerError(f"{before.full_name} is the last active manager; "
                                        "make someone else a manager first.")
+            if end_sessions is not None:
+                ended = end_open_sessions(conn, user_id, end_sessions, actor.user_id if actor else None,
+                                          self._db.clock())
+                detail = {**detail, "sessions_ended": ended}
             self._audit.append(conn, actor, action, f"user:{user_id}", detail)
 
     def set_active(self, user_id: UserId, active: bool, actor: Actor | None) -> None:
         require_manager(actor, "activate or deactivate accounts")
         self._change(user_id, actor, "user_activated" if active else "user_deactivated",
-                     {"active": active}, {"active": active})
+                     {"active": active}, {"active": active}, None if active else SessionEnd.DEACTIVATED)
 
     def set_role(self, user_id: UserId, role: Role, actor: Actor | None) -> None:
         require_manager(actor, "change roles")
@@ -131,7 +137,7 @@ class Accounts:
             require_manager(actor, "set another person's password")
         self._change(user_id, actor, "password_changed",
                      {"password_hash": password_hash, "must_change_password": must_change_password},
-                     {"must_change_password": must_change_password})
+                     {"must_change_password": must_change_password}, SessionEnd.PASSWORD_CHANGED)
 
     # ---- sign-in bookkeeping (the policy lives in modules.auth) ---------------------------------
 

@@ -240,6 +240,25 @@ review_cards = Table(
     Index(None, "user_id", "question_id", "id"),
 )
 
+# Signed-in sessions, resolved by any instance from the hash of the cookie's token (the token itself is never kept).
+# Only the heartbeat (last_seen_at, idle_expires_at) and, once, the ending (ended_at, end_reason, ended_by) change;
+# the database refuses any other change and any change to an ended session.
+sessions = Table(
+    "sessions",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("token_hash", String(64), nullable=False, unique=True),
+    Column("user_id", Integer, ForeignKey("users.id"), nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("last_seen_at", UTCDateTime, nullable=False),
+    Column("idle_expires_at", UTCDateTime, nullable=False),
+    Column("expires_at", UTCDateTime, nullable=False),
+    Column("ended_at", UTCDateTime),
+    Column("end_reason", String(40)),
+    Column("ended_by", Integer, ForeignKey("users.id")),
+    Index(None, "user_id", "ended_at"),
+)
+
 # The clinic's own settings (its name, its public address): the newest row per key is in force.
 clinic_settings = Table(
     "clinic_settings",

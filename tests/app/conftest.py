@@ -9,7 +9,8 @@ import pytest
 import streamlit as st
 from streamlit.testing.v1 import AppTest
 
-from modules import auth, settings
+from modules import auth, sessions, settings
+from modules.core.clock import system_clock
 from modules.core.types import Role
 from modules.store import Store
 from tests.helpers import FIXTURE_BANKS
@@ -53,13 +54,25 @@ def users(app_store):
     return made
 
 
+def signed_in(at: AppTest, user, clock=None) -> str:
+    """Begin a session for `user` in the store, as POST /signin does, and hand its token to the AppTest session
+    (AppTest cannot send the cookie a browser would). Returns the token."""
+    store = Store.open(settings.get("TRAINING_DB_URL"), audit_key=settings.audit_key())
+    try:
+        token = sessions.begin(store, user, (clock or system_clock)())
+    finally:
+        store.close()
+    at.session_state["_session_token"] = token
+    return token
+
+
 def open_app(user=None, page: str | None = None, timeout: float = 30, clock=None) -> AppTest:
     """The real app.py, optionally signed in as `user`, on an injected `clock`, switched to `page`."""
     at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=timeout)
     if clock is not None:
         at.session_state["_clock"] = clock
     if user is not None:
-        at.session_state["user"] = user
+        signed_in(at, user, clock)
     at.run()
     if page is not None:
         at.switch_page(f"modules/pages/{page}")
@@ -71,7 +84,7 @@ def open_page_directly(user, page: str, timeout: float = 30) -> AppTest:
     """Run one page file on its own, as a request that bypasses the menu would: the page must check the role."""
     at = AppTest.from_file(str(ROOT / "modules" / "pages" / page), default_timeout=timeout)
     if user is not None:
-        at.session_state["user"] = user
+        signed_in(at, user)
     at.run()
     return at
 

@@ -23,7 +23,7 @@ from modules.core.types import AttemptKind, Role
 from modules.grading import answer_key, show
 from modules.pages.trainer_common import CHOSEN
 from modules.quiz import score_responses
-from tests.app.conftest import PASSWORD, ROOT
+from tests.app.conftest import PASSWORD, ROOT, signed_in
 from tests.helpers import FIXTURE_BANKS, record_attempt, wrong_answer
 
 BANKS = load_banks(FIXTURE_BANKS)
@@ -125,7 +125,7 @@ def hostile(app_store):
 
 def open_as(user, page: str, **state) -> AppTest:
     at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
-    at.session_state["user"] = user
+    signed_in(at, user)
     for key, value in state.items():
         at.session_state[key] = value
     at.run()

@@ -1,21 +1,13 @@
-"""Sign-in gate: first-run manager, sign in and out, one message for every refusal, throttling by address,
-idle sign-out, role checks."""
+"""The gate inside the app: the first-run manager, what a run shows once its session has ended, role checks.
+Signing in and out themselves are HTTP requests, tested in tests/unit/test_web_sessions.py."""
 
 from datetime import UTC, datetime
 
 import pytest
 
-from modules.auth import GENERIC_REFUSAL
 from modules.core.clock import FixedClock
-from tests.app.conftest import PASSWORD, open_app, open_page_directly, texts
-
-
-def fill_sign_in(at, username, password):
-    fields = {t.label: t for t in at.text_input}
-    fields["Username"].input(username)
-    fields["Password"].input(password)
-    next(b for b in at.button if b.label == "Sign in").click().run()
-    return at
+from modules.core.types import SessionEnd
+from tests.app.conftest import open_app, open_page_directly, texts
 
 
 def test_first_run_creates_the_first_manager_and_never_shows_again(app_store):
@@ -28,10 +20,12 @@ def test_first_run_creates_the_first_manager_and_never_shows_again(app_store):
     fields["Confirm password"].input("a long clinic phrase")
     next(b for b in at.button if b.label == "Create account").click().run()
     assert not at.exception
-    assert "Signed in as **Maya Manager** (manager)" in texts(at)
+    assert at.title[0].value == "Sign in"
+    assert "Your manager account is ready. Sign in with it to continue." in texts(at)
+    assert '<a href="/signin" target="_self">Sign in</a>' in [m.value for m in at.markdown]
     assert app_store.accounts.find("maya").role.value == "manager"
     again = open_app()
-    assert again.title[0].value == "Sign in"
+    assert again.title[0].value == "Sign in" and "Create account" not in [b.label for b in again.button]
 
 
 def test_first_run_records_the_clinic_name_and_public_address(app_store):
@@ -45,7 +39,7 @@ def test_first_run_records_the_clinic_name_and_public_address(app_store):
     fields["Clinic name"].input("Riverside Skin Clinic")
     fields["Public address"].input("https://training.riverside.example/")
     next(b for b in at.button if b.label == "Create account").click().run()
-    assert not at.exception and "Signed in as **Maya Manager** (manager)" in texts(at)
+    assert not at.exception and "Your manager account is ready" in texts(at)
     assert app_store.clinic.current() == {"clinic_name": "Riverside Skin Clinic",
                                           "public_address": "https://training.riverside.example"}
 
@@ -72,19 +66,6 @@ def test_first_run_refuses_mismatched_passwords(app_store):
     assert at.error and app_store.accounts.count() == 0
 
 
-def test_sign_in_and_sign_out(users):
-    at = fill_sign_in(open_app(), "technician", PASSWORD)
-    assert "Signed in as **Tess Technician** (technician)" in texts(at)
-    next(b for b in at.sidebar.button if b.label == "Sign out").click().run()
-    assert at.title[0].value == "Sign in"
-
-
-def test_wrong_password_and_unknown_user_get_the_same_message(users):
-    wrong = fill_sign_in(open_app(), "technician", "not the password")
-    unknown = fill_sign_in(open_app(), "nobody", "not the password")
-    assert wrong.error[0].value == unknown.error[0].value == GENERIC_REFUSAL
-
-
 def test_a_session_idle_for_30_minutes_signs_out(users):
     clock = FixedClock(datetime(2026, 11, 23, 9, 0, tzinfo=UTC))
     at = open_app(users["technician"], clock=clock)
@@ -97,8 +78,8 @@ def test_a_session_idle_for_30_minutes_signs_out(users):
 
 @pytest.mark.parametrize("page", ["team.py", "item_analysis.py", "register.py", "accounts.py", "audit.py"])
 def test_a_technician_is_refused_staff_pages(users, page):
-    with pytest.raises(ValueError, match="Could not find a navigation page"):
-        open_app(users["technician"], page)  # not in the technician's menu
+    menu = open_app(users["technician"], page)  # the page's address: it opens, refuses, and shows nothing
+    assert [e.value for e in menu.error] == ["You do not have access to this page."] and not menu.dataframe
     at = open_page_directly(users["technician"], page)  # and the page itself refuses
     assert not at.exception
     assert "You do not have access to this page." in [e.value for e in at.error]
@@ -111,26 +92,12 @@ def test_a_trainer_is_refused_manager_pages(users, page):
     assert "You do not have access to this page." in [e.value for e in at.error]
 
 
-def test_every_refusal_reads_the_same_and_never_says_locked(users):
-    at = open_app()
-    seen = set()
-    for username in ["technician"] * 6 + ["nobody"] * 4:  # past the account's pause and the address's limit
-        fill_sign_in(at, username, "not the password")
-        seen.add(at.error[0].value)
-    fill_sign_in(at, "technician", PASSWORD)  # the address is refused now, and says so in the same words
-    seen.add(at.error[0].value)
-    assert seen == {GENERIC_REFUSAL}
-    assert at.title[0].value == "Sign in"
-
-
-def test_a_failing_address_does_not_keep_the_user_out_elsewhere(users, monkeypatch):
-    from modules.pages import common
-    monkeypatch.setattr(common, "client_address", lambda: "203.0.113.9")
-    attacker = open_app()
-    for _ in range(12):
-        fill_sign_in(attacker, "manager", "guessing away")
-    fill_sign_in(attacker, "manager", PASSWORD)
-    assert attacker.error[0].value == GENERIC_REFUSAL
-    monkeypatch.setattr(common, "client_address", lambda: "198.51.100.7")
-    at = fill_sign_in(open_app(), "manager", PASSWORD)
-    assert "Signed in as **Maya Manager** (manager)" in texts(at)
+def test_a_page_opened_after_the_session_ended_offers_sign_in_and_back_to_that_page(users, app_store):
+    at = open_app(users["trainer"], "team.py")
+    app_store.sessions.end_all(users["trainer"].id, SessionEnd.ENDED_BY_MANAGER, users["manager"].actor,
+                               app_store.clock())
+    at.run()
+    assert not at.exception and at.title[0].value == "Sign in"
+    assert "You were signed out by a manager." in texts(at)
+    assert '<a href="/signin?next=%2Fteam" target="_self">Sign in</a>' in [m.value for m in at.markdown]
+    assert not at.dataframe  # nothing of the page is shown

@@ -106,22 +106,40 @@ class Screen:
     # ----------------------------------------------------------------------------------------------- navigating
 
     def open(self, path: str = "") -> None:
-        """Type an address: a new page load, so a new session (signed out)."""
+        """Type an address: a new page load. Without a live session the app answers with its sign-in form."""
         self.page.goto(f"{self.base_url}/{path.lstrip('/')}")
+        self.loaded()
+
+    def loaded(self) -> None:
+        """Wait for what a page load shows: the plain sign-in form, or the app connected and its run finished."""
+        if self.on_sign_in_form():
+            expect(self.page.get_by_role("button", name="Sign in")).to_be_visible()
+            return
         expect(self.page.get_by_test_id("stApp")).to_have_attribute("data-test-connection-state", "CONNECTED")
         self.settle()
 
+    def on_sign_in_form(self) -> bool:
+        return self.page.url.split("?")[0].endswith("/signin")
+
     def sign_in(self, username: str, password: str) -> None:
-        """Sign in from the sign-in page (a fresh tab has no session: every new page signs in)."""
-        form = self.main.get_by_test_id("stForm")
-        form.get_by_label("Username", exact=True).fill(username)
-        form.get_by_label("Password", exact=True).fill(password)
-        with self.rerun():
-            form.get_by_role("button", name="Sign in").click()
-        expect(self.main.get_by_role("button", name="Sign in")).to_have_count(0)
+        """Sign in on the sign-in form (a plain HTML page, posted to the server), then wait for the app."""
+        assert self.on_sign_in_form(), f"not on the sign-in form but {self.page.url}"
+        self.page.get_by_label("Username", exact=True).fill(username)
+        self.page.get_by_label("Password", exact=True).fill(password)
+        with self.page.expect_navigation():
+            self.page.get_by_role("button", name="Sign in").click()
+        self.loaded()
+        assert not self.on_sign_in_form(), self.page.locator("[role=status]").all_inner_texts()
+
+    def sign_in_again(self) -> None:
+        """From the app's "signed out" view, follow its link to the sign-in form."""
+        with self.page.expect_navigation():
+            self.main.get_by_role("link", name="Sign in", exact=True).click()
+        self.loaded()
 
     def change_one_time_password(self, one_time: str, new: str) -> None:
-        """First sign-in with a one-time password lands on My account until the person picks their own."""
+        """First sign-in with a one-time password lands on My account until the person picks their own; the change
+        ends every session of the account, so they sign in again with it."""
         self.see("Choose your own password to continue")
         form = self.main.get_by_test_id("stForm")
         form.get_by_label("Current password", exact=True).fill(one_time)
@@ -129,12 +147,13 @@ class Screen:
         form.get_by_label("Confirm new password", exact=True).fill(new)
         with self.rerun():
             form.get_by_role("button", name="Change password").click()
-        expect(self.menu_link("Home")).to_be_attached()
+        self.see("Your password is changed. Sign in with your new password.")
 
     def sign_out(self) -> None:
-        with self.rerun():
+        with self.page.expect_navigation():
             self.sidebar.get_by_role("button", name="Sign out").click()
-        expect(self.main.get_by_role("button", name="Sign in")).to_be_visible()
+        self.loaded()
+        expect(self.page.get_by_text("You signed out.")).to_be_visible()
 
     def follow(self, path: str) -> None:
         """Go to an address within the signed-in session, as the browser's back and forward buttons do."""

@@ -39,8 +39,9 @@ def signed_in(screens, clinic, username: str, full_name: str, role: Role, **cont
     if clinic.user(username).must_change_password:
         screen.change_one_time_password(clinic.passwords[username], PASSWORD)
         clinic.passwords[username] = PASSWORD
-        screen.see("Your password is changed.")
-        screen.go("Home", heading=HOME)
+        screen.sign_in_again()
+        screen.sign_in(username, PASSWORD)
+        expect(screen.heading("My account")).to_have_count(0)
     expect(screen.heading(HOME)).to_be_visible()
     return screen
 
@@ -88,6 +89,9 @@ def test_journey1_first_run_creates_the_manager_who_signs_out_and_in_again(scree
     screen.shot("first-manager-form")
     with screen.rerun():
         form.get_by_role("button", name="Create account").click()
+    screen.see("Your manager account is ready. Sign in with it to continue.")
+    screen.sign_in_again()
+    screen.sign_in(MANAGER[0], PASSWORD)
     expect(screen.heading(HOME)).to_be_visible()
     expect(screen.sidebar.get_by_text(MANAGER[1])).to_be_visible()
     expect(screen.menu_link("Accounts")).to_be_visible()
@@ -96,8 +100,10 @@ def test_journey1_first_run_creates_the_manager_who_signs_out_and_in_again(scree
     assert clinic.user(MANAGER[0]).role is Role.MANAGER
 
     screen.sign_out()
-    expect(screen.heading("Sign in")).to_be_visible()  # the first-run page is gone for good
+    expect(screen.page.get_by_role("heading", name="Sign in")).to_be_visible()  # the first-run page is gone for good
     screen.shot("signed-out")
+    screen.open()  # the app's address, signed out: the sign-in form again
+    assert screen.on_sign_in_form()
     screen.sign_in(MANAGER[0], PASSWORD)
     expect(screen.heading(HOME)).to_be_visible()
     expect(screen.sidebar.get_by_text(MANAGER[1])).to_be_visible()
@@ -265,24 +271,26 @@ def test_journey3_a_technician_learns_practises_passes_quizzes_and_exam_and_down
     assert verify_url(screen.base_url, code) in text.replace("\n", "")
 
 
-def test_journey4_a_technician_who_types_the_team_url_is_refused(screens, clinic):
+def test_journey4_a_technician_who_types_the_team_url_signs_in_there_and_is_refused(screens, clinic):
     clinic.ensure_user(*TECHNICIAN, Role.TECHNICIAN)
     screen = screens()
     screen.open("team")
-    dialog = screen.page.get_by_role("dialog")
-    expect(dialog).to_contain_text("Page not found")
+    assert screen.on_sign_in_form()  # the address asked for is kept: no "Page not found" over a sign-in
+    assert "next=%2Fteam" in screen.page.url
+    expect(screen.page.get_by_role("dialog")).to_have_count(0)
     screen.shot("typed-team-url")
-    screen.page.keyboard.press("Escape")
-    expect(dialog).to_have_count(0)
     screen.sign_in(TECHNICIAN[0], clinic.passwords[TECHNICIAN[0]])
-    expect(screen.heading(HOME)).to_be_visible()
+    assert screen.page.url.endswith("/team")
+    screen.see("You do not have access to this page.")
+    expect(screen.page.get_by_role("dialog")).to_have_count(0)
     expect(screen.heading("Team")).to_have_count(0)
     expect(screen.menu_link("Team")).to_have_count(0)
 
-    # Signed in now, the same address (going back to it in the browser's history) is still refused.
-    screen.follow("team")
-    expect(screen.heading(HOME)).to_be_visible()
-    expect(screen.heading("Team")).to_have_count(0)
+    # Reloading keeps the session and the page: still refused, never "Page not found".
+    screen.page.reload()
+    screen.loaded()
+    screen.see("You do not have access to this page.")
+    expect(screen.page.get_by_role("dialog")).to_have_count(0)
     screen.shot("still-refused")
 
 

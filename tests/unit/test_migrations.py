@@ -37,9 +37,10 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.pool import NullPool
 from sqlalchemy.types import TypeEngine
 
+from modules import sessions
 from modules.__main__ import main
 from modules.core.errors import StoreError
-from modules.store import migrate
+from modules.store import Store, migrate
 from modules.store.migrate import NEWER_DATABASE, alembic_config, current_revision, head_revision, upgrade_to_head
 from modules.store.schema import APPEND_ONLY_TABLES, GENESIS_HASH, audit_hash, audit_log, metadata
 
@@ -225,6 +226,29 @@ def test_the_clinic_upgrades_without_losing_anything(db_url: str, tmp_path: Path
                 prev = row["hash"]
 
         assert_history_is_append_only(engine)
+
+
+def test_0006_lets_an_upgraded_clinics_people_hold_sessions_that_cannot_be_rewritten(db_url: str,
+                                                                                     tmp_path: Path) -> None:
+    url = clinic_on(dialect_of(db_url), db_url, tmp_path)
+    store = Store.open(url)  # upgrades the version-1 clinic through 0006
+    try:
+        sam = store.accounts.find("sam")
+        now = datetime(2026, 11, 28, 9, 0, tzinfo=UTC)
+        token = sessions.begin(store, sam, now)
+        assert isinstance(sessions.resolve(store, token, now), sessions.Signed)
+    finally:
+        store.close()
+    with opened(url) as engine:
+        with engine.begin() as conn:  # the heartbeat may move on
+            conn.execute(text("UPDATE sessions SET last_seen_at = expires_at"))
+        for statement in ("UPDATE sessions SET user_id = 1", "DELETE FROM sessions"):
+            with pytest.raises(DBAPIError, match="may only be seen again or ended"), engine.begin() as conn:
+                conn.exec_driver_sql(statement)
+        with engine.begin() as conn:
+            conn.execute(text("UPDATE sessions SET ended_at = last_seen_at, end_reason = 'signed_out'"))
+        with pytest.raises(DBAPIError, match="may only be seen again or ended"), engine.begin() as conn:
+            conn.exec_driver_sql("UPDATE sessions SET ended_at = NULL")  # an ended session stays ended
 
 
 def assert_history_is_append_only(engine: Engine) -> None:

@@ -99,7 +99,8 @@ def test_an_unreadable_secrets_file_is_a_plain_error(secrets):
 
 def test_every_setting_is_declared_once_with_a_default_and_help():
     assert list(settings.SETTINGS) == ["TRAINING_DB_URL", "TRAINING_BANKS_DIR", "TRAINING_CLINIC_NAME",
-                                       "TRAINING_BASE_URL", "TRAINING_TIMEZONE", "TRAINING_AUDIT_KEY_FILE"]
+                                       "TRAINING_BASE_URL", "TRAINING_TIMEZONE", "TRAINING_AUDIT_KEY_FILE",
+                                       "TRAINING_SESSION_IDLE_MINUTES", "TRAINING_SESSION_HOURS"]
     for setting in settings.SETTINGS.values():
         assert setting.default and setting.help, setting.name
     with pytest.raises(KeyError):
