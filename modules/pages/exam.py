@@ -48,7 +48,7 @@ if sitting is None:
     size = policy.exam_size([m.id for m in bank_set.modules])
     st.write(f"The exam draws {size} questions from every module's exam questions, lasts "
              f"{policy.exam_minutes} minutes and needs {policy.exam_pass_percent}% to pass. Your answers are saved "
-             "as you give them; if the page reloads, sign in again and carry on where you were.")
+             "as you give them; if the page reloads, you carry on where you were.")
     if missing:
         st.warning("The exam unlocks when everything below is done:\n" + "\n".join(f"- {m}" for m in missing))
         st.stop()

@@ -15,6 +15,8 @@ import sys
 import time
 import urllib.error
 import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -83,13 +85,12 @@ def browser():
         launched.close()
 
 
-@pytest.fixture(scope="session")
-def server(browser, tmp_path_factory) -> Server:
-    """`streamlit run app.py` on a temporary SQLite database; stopped when the session ends."""
-    folder = tmp_path_factory.mktemp("e2e")
+@contextmanager
+def running_app(db_url: str, folder: Path) -> Iterator[Server]:
+    """`streamlit run app.py` on `db_url` on a free local port, logging into `folder`; stopped on leaving."""
+    folder.mkdir(parents=True, exist_ok=True)
     port = _free_port()
     url = f"http://127.0.0.1:{port}"
-    db_url = f"sqlite:///{folder / 'e2e.db'}"
     log = folder / "streamlit.log"
     env = {**os.environ, "TRAINING_DB_URL": db_url, "TRAINING_BASE_URL": url, "TRAINING_BANKS_DIR": str(BANKS_DIR),
            "TRAINING_CLINIC_NAME": "Journey Test Clinic", "TRAINING_TIMEZONE": "UTC"}
@@ -112,6 +113,14 @@ def server(browser, tmp_path_factory) -> Server:
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait()
+
+
+@pytest.fixture(scope="session")
+def server(browser, tmp_path_factory) -> Server:
+    """The journeys' app on a temporary SQLite database; stopped when the session ends."""
+    folder = tmp_path_factory.mktemp("e2e")
+    with running_app(f"sqlite:///{folder / 'e2e.db'}", folder) as started:
+        yield started
 
 
 @dataclass
@@ -200,14 +209,14 @@ def screens(request, browser, server):
     journey = request.node.name.removeprefix("test_").split("_")[0]
     opened = []
 
-    def open_screen(viewport: dict | None = None, mobile: bool = False) -> Screen:
+    def open_screen(viewport: dict | None = None, mobile: bool = False, base_url: str | None = None) -> Screen:
         options = {"accept_downloads": True, "viewport": viewport or {"width": 1280, "height": 900}}
         if mobile:
             options.update(is_mobile=True, has_touch=True, device_scale_factor=2, user_agent=PHONE_USER_AGENT)
         context = browser.new_context(**options)
         context.set_default_timeout(20_000)
         opened.append(context)
-        return Screen(context.new_page(), server.url, ARTIFACTS, journey)
+        return Screen(context.new_page(), base_url or server.url, ARTIFACTS, journey)
 
     yield open_screen
     for number, context in enumerate(opened):

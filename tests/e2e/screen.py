@@ -260,6 +260,25 @@ class Screen:
             for left, match in wanted.items():
                 self.choose(block.get_by_role("combobox", name=left, exact=True), match)
 
+    def expect_answered(self, block: Locator, question: Question) -> None:
+        """`block` shows `question` answered with its key (as `answer` gave it), e.g. after a reload."""
+        key = answer_key(question)
+        kind = question.type
+        if kind is QuestionType.SINGLE:
+            expect(block.get_by_role("radio", name=key, exact=True)).to_be_checked()
+        elif kind is QuestionType.TRUE_FALSE:
+            expect(block.get_by_role("radio", name="True" if key else "False", exact=True)).to_be_checked()
+        elif kind is QuestionType.MULTIPLE:
+            for option in question.options:
+                box = expect(block.get_by_role("checkbox", name=option, exact=True))
+                box.to_be_checked() if option in key else box.not_to_be_checked()
+        elif kind is QuestionType.ORDERING:
+            for step, item in enumerate(key, start=1):
+                expect(block.get_by_role("combobox", name=f"Step {step}", exact=True)).to_have_value(item)
+        else:
+            for left, match in key.items():
+                expect(block.get_by_role("combobox", name=left, exact=True)).to_have_value(match)
+
 
 def certificate_code(text: str) -> str:
     """The certificate code in a sentence such as 'Your certificate code is ABCD-EFGH-JKMN-PQRS.'"""
