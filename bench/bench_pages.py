@@ -20,7 +20,7 @@ sys.path.insert(0, str(ROOT))
 
 from streamlit.testing.v1 import AppTest  # noqa: E402
 
-from modules import auth, certification, settings  # noqa: E402
+from modules import auth, certification, sessions, settings  # noqa: E402
 from modules.banks import load_banks  # noqa: E402
 from modules.core.types import Role  # noqa: E402
 from modules.grading import answer_key  # noqa: E402
@@ -28,6 +28,7 @@ from modules.policy import load_policy  # noqa: E402
 from modules.store import Store  # noqa: E402
 
 RUNS = 15
+PASSWORD = "quiet harbour lantern 47"  # the password rules refuse the username and the word "password"
 
 # The same router shell as app.py (sidebar, navigation over as many pages), with no logic behind it.
 SHELL = '''
@@ -121,10 +122,11 @@ def bare(script: str) -> float:
     return median_rerun(at)
 
 
-def page_started(user, page: str, start_label: str) -> AppTest:
-    """The real app, signed in as `user`, on `page`, after clicking its start button."""
+def page_started(store: Store, user, page: str, start_label: str) -> AppTest:
+    """The real app, signed in as `user` (a session begun in `store`, its token handed to the AppTest session, as
+    AppTest cannot send the cookie), on `page`, after clicking its start button."""
     at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
-    at.session_state["user"] = user
+    at.session_state["_session_token"] = sessions.begin(store, user, datetime.now(UTC))
     at.run()
     at.switch_page(f"modules/pages/{page}").run()
     next(b for b in at.button if b.label == start_label).click().run()
@@ -135,8 +137,9 @@ def main() -> None:
     folder = tempfile.mkdtemp()
     url = f"sqlite:///{folder}/bench.db"
     os.environ["TRAINING_DB_URL"] = url
-    store = Store.open(url)
-    user = store.accounts.get(auth.create_user(store, "bench", "Bench Tech", Role.TECHNICIAN, "bench password 123"))
+    os.environ["TRAINING_AUDIT_KEY_FILE"] = f"{folder}/audit.key"  # the app's key, not one in progress/
+    store = Store.open(url, audit_key=settings.audit_key())
+    user = store.accounts.get(auth.create_user(store, "bench", "Bench Tech", Role.TECHNICIAN, PASSWORD))
     banks = load_banks(settings.get("TRAINING_BANKS_DIR"))
     policy, _ = load_policy(settings.get("TRAINING_BANKS_DIR"), banks)
     now = datetime.now(UTC)
@@ -144,17 +147,16 @@ def main() -> None:
         sitting = certification.start_quiz(store, user, banks, policy, module.id, now, "UTC", random.Random(1))
         answers = {i: answer_key(banks.question(s.question_id)) for i, s in enumerate(sitting.shown)}
         certification.submit_quiz(store, user, sitting, answers, policy, now)
-    trainer = store.accounts.get(auth.create_user(store, "trainer", "Bench Trainer", Role.TRAINER,
-                                                  "bench password 123"))
+    trainer = store.accounts.get(auth.create_user(store, "trainer", "Bench Trainer", Role.TRAINER, PASSWORD))
     for _ in range(policy.signoffs_required):  # the exam waits for the practicals the policy asks for
         store.signoffs.record(user.id, trainer.actor, now.date(), {item: True for item in policy.checklist})
 
-    practice = page_started(user, "practice.py", "Start practice")
+    practice = page_started(store, user, "practice.py", "Start practice")
     practice_time = median_rerun(practice)
     round_ = practice.session_state["practice"]["round"]
     practice_bare = bare(bare_practice_script(round_[0], len(round_)))
 
-    exam = page_started(user, "exam.py", "Start the exam")
+    exam = page_started(store, user, "exam.py", "Start the exam")
     exam_time = median_rerun(exam)
     exam_bare = bare(bare_exam_script(certification.running_exam(store, user).shown))
 

@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pandas as pd
 import streamlit as st
+from streamlit.runtime.scriptrunner import get_script_run_ctx
 
 from modules import learning, sessions, settings
 from modules.banks import BankSet, Module, lesson_parts, load_banks
@@ -27,6 +28,7 @@ from modules.store import Store
 from modules.team import module_label
 
 PAGES_DIR = Path(__file__).resolve().parent
+TOKEN_KEY = "_session_token"
 # What typed text could switch on in Streamlit's Markdown, each closed with a backslash (CommonMark lets one escape
 # any ASCII punctuation). Anywhere: emphasis, code, links and images, HTML and <autolinks>, tables, strikethrough,
 # entities, maths ($) and e-mail autolinks (@).
@@ -140,10 +142,15 @@ def forget_session_state() -> None:
 
 
 def session_token() -> str | None:
-    """The session token from the cookie the browser sent with this connection. A session without one (AppTest,
-    which cannot send cookies) may carry a token in its state; a browser cannot put one there."""
-    token = st.context.cookies.get(sessions.COOKIE)
-    return token if isinstance(token, str) and token else st.session_state.get("_session_token")
+    """The session token from the cookie the browser sent when this connection opened. Cookies cannot change during
+    a connection, so it is read once and kept in the session's state (where AppTest, which cannot send cookies,
+    puts one too; a browser cannot write there)."""
+    token = st.session_state.get(TOKEN_KEY)
+    if token is None:
+        cookie = st.context.cookies.get(sessions.COOKIE)
+        if isinstance(cookie, str) and cookie:
+            token = st.session_state[TOKEN_KEY] = cookie
+    return token
 
 
 def current_user():
@@ -151,13 +158,21 @@ def current_user():
 
     Every run resolves the session from the store (modules.sessions) and re-reads the account, so a new role
     applies at once, and sign-out elsewhere, a password change, deactivation, a manager's "end sessions", 30 idle
-    minutes and the 12-hour limit each end the session at its next run, on any instance.
+    minutes and the 12-hour limit each end the session at its next run, on any instance. The answer is kept for the
+    rest of the run only (the router and the page both ask): Streamlit gives every run a fresh `cursors` dict, and
+    the memo holds on to the one it was made in, so a later run can never match it.
     """
+    context = get_script_run_ctx()
+    this_run = context.cursors if context is not None else None
+    memo = st.session_state.get("_signed_in_this_run")
+    if memo is not None and this_run is not None and memo[0] is this_run:
+        return memo[1]
     outcome = sessions.resolve(store(), session_token(), clock())
-    if isinstance(outcome, sessions.Signed):
-        return outcome.user
-    st.session_state["_session_ended"] = outcome.reason
-    return None
+    user = outcome.user if isinstance(outcome, sessions.Signed) else None
+    if isinstance(outcome, sessions.Ended):
+        st.session_state["_session_ended"] = outcome.reason
+    st.session_state["_signed_in_this_run"] = (this_run, user)
+    return user
 
 
 def ended_message() -> str:

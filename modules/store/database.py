@@ -174,6 +174,13 @@ class Database:
         with plain_errors(UNREADABLE), self.engine.connect() as conn, conn.begin():
             yield conn
 
+    @contextmanager
+    def lookup(self) -> Iterator[Connection]:
+        """For one SELECT that needs no snapshot shared with another: on PostgreSQL it runs in autocommit, which
+        spares the BEGIN and ROLLBACK round trips (every page run makes one, to resolve its session)."""
+        with plain_errors(UNREADABLE), self.engine.connect() as conn:
+            yield conn.execution_options(isolation_level="AUTOCOMMIT") if self.postgres else conn
+
     def lock_writers(self, conn: Connection) -> None:
         """On PostgreSQL, wait for every other serialised writer (a no-op when this transaction holds it)."""
         if self.postgres:

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Connection, Row, func, insert, select, update
+from sqlalchemy import Connection, Row, bindparam, func, insert, select, update
 
 from modules.core.records import Actor, User, require_manager
 from modules.core.types import Role, SessionEnd, SessionId, UserId
@@ -38,9 +38,10 @@ def _session(row: Row[Any]) -> StoredSession:
                          row.expires_at, row.ended_at, SessionEnd(row.end_reason) if row.end_reason else None)
 
 
-_WITH_USER = select(sessions, users.c.username, users.c.full_name, users.c.role, users.c.location, users.c.active,
-                    users.c.must_change_password, users.c.created_at.label("user_created_at")
-                    ).join(users, users.c.id == sessions.c.user_id)
+# Built once: every run of every page makes this read, and building the statement cost more than running it.
+_FIND = select(sessions, users.c.username, users.c.full_name, users.c.role, users.c.location, users.c.active,
+               users.c.must_change_password, users.c.created_at.label("user_created_at")
+               ).join(users, users.c.id == sessions.c.user_id).where(sessions.c.token_hash == bindparam("token_hash"))
 
 
 def end_open_sessions(conn: Connection, user_id: UserId, reason: SessionEnd, by: UserId | None,
@@ -66,8 +67,8 @@ class Sessions:
 
     def find(self, token_hash: str) -> StoredSession | None:
         """The session and its account as they are now (one indexed read, on every run of a page)."""
-        with self._db.read() as conn:
-            row = conn.execute(_WITH_USER.where(sessions.c.token_hash == token_hash)).first()
+        with self._db.lookup() as conn:
+            row = conn.execute(_FIND, {"token_hash": token_hash}).first()
         return _session(row) if row is not None else None
 
     def seen(self, session_id: SessionId, now: datetime, idle: timedelta) -> None:

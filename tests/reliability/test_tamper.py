@@ -12,7 +12,7 @@ import pytest
 from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
 
-from modules import auth, settings
+from modules import auth, sessions, settings
 from modules.__main__ import main
 from modules.core.records import Actor, AttemptResult
 from modules.core.types import AttemptKind, Role
@@ -178,7 +178,8 @@ def test_on_postgresql_the_apps_role_cannot_switch_the_guards_off(postgres_serve
     try:
         Store.open(url_for(owner), audit_key=settings.audit_key()).close()  # `migrate --db <owner URL>`
         with admin.begin() as conn:
-            conn.execute(text(f"GRANT UPDATE ON {schema}.users, {schema}.sign_in_failures TO {app}"))
+            conn.execute(text(f"GRANT UPDATE ON {schema}.users, {schema}.sign_in_failures, {schema}.sessions "
+                              f"TO {app}"))
             conn.execute(text(f"GRANT DELETE ON {schema}.sign_in_failures TO {app}"))
         store = Store.open(url_for(app), audit_key=settings.audit_key())
         try:
@@ -186,14 +187,19 @@ def test_on_postgresql_the_apps_role_cannot_switch_the_guards_off(postgres_serve
             tina = auth.create_user(store, "tina", "Tina", Role.TECHNICIAN, PASSWORD,
                                     actor=Actor(manager, Role.MANAGER))
             record_attempt(store, tina, AttemptKind.QUIZ, "skin", [], AttemptResult(0.5, False))
+            token = sessions.begin(store, store.accounts.get(tina), store.clock())  # sign-in, seen, sign-out
+            assert sessions.sign_out(store, token, store.clock() + timedelta(minutes=5)) is not None
             assert store.audit.verify().intact
         finally:
             store.close()
         as_app = create_engine(url_for(app), poolclass=NullPool)
         for statement in ("ALTER TABLE attempt_results DISABLE TRIGGER ALL",
                           "DROP TRIGGER attempt_results_append_only ON attempt_results",
-                          "UPDATE attempt_results SET score = 1.0"):
-            with pytest.raises(DBAPIError, match="(?i)owner|permission denied|append-only"), as_app.begin() as conn:
+                          "UPDATE attempt_results SET score = 1.0",
+                          "ALTER TABLE sessions DISABLE TRIGGER ALL",
+                          "UPDATE sessions SET ended_at = NULL"):
+            with pytest.raises(DBAPIError, match="(?i)owner|permission denied|append-only|may only be seen"), \
+                    as_app.begin() as conn:
                 conn.execute(text(statement))
         as_app.dispose()
     finally:
