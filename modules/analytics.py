@@ -14,6 +14,7 @@ variance, an item worth zero marks) is NaN, shown as "n/a" by `format_stat`, nev
 from __future__ import annotations
 
 import math
+from collections import Counter
 from collections.abc import Iterable
 from dataclasses import asdict, dataclass
 from enum import Enum
@@ -21,6 +22,8 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+
+from modules.core.item_sums import ScopeSums
 
 TOO_HARD_BELOW = 0.20
 TOO_EASY_ABOVE = 0.95
@@ -285,6 +288,117 @@ def quiz_statistics(responses: pd.DataFrame) -> QuizStatistics:
     attempts = marks["attempt_id"].nunique()
     complete = len(marks) == attempts * marks["question_id"].nunique()
     return test_statistics(marks, item_column="question_id" if complete else "slot")
+
+
+def item_statistics_from_sums(sums: ScopeSums) -> pd.DataFrame:
+    """`item_statistics` from the running sums of a quiz (modules.core.item_sums): the same figures, read from a
+    few numbers per item instead of every response. Variances come from the sums of squares; a constant x, O or T
+    (one distinct value) is exactly 0 as in `item_statistics`; the largest possible covariance pairs the sorted
+    distributions of x and O."""
+    items = [sums.items[q] for q in sorted(sums.items)]
+    index = pd.Index([i.question_id for i in items], name="question_id")
+    if not items:
+        return pd.DataFrame({c: pd.Series(dtype=float) for c in ITEM_COLUMNS}, index=index)
+    n = np.array([i.n for i in items], dtype=float)
+    sum_x, sum_o = np.array([i.sum_x for i in items]), np.array([i.sum_o for i in items])
+    s_xx = np.array([i.sum_x2 for i in items]) - sum_x * sum_x / n
+    s_oo = np.array([i.sum_o2 for i in items]) - sum_o * sum_o / n
+    s_xo = np.array([i.sum_xo for i in items]) - sum_x * sum_o / n
+    s_max = np.array([_sorted_pairs_sum(i.x_values, i.o_values) for i in items]) - sum_x * sum_o / n
+    x_const, o_const, t_const = (np.array([len(getattr(i, values)) == 1 for i in items])
+                                 for values in ("x_values", "o_values", "t_values"))
+    dof = n - 1
+    var_x = np.where(x_const, 0.0, _div(s_xx, dof))
+    var_o = np.where(o_const, 0.0, _div(s_oo, dof))
+    flat = x_const | o_const
+    cov = np.where(flat, 0.0, _div(s_xo, dof))
+    cov_max = np.where(flat, 0.0, _div(s_max, dof))
+    cov_t = np.where(x_const | t_const, 0.0, _div(s_xx + s_xo, dof))
+    single = n < 2
+    var_x, var_o, cov, cov_max, cov_t = (np.where(single, np.nan, a) for a in (var_x, var_o, cov, cov_max, cov_t))
+    max_mark = np.array([i.max_mark for i in items])
+    with np.errstate(invalid="ignore"):
+        spread = np.sqrt(var_x * var_o)
+        root_cov_t = np.sqrt(np.where(cov_t >= 0, cov_t, np.nan))
+    return pd.DataFrame(
+        {
+            "s": n.astype(np.int64),
+            "max_mark": max_mark,
+            "facility": _div(sum_x / n, max_mark),
+            "sd": np.sqrt(var_x),
+            "mark_variance": var_x,
+            "other_mark_variance": var_o,
+            "covariance": cov,
+            "covariance_max": cov_max,
+            "covariance_with_total": cov_t,
+            "discrimination_index": np.clip(100 * _div(cov, spread), -100, 100),
+            "discriminative_efficiency": 100 * _div(cov, cov_max),
+            "effective_weight": 100 * _div(root_cov_t, np.full(len(items), np.nansum(root_cov_t))),
+        },
+        index=index,
+    )
+
+
+def test_statistics_from_sums(sums: ScopeSums) -> QuizStatistics:
+    """`quiz_statistics` from the running sums: moments and median from how often each total occurred; Cronbach's
+    alpha over the questions when every attempt has every question, else over the positions (slots)."""
+    nan = float("nan")
+    values = sorted(sums.totals)
+    counts = np.array([sums.totals[v] for v in values], dtype=float)
+    t = np.array(values, dtype=float)
+    n = int(counts.sum())
+    if n == 0:
+        return QuizStatistics(0, 0, nan, nan, nan, nan, nan, nan, nan, nan)
+    mean = float((t * counts).sum() / n)
+    deviation = np.zeros_like(t) if len(t) == 1 else t - mean
+    m2, m3, m4 = (float((counts * deviation**power).sum() / n) for power in (2, 3, 4))
+    k2 = _scalar_div(n * m2, n - 1)
+    k3 = _scalar_div(n * n * m3, (n - 1) * (n - 2))
+    k4 = _scalar_div(n * n * ((n + 1) * m4 - 3 * (n - 1) * m2 * m2), (n - 1) * (n - 2) * (n - 3))
+    sd = math.sqrt(k2) if k2 >= 0 else nan
+
+    complete = sum(i.n for i in sums.items.values()) == n * len(sums.items)
+    units = ([(i.n, i.sum_x, i.sum_x2, len(i.x_values) == 1) for i in sums.items.values()] if complete
+             else [(slot[0], slot[1], slot[2], False) for slot in sums.slots.values()])
+    variances = [nan if count < 2 else 0.0 if constant else max(0.0, (sx2 - sx * sx / count) / (count - 1))
+                 for count, sx, sx2, constant in units]
+    p = len(units)
+    cic = 100 * _scalar_div(p, p - 1) * (1 - _scalar_div(float(np.nansum(variances)), k2))
+    error_ratio = 100 * math.sqrt(1 - cic / 100) if cic <= 100 else nan
+    return QuizStatistics(n=n, items=p, average=mean, median=_median(t, counts), sd=sd,
+                          skewness=_scalar_div(k3, k2**1.5 if k2 > 0 else 0.0),
+                          kurtosis=_scalar_div(k4, k2 * k2 if k2 > 0 else 0.0),
+                          cic=cic, error_ratio=error_ratio, standard_error=error_ratio * sd / 100)
+
+
+test_statistics_from_sums.__test__ = False  # type: ignore[attr-defined]
+
+
+def _sorted_pairs_sum(xs: Counter[float], os: Counter[float]) -> float:
+    """Σ x_(i) O_(i) with both sorted ascending, from how often each value occurred (runs, not elements)."""
+    x_runs, o_runs = sorted(xs.items()), sorted(os.items())
+    total, i, j = 0.0, 0, 0
+    x_left, o_left = (x_runs[0][1] if x_runs else 0), (o_runs[0][1] if o_runs else 0)
+    while i < len(x_runs) and j < len(o_runs):
+        step = min(x_left, o_left)
+        total += step * x_runs[i][0] * o_runs[j][0]
+        x_left, o_left = x_left - step, o_left - step
+        if x_left == 0:
+            i += 1
+            x_left = x_runs[i][1] if i < len(x_runs) else 0
+        if o_left == 0:
+            j += 1
+            o_left = o_runs[j][1] if j < len(o_runs) else 0
+    return total
+
+
+def _median(values: np.ndarray, counts: np.ndarray) -> float:
+    """The median of `values` each repeated `counts` times (sorted ascending)."""
+    n = int(counts.sum())
+    cumulative = np.cumsum(counts)
+    low = values[np.searchsorted(cumulative, (n - 1) // 2, side="right")]
+    high = values[np.searchsorted(cumulative, n // 2, side="right")]
+    return float((low + high) / 2)
 
 
 def _attempt_totals(attempt_ids: pd.Series, x: np.ndarray, totals: pd.Series | None) -> np.ndarray:
