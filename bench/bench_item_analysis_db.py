@@ -1,17 +1,23 @@
-"""Item analysis as the trainer's page runs it: from the real record store to the finished table.
+"""Item analysis as the trainer's page runs it: from the real record store to the finished table; and what a
+response costs the database.
 
 5,000 technicians x 20 graded quiz attempts x 10 questions drawn from the real 25-question skin-science bank =
-1,000,000 responses, written through the real schema (users, attempts, attempt_results, responses with a
-real snapshot of each question as shown and the answer given). Correctness follows a 2PL ability model; a
-wrong answer is a plausible wrong choice, graded by modules.grading. Then, in the same run:
-`team.load_item_analysis` (SQL in the store's reports, statistics in analytics, distractor counts) against the bare
-`SELECT question_id, AVG(correct) FROM responses GROUP BY question_id`. Goal: under 2 s.
+1,000,000 responses, written through the real schema (users, attempts, attempt_results, question_versions, and
+responses naming the version of each question as shown, the order its options were shown in, and the answer given).
+Correctness follows a 2PL ability model; a wrong answer is a plausible wrong choice, graded by modules.grading. Then,
+in the same run: `team.load_item_analysis` (SQL in the store's reports, statistics in analytics, distractor counts)
+against the bare `SELECT question_id, AVG(correct) FROM responses GROUP BY question_id`. Goals: under 2 s, and at
+most 250 bytes of database per response (before revision 0007 each response carried its whole snapshot: 1,477 MB
+for the million, about 1.5 KB each; 1,646 MB with the banks as they stood at revision 0007). Figures go to
+bench/results.json.
 
-Run: .venv/bin/python bench/bench_item_analysis_db.py
+Run: .venv/bin/python bench/bench_item_analysis_db.py [--responses N]
+(N responses: N / 200 technicians, 20 attempts of 10 questions each; default 1,000,000.)
 """
 
 from __future__ import annotations
 
+import argparse
 import random
 import sqlite3
 import sys
@@ -26,21 +32,25 @@ from sqlalchemy import create_engine, insert, text
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bench_item_analysis import time_best
+from results import Figure, record
 
 from modules import team
 from modules.banks import load_banks
 from modules.core.types import AttemptKind, QuestionType
 from modules.grading import grade, show
 from modules.store import Store
+from modules.store.question_versions import split
 from modules.store.schema import dumps, users
 
-TECHNICIANS = 5_000
+RESPONSES = 1_000_000
 ATTEMPTS_EACH = 20
 QUESTIONS = 10
 MODULE = "skin-science"
 VARIANTS = 4  # shuffles stored per question: snapshots differ in option order, like real attempts
 REPEATS = 2
 GOAL_SECONDS = 2.0
+GOAL_BYTES = 250
+BEFORE_BYTES = 1_477_000_000 / 1_000_000  # the same million responses with a snapshot in each (before revision 0007)
 START = datetime(2025, 1, 6, 8, 0, tzinfo=UTC)
 FMT = "%Y-%m-%d %H:%M:%S.%f"  # how SQLAlchemy stores a DateTime on SQLite (written here without it)
 
@@ -63,12 +73,16 @@ def wrong_answers(shown) -> list:
     return [swapped]
 
 
-def simulate(path: Path, rng: np.random.Generator) -> int:
+def simulate(path: Path, rng: np.random.Generator, technicians: int) -> int:
     module = load_banks(Path(__file__).resolve().parents[1] / "question_banks").module(MODULE)
     questions = list(module.questions)
     bank = len(questions)
     shown = [[show(q, random.Random(v)) for v in range(VARIANTS)] for q in questions]
-    snaps = [[dumps(s.to_snapshot()) for s in variants] for variants in shown]
+    # Each question's version is stored once; a response names it and keeps the order its options were shown in.
+    versions = [[split(s.to_snapshot()) for s in variants] for variants in shown]
+    stored = {v.hash: v.content_json for variants in versions for v in variants}
+    version_ids = {key: number for number, key in enumerate(stored, start=1)}
+    version_rows = [(version_ids[key], key, content) for key, content in stored.items()]
     # Per question: the answers a simulated technician can give (key first) with their JSON and grade.
     choices = [[s[0].key, *wrong_answers(s[0])] for s in shown]
     answer_json = [[dumps(a) for a in c] for c in choices]
@@ -76,10 +90,10 @@ def simulate(path: Path, rng: np.random.Generator) -> int:
 
     difficulty, slope = rng.normal(0, 1, bank), rng.uniform(0.5, 2.0, bank)
     difficulty[0], difficulty[1], slope[2] = -5.0, 4.0, -1.0  # too easy, too hard, key wrong
-    ability = rng.normal(0, 1, TECHNICIANS)
-    n_attempts = TECHNICIANS * ATTEMPTS_EACH
-    user = np.repeat(np.arange(TECHNICIANS), ATTEMPTS_EACH)
-    theta = ability[user] + 0.05 * np.tile(np.arange(ATTEMPTS_EACH), TECHNICIANS)
+    ability = rng.normal(0, 1, technicians)
+    n_attempts = technicians * ATTEMPTS_EACH
+    user = np.repeat(np.arange(technicians), ATTEMPTS_EACH)
+    theta = ability[user] + 0.05 * np.tile(np.arange(ATTEMPTS_EACH), technicians)
     item = np.argsort(rng.random((n_attempts, bank)), axis=1)[:, :QUESTIONS].ravel()
     p = 1 / (1 + np.exp(-slope[item] * (np.repeat(theta, QUESTIONS) - difficulty[item])))
     right = rng.random(p.size) < p
@@ -94,7 +108,7 @@ def simulate(path: Path, rng: np.random.Generator) -> int:
         conn.execute(insert(users), [{"id": 1000 + u, "username": f"tech{u}", "full_name": f"Technician {u}",
                                       "role": "technician", "location": "North", "password_hash": "x",
                                       "active": True, "must_change_password": False, "created_at": START}
-                                     for u in range(TECHNICIANS)])
+                                     for u in range(technicians)])
     started = [(START + timedelta(hours=int(i))).strftime(FMT) for i in range(n_attempts)]
     attempt_rows = [(i + 1, 1000 + int(user[i]), "quiz", MODULE, started[i]) for i in range(n_attempts)]
     scores = np.array([answer_score[q][c] for q, c in zip(item.tolist(), pick.tolist())])
@@ -103,12 +117,12 @@ def simulate(path: Path, rng: np.random.Generator) -> int:
                    for i in range(n_attempts)]
     attempt_of = np.repeat(np.arange(1, n_attempts + 1), QUESTIONS)
     response_rows = [
-        (int(a), pos, questions[q].id, MODULE, questions[q].content_hash, snaps[q][v], answer_json[q][c],
-         float(answer_score[q][c]), c == 0, started[a - 1], 6.0)
+        (int(a), pos, questions[q].id, MODULE, questions[q].content_hash, version_ids[versions[q][v].hash],
+         versions[q][v].order, answer_json[q][c], float(answer_score[q][c]), c == 0, started[a - 1], 6.0)
         for a, pos, q, v, c in zip(attempt_of.tolist(), np.tile(np.arange(QUESTIONS), n_attempts).tolist(),
                                    item.tolist(), variant.tolist(), pick.tolist())]
     seeding.dispose()
-    # Bulk load on a bare connection without the journal: the WAL would write the 1.3 GB twice.
+    # Bulk load on a bare connection without the journal: the WAL would write it all twice.
     conn = sqlite3.connect(path, isolation_level=None)
     conn.execute("PRAGMA journal_mode=OFF")
     conn.execute("PRAGMA synchronous=OFF")
@@ -119,22 +133,34 @@ def simulate(path: Path, rng: np.random.Generator) -> int:
                              "VALUES (?, ?, ?, ?, ?)", attempt_rows)
         conn.executemany("INSERT INTO attempt_results (attempt_id, finished_at, score, passed, closed_by) "
                              "VALUES (?, ?, ?, ?, ?)", result_rows)
+        conn.executemany("INSERT INTO question_versions (id, hash, content_json) VALUES (?, ?, ?)", version_rows)
         conn.executemany("INSERT INTO responses (attempt_id, position, question_id, module_id, content_hash, "
-                             "snapshot_json, answer_json, score, correct, answered_at, seconds_taken) "
-                             "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", response_rows)
+                             "version_id, shown_order, answer_json, score, correct, answered_at, seconds_taken) "
+                             "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", response_rows)
     conn.execute("PRAGMA journal_mode=WAL")
     conn.close()
     return len(response_rows)
 
 
 def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    per_technician = ATTEMPTS_EACH * QUESTIONS
+    parser.add_argument("--responses", type=int, default=RESPONSES,
+                        help=f"responses to seed (rounded down to a multiple of {per_technician})")
+    options = parser.parse_args()
+    technicians = max(1, options.responses // per_technician)
     rng = np.random.default_rng(2025)
     with tempfile.TemporaryDirectory() as folder:
         start = time.perf_counter()
-        count = simulate(Path(folder) / "bench.db", rng)
+        count = simulate(Path(folder) / "bench.db", rng, technicians)
         store = Store.open(f"sqlite:///{Path(folder) / 'bench.db'}")
-        size_mb = (Path(folder) / "bench.db").stat().st_size / 1e6
-        print(f"setup: {count:,} responses ({size_mb:,.0f} MB database) written in {time.perf_counter() - start:.1f} s")
+        size = (Path(folder) / "bench.db").stat().st_size
+        per_response = size / count
+        print(f"setup: {count:,} responses ({size / 1e6:,.0f} MB database) written in "
+              f"{time.perf_counter() - start:.1f} s")
+        print(f"database per response: {per_response:,.0f} bytes (before revision 0007: {BEFORE_BYTES:,.0f} bytes, "
+              f"{count * BEFORE_BYTES / 1e6:,.0f} MB for as many; goal <= {GOAL_BYTES}: "
+              f"{'met' if per_response <= GOAL_BYTES else 'NOT met'})")
         engine = create_engine(f"sqlite:///{Path(folder) / 'bench.db'}")
         prompts = {}
 
@@ -177,6 +203,15 @@ def main() -> None:
     flagged = analysis.table[analysis.table["flags"] != ""]
     print(flagged[["question_id", "facility", "discriminative_efficiency", "flags"]]
           .to_string(index=False, float_format=lambda v: f"{v:.3f}"))
+    record("bench_item_analysis_db", [
+        Figure(f"database per response ({count:,} responses)", per_response, "B", f"<= {GOAL_BYTES} B"),
+        Figure(f"database size ({count:,} responses)", size / 1e6, "MB"),
+        Figure("item analysis, store to finished table (all attempts)", best_all, "s", f"< {GOAL_SECONDS:.0f} s",
+               best_all / best_sql),
+        Figure("item analysis, store to finished table (first attempts)", best_first, "s", None,
+               best_first / best_sql),
+        Figure("bare SELECT question_id, AVG(correct) GROUP BY", best_sql, "s"),
+    ])
 
 
 if __name__ == "__main__":

@@ -301,10 +301,12 @@ def item_statistics_from_sums(sums: ScopeSums) -> pd.DataFrame:
         return pd.DataFrame({c: pd.Series(dtype=float) for c in ITEM_COLUMNS}, index=index)
     n = np.array([i.n for i in items], dtype=float)
     sum_x, sum_o = np.array([i.sum_x for i in items]), np.array([i.sum_o for i in items])
-    s_xx = np.array([i.sum_x2 for i in items]) - sum_x * sum_x / n
-    s_oo = np.array([i.sum_o2 for i in items]) - sum_o * sum_o / n
-    s_xo = np.array([i.sum_xo for i in items]) - sum_x * sum_o / n
-    s_max = np.array([_sorted_pairs_sum(i.x_values, i.o_values) for i in items]) - sum_x * sum_o / n
+    # Sums of cross-deviations as (n Σuv - Σu Σv) / n: exact whenever the marks and their products are, so two
+    # deviations that cancel give 0 here as they do over every response (Σuv - Σu Σv / n rounds twice).
+    s_xx = (n * np.array([i.sum_x2 for i in items]) - sum_x * sum_x) / n
+    s_oo = (n * np.array([i.sum_o2 for i in items]) - sum_o * sum_o) / n
+    s_xo = (n * np.array([i.sum_xo for i in items]) - sum_x * sum_o) / n
+    s_max = (n * np.array([_sorted_pairs_sum(i.x_values, i.o_values) for i in items]) - sum_x * sum_o) / n
     x_const, o_const, t_const = (np.array([len(getattr(i, values)) == 1 for i in items])
                                  for values in ("x_values", "o_values", "t_values"))
     dof = n - 1
@@ -360,7 +362,7 @@ def test_statistics_from_sums(sums: ScopeSums) -> QuizStatistics:
     complete = sum(i.n for i in sums.items.values()) == n * len(sums.items)
     units = ([(i.n, i.sum_x, i.sum_x2, len(i.x_values) == 1) for i in sums.items.values()] if complete
              else [(slot[0], slot[1], slot[2], False) for slot in sums.slots.values()])
-    variances = [nan if count < 2 else 0.0 if constant else max(0.0, (sx2 - sx * sx / count) / (count - 1))
+    variances = [nan if count < 2 else 0.0 if constant else max(0.0, (count * sx2 - sx * sx) / count / (count - 1))
                  for count, sx, sx2, constant in units]
     p = len(units)
     cic = 100 * _scalar_div(p, p - 1) * (1 - _scalar_div(float(np.nansum(variances)), k2))

@@ -3,42 +3,52 @@
 Safely: a cell a user typed (a name, a location) can never run as a formula in Excel or LibreOffice
 (OWASP "CSV injection"). Text is cleaned first (control characters dropped: XML cannot hold them and a reader may
 skip them), then anything that could read as a formula gets a leading apostrophe, and Excel cells are written as
-stated string cells, never left for openpyxl to guess. Correctly: accents survive (UTF-8 with BOM for Excel),
+stated string cells, never left for the writer to guess. Correctly: accents survive (UTF-8 with BOM for Excel),
 dates are real dates.
 
-Generic over pandas DataFrames; the caller builds the frame (the certification register, a progress table).
+Two ways in: a pandas DataFrame (`to_csv_bytes`, `to_xlsx_bytes`), or a header and rows of plain Python values
+(`csv_chunks`, `xlsx_bytes`), written as they come, so a 50,000-row register never becomes one big table first.
 """
 
 from __future__ import annotations
 
+import codecs
+import csv
 import io
 import math
 import re
 import unicodedata
+from collections.abc import Iterable, Iterator, Sequence
 from datetime import date, datetime, time
 from decimal import Decimal
+from itertools import chain, islice
 from typing import Any
 from zoneinfo import ZoneInfo
 
 import numpy as np
 import pandas as pd
-from openpyxl import Workbook
-from openpyxl.cell import WriteOnlyCell
-from openpyxl.styles import Font
-from openpyxl.utils import get_column_letter
+import xlsxwriter  # type: ignore[import-untyped]
+from xlsxwriter.format import Format  # type: ignore[import-untyped]
+from xlsxwriter.worksheet import Worksheet  # type: ignore[import-untyped]
 
 from modules.core import timezones
 
-__all__ = ["neutralise_cell", "to_csv_bytes", "to_xlsx_bytes"]
+__all__ = ["csv_chunks", "neutralise_cell", "to_csv_bytes", "to_xlsx_bytes", "xlsx_bytes"]
 
 # A spreadsheet reads a cell starting with one of these as a formula (tab and CR can hide one).
 FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
 _FORMULA_SIGNS = ("=", "+", "-", "@")
-# Every control character but tab, LF and CR: a superset of what XML (and so openpyxl) refuses.
+# Every control character but tab, LF and CR: a superset of what XML refuses.
 _CONTROL_CHARACTERS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
 EXCEL_CELL_LIMIT = 32_767  # longer text makes Excel "repair" the whole file
 _SHEET_NAME_FORBIDDEN = re.compile(r"[\[\]:*?/\\]")
 _WIDTH_SAMPLE_ROWS = 2_000  # widths from a sample: measuring 50,000 rows costs more than it earns
+# Widths go in as pixels, 7 to a character (the default font's digit), so the file stores the width asked for;
+# set_column() would add Excel's 5 pixels of padding to each.
+_PIXELS_PER_CHARACTER = 7
+CSV_CHUNK_ROWS = 2_000  # rows written and encoded at a time: a piece of about 250 KB for a register
+_DATE_FORMAT = "yyyy-mm-dd"
+_DATETIME_FORMAT = "yyyy-mm-dd h:mm:ss"
 
 
 def neutralise_cell(value: Any) -> Any:
@@ -47,18 +57,21 @@ def neutralise_cell(value: Any) -> Any:
 
     Cleaning comes first: "\\x01=HYPERLINK(...)" must be judged as the "=HYPERLINK(...)" it becomes.
     """
-    if not isinstance(value, str):
-        return value
-    text = _CONTROL_CHARACTERS.sub("", value)
+    return _neutralised_text(value) if isinstance(value, str) else value
+
+
+def _neutralised_text(value: str) -> str:
+    # isprintable() is false for every control character, so most text skips the (slower) substitution.
+    text = value if value.isprintable() else _CONTROL_CHARACTERS.sub("", value)
+    first = text[:1]
+    if first.isascii() and first.isalnum():  # most names: decided at once
+        return text
     return "'" + text if _looks_like_formula(text) else text
 
 
 def _looks_like_formula(text: str) -> bool:
     """True for a formula sign after any spaces or invisible characters (some programs trim them), counting
     look-alikes such as the fullwidth "＝" that NFKC folds to "="; and for a leading tab or CR."""
-    first = text[:1]
-    if first.isascii() and first.isalnum():  # most names: decided at once
-        return False
     if text.startswith(FORMULA_TRIGGERS):
         return True
     for char in text:
@@ -114,6 +127,41 @@ def _local_iso(series: pd.Series, zone: ZoneInfo) -> pd.Series:
     return text.where(series.notna())
 
 
+def csv_chunks(header: Sequence[str], rows: Iterable[Sequence[Any]], timezone_name: str = "UTC") -> Iterator[bytes]:
+    """Rows of plain values as CSV, the way `to_csv_bytes` writes a frame, in pieces of CSV_CHUNK_ROWS rows.
+
+    Text is neutralised; None and NaN are empty cells; dates are yyyy-mm-dd; aware datetimes are written in the
+    clinic's zone with their offset. One piece at a time is held as text, never the whole file.
+    """
+    zone = timezones.zone(timezone_name)
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\r\n")
+    writer.writerow([neutralise_cell(str(name)) for name in header])
+    yield codecs.BOM_UTF8 + buffer.getvalue().encode("utf-8")
+    rows = iter(rows)
+    while piece := list(islice(rows, CSV_CHUNK_ROWS)):
+        buffer.seek(0)
+        buffer.truncate()
+        writer.writerows([_neutralised_text(value) if type(value) is str
+                          else value if type(value) in _CSV_AS_IS
+                          else _csv_cell(value, zone) for value in row] for row in piece)
+        yield buffer.getvalue().encode("utf-8")
+
+
+# csv.writer prints these as they should read: None as an empty cell, the rest with str().
+_CSV_AS_IS = frozenset({type(None), int, bool, date, Decimal})
+
+
+def _csv_cell(value: Any, zone: ZoneInfo) -> Any:
+    if isinstance(value, str):
+        return neutralise_cell(value)
+    if _missing(value):
+        return None
+    if isinstance(value, datetime) and value.tzinfo is not None:
+        return value.astimezone(zone).isoformat(" ", "seconds")
+    return value
+
+
 # ----------------------------------------------------------------------------------------------- Excel
 
 
@@ -123,31 +171,62 @@ def to_xlsx_bytes(df: pd.DataFrame, sheet_name: str = "Register", timezone_name:
 
     Excel has no time zones, so aware datetimes are shown as wall-clock time in `timezone_name`.
     """
+    frame = _excel_ready(df, timezones.zone(timezone_name))
+    return xlsx_bytes([str(name) for name in df.columns], frame.itertuples(index=False, name=None), sheet_name,
+                      timezone_name, anchor)
+
+
+def xlsx_bytes(header: Sequence[str], rows: Iterable[Sequence[Any]], sheet_name: str = "Register",
+               timezone_name: str = "UTC", anchor: str | None = None) -> bytes:
+    """Rows of plain values as one Excel sheet, written row by row (XlsxWriter's constant_memory mode keeps only
+    the current row in memory). With `anchor`, the audit chain's head goes in an "Audit anchor" sheet."""
     zone = timezones.zone(timezone_name)
-    workbook = Workbook(write_only=True)  # streams rows: a 50,000-row register stays fast and small
-    sheet = workbook.create_sheet(_safe_sheet_name(sheet_name))
-    sheet.freeze_panes = "A2"
-    frame = _excel_ready(df, zone)
-    # a write-only sheet takes column settings only before its first row
-    for index, width in enumerate(_column_widths(frame), start=1):
-        sheet.column_dimensions[get_column_letter(index)].width = width
-
-    bold = Font(bold=True)
-    header = [_string_cell(sheet, str(name)) for name in df.columns]
-    for cell in header:
-        cell.font = bold
-    sheet.append(header)
-
-    for row in frame.itertuples(index=False, name=None):
-        sheet.append([_excel_cell(sheet, value, zone) for value in row])
-
-    if anchor:  # the audit chain's head when the file was made, for `audit-verify --anchor`
-        about = workbook.create_sheet("Audit anchor")
-        about.append([_string_cell(about, "Audit anchor"), _string_cell(about, anchor)])
-
+    rows = iter(rows)
+    sample = list(islice(rows, _WIDTH_SAMPLE_ROWS))
     buffer = io.BytesIO()
-    workbook.save(buffer)
+    # closed on the way out even after an error, so its temporary files never outlive the call
+    with xlsxwriter.Workbook(buffer, {"constant_memory": True}) as workbook:
+        sheet = workbook.add_worksheet(_safe_sheet_name(sheet_name))
+        formats = _CellFormats(workbook)
+        # Column settings and the frozen pane must come before the first row in constant_memory mode.
+        for column, width in enumerate(_column_widths(header, sample)):
+            sheet.set_column_pixels(column, column, round(width * _PIXELS_PER_CHARACTER))
+        sheet.freeze_panes(1, 0)
+        for column, name in enumerate(header):
+            _write_text(sheet, 0, column, name, formats.bold)
+        _write_rows(sheet, chain(sample, rows), zone, formats)
+        if anchor:  # the audit chain's head when the file was made, for `audit-verify --anchor`
+            about = workbook.add_worksheet("Audit anchor")
+            _write_text(about, 0, 0, "Audit anchor")
+            _write_text(about, 0, 1, anchor)
     return buffer.getvalue()
+
+
+class _CellFormats:
+    def __init__(self, workbook: xlsxwriter.Workbook):
+        self.bold = workbook.add_format({"bold": True})
+        self.date = workbook.add_format({"num_format": _DATE_FORMAT})
+        self.datetime = workbook.add_format({"num_format": _DATETIME_FORMAT})
+
+
+def _write_rows(sheet: Worksheet, rows: Iterable[Sequence[Any]], zone: ZoneInfo, formats: _CellFormats) -> None:
+    """Every row from the second on. The types a register holds are written here without a call each (this loop
+    runs for every cell); the rest go through `_write_cell`."""
+    write_string, write_number, write_datetime = sheet.write_string, sheet.write_number, sheet.write_datetime
+    for number, row in enumerate(rows, start=1):
+        for column, value in enumerate(row):
+            kind = type(value)
+            if kind is str:
+                if text := _neutralised_text(value)[:EXCEL_CELL_LIMIT]:
+                    write_string(number, column, text)
+            elif value is None:
+                continue
+            elif kind is int or (kind is float and math.isfinite(value)):
+                write_number(number, column, value)
+            elif kind is date:
+                write_datetime(number, column, value, formats.date)
+            else:
+                _write_cell(sheet, number, column, value, zone, formats)
 
 
 def _excel_ready(df: pd.DataFrame, zone: ZoneInfo) -> pd.DataFrame:
@@ -162,37 +241,41 @@ def _excel_ready(df: pd.DataFrame, zone: ZoneInfo) -> pd.DataFrame:
     return frame
 
 
-def _excel_cell(sheet: Any, value: Any, zone: ZoneInfo) -> Any:
-    """A value openpyxl stores as-is, or a cell whose type or format must be stated."""
+def _write_cell(sheet: Worksheet, row: int, column: int, value: Any, zone: ZoneInfo, formats: _CellFormats) -> None:
+    """One value as the cell type it is: text (always a string cell), number, true/false or date; nothing for a
+    missing value."""
     if isinstance(value, str):
-        return _string_cell(sheet, value)
-    if isinstance(value, float):
-        return None if math.isnan(value) else value
-    if value is None or value is pd.NaT or value is pd.NA:
-        return None
-    if isinstance(value, datetime):
-        if isinstance(value, pd.Timestamp):
-            value = value.to_pydatetime()
+        _write_text(sheet, row, column, value)
+    elif isinstance(value, bool):
+        sheet.write_boolean(row, column, value)
+    elif isinstance(value, (int, float, Decimal)):
+        if math.isfinite(value):
+            sheet.write_number(row, column, value)
+        elif not math.isnan(value):
+            _write_text(sheet, row, column, str(value))  # Excel has no infinity
+    elif value is None or value is pd.NaT or value is pd.NA:
+        return
+    elif isinstance(value, datetime):
         if value.tzinfo is not None:
             value = value.astimezone(zone).replace(tzinfo=None)
-        # openpyxl gives plain dates and datetimes a date number format itself; a cell object
-        # per date with our own format would cost a fifth of the export time.
-        return value.date() if value.time() == time(0) else value
-    if isinstance(value, date):
-        return value
-    if isinstance(value, (int, Decimal)):
-        return value
-    if hasattr(value, "item"):  # numpy scalars: plain Python numbers for openpyxl
-        return _excel_cell(sheet, value.item(), zone)
-    return _string_cell(sheet, str(value))  # enums, timedeltas, anything else: shown as its text
+        moment = value.to_pydatetime() if isinstance(value, pd.Timestamp) else value
+        if moment.time() == time(0):  # a date at midnight shows as a plain date
+            sheet.write_datetime(row, column, moment.date(), formats.date)
+        else:
+            sheet.write_datetime(row, column, moment, formats.datetime)
+    elif isinstance(value, date):
+        sheet.write_datetime(row, column, value, formats.date)
+    elif isinstance(value, np.generic):  # numpy scalars: plain Python values
+        _write_cell(sheet, row, column, value.item(), zone, formats)
+    else:
+        _write_text(sheet, row, column, str(value))  # enums, timedeltas, anything else: shown as its text
 
 
-def _string_cell(sheet: Any, text: str) -> WriteOnlyCell:
-    """Text cleaned, neutralised and cut to Excel's limit, in a cell stated to be a string: openpyxl left to
-    itself makes any text starting with "=" a formula and "#N/A" an error."""
-    cell = WriteOnlyCell(sheet, value=neutralise_cell(text)[:EXCEL_CELL_LIMIT])
-    cell.data_type = "s"
-    return cell
+def _write_text(sheet: Worksheet, row: int, column: int, text: str, cell_format: Format | None = None) -> None:
+    """Text cleaned, neutralised and cut to Excel's limit, in a string cell: never a formula, number or error.
+    Empty text is an empty cell."""
+    if cleaned := neutralise_cell(text)[:EXCEL_CELL_LIMIT]:
+        sheet.write_string(row, column, cleaned, cell_format)
 
 
 def _safe_sheet_name(name: str) -> str:
@@ -200,15 +283,18 @@ def _safe_sheet_name(name: str) -> str:
     return cleaned or "Sheet1"
 
 
-def _column_widths(frame: pd.DataFrame) -> list[float]:
+def _column_widths(header: Sequence[str], sample: list[Sequence[Any]]) -> list[float]:
     """Roughly the longest entry (header or a sampled value), clamped to 8-60 characters."""
-    sample = frame.head(_WIDTH_SAMPLE_ROWS)
     widths = []
-    for column in frame.columns:
-        lengths = sample[column].map(_display_length, na_action="ignore")
-        longest = max(int(lengths.max()) if lengths.notna().any() else 0, len(str(column)))
+    for column, name in enumerate(header):
+        lengths = [_display_length(row[column]) for row in sample if not _missing(row[column])]
+        longest = max(max(lengths, default=0), len(str(name)))
         widths.append(min(60.0, max(8.0, longest + 2.0)))
     return widths
+
+
+def _missing(value: Any) -> bool:
+    return value is None or value is pd.NaT or value is pd.NA or (isinstance(value, float) and math.isnan(value))
 
 
 def _display_length(value: Any) -> int:

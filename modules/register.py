@@ -2,8 +2,9 @@
 and accounts (add, import from CSV, reset a password). Deactivating and changing roles are the store's own
 (`store.accounts`), where the last-manager rule is kept.
 
-Status rules come from `modules.certificates`; records from the store. Every export
-and every account change is written to the audit log. Nothing here imports streamlit.
+Records come from the store; the register's rows from one read (`store.registry`), which applies the status
+rules of `modules.certificates` in the database. Every export and every account change is written to the audit
+log. Nothing here imports streamlit.
 """
 
 from __future__ import annotations
@@ -11,9 +12,10 @@ from __future__ import annotations
 import csv
 import io
 import secrets
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from itertools import chain
 from typing import Any
 
 import pandas as pd
@@ -25,16 +27,16 @@ from modules.certificates import (
     certificate_filename,
     certificate_pdf,
     certificates_zip,
-    current_certificate,
     normalise_code,
     verify_url,
 )
+from modules.core import timezones
 from modules.core.errors import AuthError, ImportRejected, TrainingError
-from modules.core.records import Actor, Certificate, User, require_manager
+from modules.core.records import Actor, Certificate, require_manager
 from modules.core.timezones import local_day
-from modules.core.types import USERNAME_MAX, CertificateId, CertificateStatus, Role, UserId, normal_username
-from modules.exports import to_csv_bytes, to_xlsx_bytes
-from modules.store import ATTEMPT_COLUMNS, Store
+from modules.core.types import USERNAME_MAX, CertificateStatus, Role, UserId, normal_username
+from modules.exports import csv_chunks, to_csv_bytes, to_xlsx_bytes, xlsx_bytes
+from modules.store import ATTEMPT_COLUMNS, RegisterRow, Store
 
 CURRENT = frozenset({CertificateStatus.CERTIFIED, CertificateStatus.EXPIRING})
 FORMATS = ("csv", "xlsx")
@@ -72,23 +74,6 @@ def parse_status(text: str) -> CertificateStatus:
 
 
 @dataclass(frozen=True)
-class RegisterRow:
-    """One staff member's line in the certification register."""
-
-    user_id: UserId
-    full_name: str
-    username: str
-    location: str | None
-    role: Role
-    active: bool
-    status: CertificateStatus
-    certificate: Certificate | None = None
-    certificate_id: CertificateId | None = None
-    exam_score: float | None = None
-    signoffs: int = 0
-
-
-@dataclass(frozen=True)
 class RegisterFilter:
     """Empty sets mean "all". The date range (clinic-local calendar days, inclusive) applies to `date_field`."""
 
@@ -100,28 +85,14 @@ class RegisterFilter:
     include_inactive: bool = True
 
 
-def build_register(people: Iterable[User], certificates: Iterable[Certificate], exam_scores: dict[UserId, float],
-                   signoffs: dict[UserId, int], now: datetime) -> list[RegisterRow]:
-    """Pure: one row per person, their deciding certificate and status at `now`."""
-    by_user: dict[UserId, list[Certificate]] = {}
-    for cert in certificates:
-        by_user.setdefault(cert.user_id, []).append(cert)
-    rows = []
-    for person in people:
-        chosen = current_certificate(by_user.get(person.id, []), now)
-        status = CertificateStatus.NOT_CERTIFIED if chosen is None else chosen.status(now)
-        score = chosen.score if chosen is not None and status in CURRENT else exam_scores.get(person.id)
-        rows.append(RegisterRow(person.id, person.full_name, person.username, person.location, person.role,
-                                person.active, status, chosen, chosen.id if chosen else None, score,
-                                signoffs.get(person.id, 0)))
-    return rows
+REGISTER_COLUMNS = ("Name", "Username", "Location", "Role", "Active", "Certificate code", "Certificate", "Issued",
+                    "Expires", "Status", "Exam score (%)", "Practical sign-offs")
 
 
 def register_rows(store: Store, actor: Actor, now: datetime) -> list[RegisterRow]:
+    """One row per account (deactivated ones too), by name, with its status at `now`: one read of the store."""
     require_manager(actor, "read the certification register")
-    reports = store.reports
-    return build_register(store.accounts.list_users(), store.certificates.every(actor), reports.latest_exam_scores(),
-                          reports.signoff_counts(), now)
+    return store.registry.rows(actor, now)
 
 
 def filter_rows(rows: Iterable[RegisterRow], wanted: RegisterFilter, tz_name: str = "UTC") -> list[RegisterRow]:
@@ -134,9 +105,9 @@ def filter_rows(rows: Iterable[RegisterRow], wanted: RegisterFilter, tz_name: st
         if not wanted.include_inactive and not row.active:
             continue
         if wanted.date_from or wanted.date_to:
-            if row.certificate is None:
+            if row.deciding is None:
                 continue
-            moment = row.certificate.issued_at if wanted.date_field == "issued" else row.certificate.expires_at
+            moment = row.deciding.issued_at if wanted.date_field == "issued" else row.deciding.expires_at
             day = local_day(moment, tz_name)
             if (wanted.date_from and day < wanted.date_from) or (wanted.date_to and day > wanted.date_to):
                 continue
@@ -151,24 +122,22 @@ def status_counts(rows: Iterable[RegisterRow]) -> dict[CertificateStatus, int]:
     return counts
 
 
-def register_frame(rows: Iterable[RegisterRow], tz_name: str = "UTC") -> pd.DataFrame:
-    """The register as a table; dates are the clinic-local calendar days printed on the certificate."""
-    records = []
+def register_records(rows: Iterable[RegisterRow], tz_name: str = "UTC") -> Iterator[tuple[Any, ...]]:
+    """Each row as the register's columns (REGISTER_COLUMNS); dates are the clinic-local calendar days printed
+    on the certificate."""
+    zone = timezones.zone(tz_name)
     for row in rows:
-        cert = row.certificate
-        records.append({
-            "Name": row.full_name, "Username": row.username, "Location": row.location or "",
-            "Role": row.role.value, "Active": "yes" if row.active else "no",
-            "Certificate code": cert.code if cert else "", "Certificate": cert.title if cert else "",
-            "Issued": local_day(cert.issued_at, tz_name) if cert else None,
-            "Expires": local_day(cert.expires_at, tz_name) if cert else None,
-            "Status": STATUS_LABELS[row.status],
-            "Exam score (%)": None if row.exam_score is None else round(row.exam_score * 100, 1),
-            "Practical sign-offs": row.signoffs,
-        })
-    columns = ["Name", "Username", "Location", "Role", "Active", "Certificate code", "Certificate", "Issued",
-               "Expires", "Status", "Exam score (%)", "Practical sign-offs"]
-    return pd.DataFrame(records, columns=columns)
+        cert, score = row.deciding, row.exam_score
+        yield (row.full_name, row.username, row.location or "", row.role.value, "yes" if row.active else "no",
+               cert.code if cert else "", cert.title if cert else "",
+               cert.issued_at.astimezone(zone).date() if cert else None,
+               cert.expires_at.astimezone(zone).date() if cert else None,
+               STATUS_LABELS[row.status], None if score is None else round(score * 100, 1), row.signoffs)
+
+
+def register_frame(rows: Iterable[RegisterRow], tz_name: str = "UTC") -> pd.DataFrame:
+    """The register as a table, for the page to show (the files are written from the rows themselves)."""
+    return pd.DataFrame(list(register_records(rows, tz_name)), columns=list(REGISTER_COLUMNS))
 
 
 def attempts_frame(store: Store, actor: Actor, location: str | None = None) -> pd.DataFrame:
@@ -186,26 +155,56 @@ def file_bytes(frame: pd.DataFrame, fmt: str, tz_name: str, sheet: str, anchor: 
     an "Audit anchor" sheet in Excel), so the copy a manager keeps can later prove what the records held."""
     if fmt == "csv":
         data = to_csv_bytes(frame, tz_name)
-        return data + f"# Audit anchor {anchor}\r\n".encode() if anchor else data
+        return data + _csv_anchor(anchor)
     if fmt == "xlsx":
         return to_xlsx_bytes(frame, sheet, tz_name, anchor)
     raise TrainingError(f"Unknown export format {fmt!r}; use csv or xlsx.")
 
 
+def register_file(rows: Sequence[RegisterRow], fmt: str, tz_name: str, anchor: str | None = None) -> bytes:
+    """The register file written straight from its rows (no table in between): CSV a few thousand rows at a
+    time, Excel row by row; `anchor` as in `file_bytes`."""
+    records = register_records(rows, tz_name)
+    if fmt == "csv":
+        return b"".join(chain(csv_chunks(REGISTER_COLUMNS, records, tz_name), [_csv_anchor(anchor)]))
+    if fmt == "xlsx":
+        return xlsx_bytes(REGISTER_COLUMNS, records, "Register", tz_name, anchor)
+    raise TrainingError(f"Unknown export format {fmt!r}; use csv or xlsx.")
+
+
+def _csv_anchor(anchor: str | None) -> bytes:
+    return f"# Audit anchor {anchor}\r\n".encode() if anchor else b""
+
+
 def export(store: Store, actor: Actor | None, what: str, fmt: str, frame: pd.DataFrame, tz_name: str,
            filters: dict[str, Any] | None = None, actor_username: str | None = None) -> bytes:
     """The file, generated now and recorded in the audit log (who exported what, how many rows, which filters)."""
+    anchor = _audited_export(store, actor, what, fmt, len(frame), filters, actor_username)
+    return file_bytes(frame, fmt, tz_name, "Register" if what == "register" else "Attempts", anchor)
+
+
+def export_register(store: Store, actor: Actor | None, fmt: str, rows: Sequence[RegisterRow], tz_name: str,
+                    filters: dict[str, Any] | None = None, actor_username: str | None = None) -> bytes:
+    """The register file of `rows`, generated now and audited as `export` does."""
+    anchor = _audited_export(store, actor, "register", fmt, len(rows), filters, actor_username)
+    return register_file(rows, fmt, tz_name, anchor)
+
+
+def _audited_export(store: Store, actor: Actor | None, what: str, fmt: str, count: int,
+                    filters: dict[str, Any] | None, actor_username: str | None) -> str:
+    """Record the export in the audit log; the chain's head after that row, which the file then carries."""
     require_manager(actor, "export records")
+    if fmt not in FORMATS:
+        raise TrainingError(f"Unknown export format {fmt!r}; use csv or xlsx.")
     actor = None if actor == COMMAND_LINE else actor
-    store.audit.record(actor, "export", f"{what}:{fmt}", {"rows": len(frame), "filters": filters or {}},
+    store.audit.record(actor, "export", f"{what}:{fmt}", {"rows": count, "filters": filters or {}},
                        actor_username=actor_username)
-    # The head after the export's own audit row: that row is in the chain the file vouches for.
-    return file_bytes(frame, fmt, tz_name, "Register" if what == "register" else "Attempts", store.audit.head())
+    return store.audit.head()
 
 
 def current_views(rows: Iterable[RegisterRow], now: datetime) -> list[Certificate]:
     """The certificates in `rows` that are current (certified or expiring) at `now`."""
-    return [row.certificate for row in rows if row.certificate is not None and row.certificate.status(now) in CURRENT]
+    return [cert for row in rows if (cert := row.certificate) is not None and cert.status(now) in CURRENT]
 
 
 def certificates_zip_export(store: Store, actor: Actor | None, views: Iterable[Certificate], clinic_name: str,

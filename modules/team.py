@@ -1,4 +1,5 @@
-"""What a trainer reads every morning: team progress, a technician's attempts, item analysis, bank health.
+"""What a trainer reads about a person or a question: a technician's attempts, item analysis, bank health (team
+progress, one row per technician, is in team_progress).
 
 Pure functions over pandas frames (the queries are in the store's `reports`), plus the practical sign-off rule.
 Nothing here loops over responses: answers are counted in the database or in vectorised pandas, and the only
@@ -10,7 +11,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 from typing import Any, cast
 
 import numpy as np
@@ -19,16 +20,12 @@ import pandas as pd
 from modules import analytics
 from modules.auth import verify_password
 from modules.banks import BankSet, Module, Problem
-from modules.certificates import current_status
 from modules.core.errors import AuthError, PermissionDenied, TrainingError
-from modules.core.records import Actor, Attempt, Certificate, ResponseRecord, Signoff, User
-from modules.core.types import AttemptKind, CertificateStatus, PracticalOutcome, QuestionType, Role, SignoffId, UserId
+from modules.core.records import Actor, Attempt, ResponseRecord, Signoff, User
+from modules.core.types import AttemptKind, PracticalOutcome, QuestionType, Role, SignoffId, UserId
 from modules.grading import ShownQuestion, describe_answer
-from modules.review import flagged_for_trainer
 from modules.store import Store
 
-INACTIVE_AFTER = timedelta(days=14)
-MODULE_STATES = ("passed", "attempted, not passed", "not attempted")
 TRUE_FALSE_OPTIONS = ("True", "False")
 OPTION_COLUMNS = ("question_id", "option", "is_key", "times_shown", "times_chosen", "share", "unpicked_distractor")
 
@@ -37,123 +34,11 @@ class SignoffRejected(TrainingError):
     """A practical sign-off was not recorded; the message says what to fix."""
 
 
-# ---- team progress ---------------------------------------------------------------------------------
-
-
-def certification_statuses(certificates: Iterable[Certificate], now: datetime) -> dict[int, CertificateStatus]:
-    """Each certificate holder's current status (technicians without one are NOT_CERTIFIED by omission)."""
-    held: dict[int, list[Certificate]] = {}
-    for cert in certificates:
-        held.setdefault(int(cert.user_id), []).append(cert)
-    return {user_id: current_status(theirs, now) for user_id, theirs in held.items()}
-
-
-def team_table(technicians: pd.DataFrame, best: pd.DataFrame, exams: pd.DataFrame, activity: pd.DataFrame,
-               statuses: dict[int, CertificateStatus], flagged: list[tuple[int, str, int]],
-               modules: list[Module], now: datetime) -> pd.DataFrame:
-    """One row per technician.
-
-    Columns: user_id, name, location, `score:<module>` (best graded score 0..1, NaN if none) and
-    `passed:<module>` per module, modules_passed, exam_score, exam_passed (latest finished exam; NaN/None if
-    none), certification (CertificateStatus value), last_activity (UTC, NaT if never), days_inactive,
-    inactive (no activity for 14 days or more, counting from the account's creation), often_missed.
-    """
-    table = pd.DataFrame({
-        "user_id": technicians["user_id"].astype("int64").to_numpy(),
-        "name": technicians["full_name"].to_numpy(),
-        "location": technicians["location"].fillna("—").to_numpy(),
-    })
-    ids = pd.Index(table["user_id"])
-    for module in modules:
-        mine = best[best["module_id"] == module.id].set_index("user_id") if len(best) else None
-        table[f"score:{module.id}"] = (mine["best_score"].reindex(ids).to_numpy(dtype=float) if mine is not None
-                                       else np.full(len(table), np.nan))
-        table[f"passed:{module.id}"] = (mine["passed"].reindex(ids).fillna(False).to_numpy(dtype=bool)
-                                        if mine is not None else np.zeros(len(table), dtype=bool))
-    table["modules_passed"] = table[[f"passed:{m.id}" for m in modules]].sum(axis=1).astype("int64")
-
-    latest = exams.drop_duplicates("user_id", keep="last").set_index("user_id") if len(exams) else None
-    table["exam_score"] = latest["score"].reindex(ids).to_numpy(dtype=float) if latest is not None else np.nan
-    table["exam_passed"] = (latest["passed"].reindex(ids).to_numpy(dtype=object) if latest is not None
-                            else np.full(len(table), None, dtype=object))
-    table["certification"] = [statuses.get(int(u), CertificateStatus.NOT_CERTIFIED).value for u in table["user_id"]]
-
-    seen = (activity.set_index("user_id")["last_activity"].reindex(ids) if len(activity)
-            else pd.Series(pd.NaT, index=ids, dtype="datetime64[us, UTC]"))
-    table["last_activity"] = seen.reset_index(drop=True)
-    since = seen.fillna(pd.to_datetime(technicians["created_at"], utc=True).set_axis(ids))
-    table["days_inactive"] = ((pd.Timestamp(now) - since).dt.total_seconds() / 86400).to_numpy()
-    table["inactive"] = table["days_inactive"] >= INACTIVE_AFTER.days
-
-    missed: dict[int, list[str]] = {}
-    for user_id, question_id, count in flagged:
-        missed.setdefault(int(user_id), []).append(f"{question_id} ({count}×)")
-    table["often_missed"] = [", ".join(missed.get(int(u), [])) for u in table["user_id"]]
-    return table
-
-
-@dataclass(frozen=True)
-class TeamReport:
-    table: pd.DataFrame                      # see team_table
-    flagged: list[tuple[int, str, int]]      # (user_id, question_id, misses), most-missed first
-
-
-def load_team(store: Store, actor: Actor, banks: BankSet, now: datetime) -> TeamReport:
-    """The team table straight from the store (trainers and managers only)."""
-    reports = store.reports
-    flagged = flagged_for_trainer(reports.misses(), valid_question_ids=set(banks.questions))
-    table = team_table(reports.technicians(), reports.best_quiz_scores(), reports.exam_results(),
-                       reports.last_activity(), certification_statuses(store.certificates.every(actor), now), flagged,
-                       banks.modules, now)
-    return TeamReport(table, flagged)
-
-
-INACTIVE_FILTER = "inactive 14+ days"
-
-
-def filter_team(table: pd.DataFrame, locations: Iterable[str] = (), statuses: Iterable[str] = ()) -> pd.DataFrame:
-    """Rows at any of `locations` (all if none) whose certification status is any of `statuses` (all if none);
-    the status INACTIVE_FILTER picks technicians inactive for 14 days or more."""
-    locations, statuses = list(locations), list(statuses)
-    keep = pd.Series(True, index=table.index)
-    if locations:
-        keep &= table["location"].isin(locations)
-    if statuses:
-        keep &= table["certification"].isin(statuses) | (table["inactive"] & (INACTIVE_FILTER in statuses))
-    return table[keep]
+# ---- shared by the trainer's reports ----------------------------------------------------------------
 
 
 def module_label(module: Module) -> str:
     return f"{module.order}. {module.title}"
-
-
-def module_progress(table: pd.DataFrame, modules: list[Module]) -> pd.DataFrame:
-    """For the chart: per module, how many technicians passed, tried without passing, or have not tried."""
-    rows: list[dict[str, Any]] = []
-    for module in modules:
-        passed = table[f"passed:{module.id}"]
-        tried = table[f"score:{module.id}"].notna()
-        counts = (int(passed.sum()), int((tried & ~passed).sum()), int((~tried).sum()))
-        rows.extend({"module": module_label(module), "order": module.order, "state": state, "technicians": n}
-                    for state, n in zip(MODULE_STATES, counts))
-    return pd.DataFrame(rows, columns=["module", "order", "state", "technicians"])
-
-
-def team_display(table: pd.DataFrame, modules: list[Module]) -> pd.DataFrame:
-    """The table as a trainer reads it: scores in percent (numbers, so columns sort), plain words elsewhere."""
-    shown = pd.DataFrame({"Name": table["name"], "Location": table["location"]})
-    for module in modules:
-        shown[module_label(module)] = (table[f"score:{module.id}"] * 100).round(0)
-    passed = table[[f"passed:{m.id}" for m in modules]].to_numpy()
-    shown["Modules passed"] = [f"{row.sum()} of {len(modules)}" + (
-        f" ({', '.join(str(m.order) for m, ok in zip(modules, row) if ok)})" if row.any() else "") for row in passed]
-    shown["Exam"] = ["—" if p is None or pd.isna(p) else f"{s:.0%} {'passed' if p else 'not passed'}"
-                     for s, p in zip(table["exam_score"], table["exam_passed"])]
-    shown["Certification"] = table["certification"]
-    shown["Last activity"] = table["last_activity"]
-    shown["Inactive 14+ days"] = table["inactive"]
-    shown["Often missed (4+)"] = table["often_missed"]
-    return shown
 
 
 # ---- a technician's attempts -----------------------------------------------------------------------

@@ -48,7 +48,7 @@ mimes = {"csv": "text/csv", "xlsx": "application/vnd.openxmlformats-officedocume
 
 
 def register_file(fmt: str):
-    return lambda: register.export(store, actor, "register", fmt, frame, zone, filters)
+    return lambda: register.export_register(store, actor, fmt, shown, zone, filters)
 
 
 def attempts_file(fmt: str):
@@ -76,8 +76,8 @@ st.download_button(
     data=lambda: register.certificates_zip_export(store, actor, selected, clinic_name, address, zone))
 
 st.subheader("Revoke a certificate")
-revocable = {row.certificate_id: (row.certificate.code, row.full_name) for row in rows  # id -> (code, holder)
-             if row.certificate is not None and row.status is not CertificateStatus.REVOKED}
+revocable = {row.deciding.id: (row.deciding.code, row.full_name) for row in rows  # id -> (code, holder)
+             if row.deciding is not None and row.status is not CertificateStatus.REVOKED}
 with st.form("revoke", clear_on_submit=True):
     target = st.selectbox("Certificate", list(revocable), index=None, placeholder="Choose a certificate",
                           format_func=lambda cid: f"{revocable[cid][0]} — {revocable[cid][1]}")

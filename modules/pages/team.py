@@ -1,39 +1,55 @@
-"""Team: every technician's progress at a glance, who has gone quiet, and the questions each keeps missing."""
+"""Team: every technician's progress at a glance, a page of people at a time, who has gone quiet, and the questions
+the people on the page keep missing."""
 
 import altair as alt
 import streamlit as st
 
-from modules import team
+from modules import team_progress
 from modules.core.types import CertificateStatus, Role
-from modules.pages import common
+from modules.pages import common, trainer_common
+from modules.team import module_label
+
+QUIET_NAMED = 10  # a warning naming hundreds of people is read by nobody: the Status filter lists them all
 
 common.require(Role.TRAINER, Role.MANAGER)
 bank_set = common.banks()
 st.title("Team")
+store, actor = common.store(), common.actor()
 with common.plain_errors():
-    report = team.load_team(common.store(), common.actor(), bank_set, common.clock())
-table = report.table
+    table = team_progress.load_team(store, actor, bank_set, common.clock(), trainer_common.graded_results())
 if table.empty:
     st.info("No technicians yet. A manager adds them on the Accounts page.")
     st.stop()
 
-left, right = st.columns(2)
+left, middle, right = st.columns(3)
 locations = left.multiselect("Location", sorted(table["location"].unique()), placeholder="All locations")
-statuses = right.multiselect("Status", [s.value for s in CertificateStatus] + [team.INACTIVE_FILTER],
-                             placeholder="Any status")
-shown = team.filter_team(table, locations, statuses)
-st.caption(f"{len(shown)} of {len(table)} technician(s). Click a column header to sort; scores are the best "
-           "graded module quiz, in percent (green: passed).")
+statuses = middle.multiselect("Status", [s.value for s in CertificateStatus] + [team_progress.INACTIVE_FILTER],
+                              placeholder="Any status")
+name = right.text_input("Name contains", placeholder="Any name")
+shown = team_progress.filter_team(table, locations, statuses, name)
+left, right = st.columns(2)
+shown = team_progress.ordered(shown, left.selectbox("Order", team_progress.ORDERS))
+pages = team_progress.page_count(len(shown))
+# The page choice starts again at the first page whenever the filters change how many pages there are.
+number = right.selectbox("Rows", range(pages), format_func=lambda n: team_progress.page_label(n, len(shown)),
+                         disabled=pages == 1)
+on_page = team_progress.page(shown, number)
+st.caption(f"{len(shown)} of {len(table)} technician(s). Scores are the best graded module quiz, in percent "
+           "(green: passed); a column header sorts the rows on screen.")
 
 quiet = shown[shown["inactive"]]
 if len(quiet):
-    st.warning(f"No activity for {team.INACTIVE_AFTER.days} days or more: "
-               + ", ".join(map(common.plain, quiet["name"])))
+    named = ", ".join(map(common.plain, quiet["name"].head(QUIET_NAMED)))
+    more = (f" and {len(quiet) - QUIET_NAMED:,} more (the status “{team_progress.INACTIVE_FILTER}” lists them)"
+            if len(quiet) > QUIET_NAMED else "")
+    st.warning(f"No activity for {team_progress.INACTIVE_AFTER.days} days or more: {named}{more}")
 
-display = team.team_display(shown, bank_set.modules)
+with common.plain_errors():
+    flagged = team_progress.often_missed(store, actor, bank_set, on_page["user_id"])
+display = team_progress.team_display(on_page, bank_set.modules, flagged)
 display["Last activity"] = display["Last activity"].dt.tz_convert(common.tz_name())
-module_columns = [team.module_label(m) for m in bank_set.modules]
-passed = {team.module_label(m): shown[f"passed:{m.id}"].to_numpy() for m in bank_set.modules}
+module_columns = [module_label(m) for m in bank_set.modules]
+passed = {module_label(m): on_page[f"passed:{m.id}"].to_numpy() for m in bank_set.modules}
 
 
 def _highlight(frame):
@@ -52,21 +68,21 @@ st.dataframe(
                    "Inactive 14+ days": st.column_config.CheckboxColumn()})
 
 st.subheader("Progress by module")
-progress = team.module_progress(shown, bank_set.modules)
+progress = team_progress.module_progress(shown, bank_set.modules)
 chart = alt.Chart(progress).mark_bar().encode(
     x=alt.X("technicians:Q", title="Technicians", stack="zero"),
     y=alt.Y("module:N", title=None, sort=alt.EncodingSortField("order")),
-    color=alt.Color("state:N", title=None, sort=list(team.MODULE_STATES),
-                    scale=alt.Scale(domain=list(team.MODULE_STATES), range=["#2e7d32", "#f9a825", "#cfd8dc"])),
+    color=alt.Color("state:N", title=None, sort=list(team_progress.MODULE_STATES),
+                    scale=alt.Scale(domain=list(team_progress.MODULE_STATES), range=["#2e7d32", "#f9a825", "#cfd8dc"])),
     order=alt.Order("state_rank:Q"),
     tooltip=["module", "state", "technicians"],
-).transform_calculate(state_rank=f"indexof({list(team.MODULE_STATES)}, datum.state)")
+).transform_calculate(state_rank=f"indexof({list(team_progress.MODULE_STATES)}, datum.state)")
 st.altair_chart(chart, width="stretch")
 
 st.subheader("Questions missed 4 times or more")
-names = dict(zip(table["user_id"], table["name"]))
-visible = set(shown["user_id"])
-flagged = [row for row in report.flagged if row[0] in visible]
+if pages > 1:
+    st.caption(f"By the technicians in rows {team_progress.page_label(number, len(shown))} above.")
+names = dict(zip(on_page["user_id"], on_page["name"]))
 if not flagged:
     st.write("None: nobody has missed the same question four times.")
 for user_id in dict.fromkeys(row[0] for row in flagged):

@@ -1,15 +1,17 @@
-"""Helpers shared by the trainer pages: choosing a technician, and the cached item analysis.
+"""Helpers shared by the trainer pages: choosing a technician, the cached item analysis and the team's cached graded
+results.
 
-The cache is shared by every session, which is fine here: only trainers and managers reach these pages and
-the figures are about questions, not one person. It is keyed by the database URL and the count and latest id
-of finished attempts, so a newly finished attempt gives a fresh analysis on the next view.
+The caches are shared by every session, which is fine here: only trainers and managers reach these pages (each
+page checks the role on every run before it asks), the item analysis is about questions, not one person, and every
+trainer and manager sees the whole team. Both are keyed by the database URL and the count and latest id of finished
+attempts, so a newly finished attempt gives fresh figures on the next view.
 """
 
 from __future__ import annotations
 
 import streamlit as st
 
-from modules import settings, team
+from modules import settings, team, team_progress
 from modules.core.types import AttemptKind, Role
 from modules.pages import common
 
@@ -45,3 +47,14 @@ def item_analysis(kind: AttemptKind, module_id: str | None, first_only: bool) ->
         prompts = tuple(sorted((q.id, q.prompt) for q in common.banks().questions.values()))
         return _item_analysis(settings.get("TRAINING_DB_URL"), version, AttemptKind(kind).value, module_id,
                               first_only, prompts)
+
+
+@st.cache_data(show_spinner=False, max_entries=4)
+def _graded(db_url: str, version: tuple[int, int]) -> team_progress.Graded:
+    return team_progress.graded(common.store())
+
+
+def graded_results() -> team_progress.Graded:
+    """Every technician's best quiz scores and exam results, read again only once an attempt has been finished."""
+    with common.plain_errors():
+        return _graded(settings.get("TRAINING_DB_URL"), common.store().reports.results_version())

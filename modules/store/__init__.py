@@ -13,6 +13,7 @@ brings the schema up to date with the Alembic migrations, and hands out one part
     store.review_cards   spaced-review cards
     store.audit          the hash-chained audit log
     store.reports        grouped reads for trainers' and managers' reports
+    store.registry       the certification register, one row per account, in one statement
     store.clinic         the clinic's own settings (name, public address), as an attributed history
     store.sessions       signed-in sessions, resolved by token hash from any instance
 
@@ -38,10 +39,11 @@ from modules.store.clinic import ClinicSettings
 from modules.store.database import Database, connect, same_database, sqlite_file
 from modules.store.exams import Exams
 from modules.store.learning import Lessons, ReviewCards, Signoffs
+from modules.store.registry import RegisterRow, Registry
 from modules.store.reports import ATTEMPT_COLUMNS, Reports
 from modules.store.sessions import Sessions, StoredSession
 
-__all__ = ["ATTEMPT_COLUMNS", "Store", "StoredSession", "same_database", "sqlite_file"]
+__all__ = ["ATTEMPT_COLUMNS", "RegisterRow", "Store", "StoredSession", "same_database", "sqlite_file"]
 
 
 class Store:
@@ -58,6 +60,7 @@ class Store:
         self.lessons = Lessons(db)
         self.review_cards = ReviewCards(db)
         self.reports = Reports(db)
+        self.registry = Registry(db)
         self.clinic = ClinicSettings(db, self.audit)
         self.sessions = Sessions(db, self.audit)
 

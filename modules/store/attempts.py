@@ -2,12 +2,13 @@
 
 An attempt is opened with `start`, answers arrive one by one (`record_response`, for practice and exams) or all
 together with the result (`submit`, one transaction), and `finish` closes it. Nothing is ever changed: an exam's
-changed answer is a new row, and the answer that counts is the latest one per question.
+changed answer is a new row, and the answer that counts is the latest one per question. What each question showed is
+kept as its version (stored once, in the same transaction) and the order shown: see question_versions.py.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -16,35 +17,62 @@ from sqlalchemy import Connection, Row, Select, insert, select
 from modules.core.errors import PermissionDenied, StoreError
 from modules.core.records import Actor, Attempt, AttemptResult, QuestionSnapshot, ResponseRecord
 from modules.core.types import AttemptId, AttemptKind, ClosedBy, ModuleId, QuestionId, ResponseId, UserId
+from modules.store import question_versions as versions
 from modules.store.audit import AuditLog
 from modules.store.database import Database, inserted_id
-from modules.store.schema import attempt_results, attempts, dumps, loads, responses
+from modules.store.schema import attempt_results, attempts, dumps, loads, question_versions, responses
 
 # Built once: the attempt-writing statements are the hot path (see bench/bench_store_writes.py).
 _INSERT_ATTEMPT, _INSERT_RESPONSE, _INSERT_RESULT = insert(attempts), insert(responses), insert(attempt_results)
 
 
-def _attempt(row: Row[Any]) -> Attempt:
+def _attempts(conn: Connection, rows: Sequence[Row[Any]]) -> list[Attempt]:
+    """Attempts with their drawn questions rebuilt from the versions they name (read in one go)."""
+    stored = versions.contents(conn, (key for row in rows for key in versions.drawn_version_ids(row.questions_json)))
+    return [_attempt(row, versions.rebuild_drawn(row.questions_json, stored)) for row in rows]
+
+
+def _attempt(row: Row[Any], questions: list[QuestionSnapshot] | None) -> Attempt:
     result = None
     if row.finished_at is not None:
         result = AttemptResult(row.score, None if row.passed is None else bool(row.passed), ClosedBy(row.closed_by),
                                loads(row.detail_json), row.finished_at)
     return Attempt(AttemptId(row.id), UserId(row.user_id), AttemptKind(row.kind), row.module_id, row.started_at,
-                   row.deadline, loads(row.questions_json), loads(row.policy_json), result)
+                   row.deadline, questions, loads(row.policy_json), result)
 
 
 def _response(row: Row[Any]) -> ResponseRecord:
     return ResponseRecord(row.position, QuestionId(row.question_id), ModuleId(row.module_id), row.content_hash,
-                          loads(row.snapshot_json), loads(row.answer_json), row.score, bool(row.correct),
-                          row.answered_at, row.seconds_taken, ResponseId(row.id), AttemptId(row.attempt_id))
+                          versions.rebuild(row.content_json, row.shown_order), loads(row.answer_json),
+                          row.score, bool(row.correct), row.answered_at, row.seconds_taken, ResponseId(row.id),
+                          AttemptId(row.attempt_id))
 
 
-def _response_row(attempt_id: AttemptId, record: ResponseRecord, now: datetime) -> dict[str, Any]:
-    return {"attempt_id": attempt_id, "position": record.position, "question_id": record.question_id,
-            "module_id": record.module_id, "content_hash": record.content_hash,
-            "snapshot_json": dumps(record.snapshot), "answer_json": dumps(record.answer),
-            "score": float(record.score), "correct": bool(record.correct),
-            "answered_at": record.answered_at or now, "seconds_taken": record.seconds_taken}
+def _response_rows(conn: Connection, attempt_id: AttemptId, records: list[ResponseRecord],
+                   now: datetime) -> list[dict[str, Any]]:
+    """The rows of `records`, storing the versions they showed that are not stored yet (in the caller's write)."""
+    shown = [versions.split(record.snapshot) for record in records]
+    ids = versions.stored_ids(conn, shown)
+    return [{"attempt_id": attempt_id, "position": record.position, "question_id": record.question_id,
+             "module_id": record.module_id, "content_hash": record.content_hash,
+             "version_id": ids[version.hash], "shown_order": version.order, "answer_json": dumps(record.answer),
+             "score": float(record.score), "correct": bool(record.correct),
+             "answered_at": record.answered_at or now, "seconds_taken": record.seconds_taken}
+            for record, version in zip(records, shown)]
+
+
+def _insert_attempt(conn: Connection, user_id: UserId, kind: AttemptKind, module_id: str | None,
+                    deadline: datetime | None, questions: list[QuestionSnapshot] | None,
+                    policy: dict[str, Any] | None, started_at: datetime) -> AttemptId:
+    """Insert an attempt, storing the versions of the questions it drew that are not stored yet."""
+    questions_json = None
+    if questions is not None:
+        drawn = [versions.split(snapshot) for snapshot in questions]
+        questions_json = versions.drawn_json(list(questions), drawn, versions.stored_ids(conn, drawn))
+    return AttemptId(inserted_id(conn.execute(_INSERT_ATTEMPT, {
+        "user_id": user_id, "kind": AttemptKind(kind).value, "module_id": module_id, "started_at": started_at,
+        "deadline": deadline, "questions_json": questions_json,
+        "policy_json": None if policy is None else dumps(policy)})))
 
 
 def result_row(attempt_id: AttemptId, result: AttemptResult, now: datetime) -> dict[str, Any]:
@@ -76,12 +104,9 @@ class Attempts:
               deadline: datetime | None = None, questions: list[QuestionSnapshot] | None = None,
               policy: dict[str, Any] | None = None, started_at: datetime | None = None) -> AttemptId:
         """Open an attempt; it is closed by `submit` (all answers at once) or `finish`."""
-        header = {"user_id": user_id, "kind": AttemptKind(kind).value, "module_id": module_id,
-                  "started_at": started_at or self._db.clock(), "deadline": deadline,
-                  "questions_json": None if questions is None else dumps(list(questions)),
-                  "policy_json": None if policy is None else dumps(policy)}
+        started_at = started_at or self._db.clock()
         with self._db.write() as conn:
-            return AttemptId(inserted_id(conn.execute(_INSERT_ATTEMPT, header)))
+            return _insert_attempt(conn, user_id, kind, module_id, deadline, questions, policy, started_at)
 
     def start_checked(self, user_id: UserId, kind: AttemptKind, decide: Callable[[list[Attempt]], Attempt | None],
                       module_id: str | None = None, deadline: datetime | None = None,
@@ -92,36 +117,34 @@ class Attempts:
         `decide` sees this person's attempts of `kind` as they stand inside the transaction: it raises to refuse
         (a daily limit), returns an attempt to resume instead (one open exam), or returns None to start a new one.
         """
-        header = {"user_id": user_id, "kind": AttemptKind(kind).value, "module_id": module_id,
-                  "started_at": started_at or self._db.clock(), "deadline": deadline,
-                  "questions_json": None if questions is None else dumps(list(questions)),
-                  "policy_json": None if policy is None else dumps(policy)}
+        started_at = started_at or self._db.clock()
         with self._db.write() as conn:
             self._db.lock_person(conn, user_id)
-            existing = [_attempt(row) for row in conn.execute(
-                _attempt_query().where(attempts.c.user_id == user_id, attempts.c.kind == AttemptKind(kind).value))]
+            existing = _attempts(conn, conn.execute(
+                _attempt_query().where(attempts.c.user_id == user_id, attempts.c.kind == AttemptKind(kind).value)
+            ).all())
             resumed = decide(existing)
             if resumed is not None:
                 return resumed.id
-            return AttemptId(inserted_id(conn.execute(_INSERT_ATTEMPT, header)))
+            return _insert_attempt(conn, user_id, kind, module_id, deadline, questions, policy, started_at)
 
     def record_response(self, attempt_id: AttemptId, record: ResponseRecord) -> ResponseId:
         """Append one answer as given; refused once the attempt has a result."""
-        row = _response_row(attempt_id, record, self._db.clock())
+        now = self._db.clock()
         with self._db.write() as conn:
             if _has_result(conn, attempt_id):
                 raise StoreError("This attempt is already finished; the answer was not recorded.")
+            (row,) = _response_rows(conn, attempt_id, [record], now)
             return ResponseId(inserted_id(conn.execute(_INSERT_RESPONSE, row)))
 
     def submit(self, attempt_id: AttemptId, responses_given: list[ResponseRecord], result: AttemptResult) -> None:
         """Every answer and the result of an attempt opened by `start`, in ONE transaction."""
         now = self._db.clock()
-        rows = [_response_row(attempt_id, record, now) for record in responses_given]
         with self._db.write() as conn:
             if _has_result(conn, attempt_id):
                 raise StoreError("This attempt was already submitted; it cannot be submitted twice.")
-            if rows:
-                conn.execute(_INSERT_RESPONSE, rows)
+            if responses_given:
+                conn.execute(_INSERT_RESPONSE, _response_rows(conn, attempt_id, responses_given, now))
             conn.execute(_INSERT_RESULT, result_row(attempt_id, result, now))
             self._audit.seal(conn, "attempt_results", attempt_id)
 
@@ -148,16 +171,16 @@ class Attempts:
         if module_id is not None:
             query = query.where(attempts.c.module_id == module_id)
         with self._db.read() as conn:
-            return [_attempt(row) for row in conn.execute(query)]
+            return _attempts(conn, conn.execute(query).all())
 
     def get(self, actor: Actor, attempt_id: AttemptId) -> Attempt:
         with self._db.read() as conn:
             row = conn.execute(_attempt_query().where(attempts.c.id == attempt_id)).first()
-        if row is None:
-            raise StoreError("There is no such attempt.")
-        if not actor.may_read(row.user_id):
-            raise PermissionDenied("You can only see your own attempts.")
-        return _attempt(row)
+            if row is None:
+                raise StoreError("There is no such attempt.")
+            if not actor.may_read(row.user_id):
+                raise PermissionDenied("You can only see your own attempts.")
+            return _attempts(conn, [row])[0]
 
     def open_one(self, user_id: UserId, kind: AttemptKind) -> Attempt | None:
         """The latest attempt of this kind that has no result yet (an exam still running), if any."""
@@ -165,14 +188,15 @@ class Attempts:
                                        attempt_results.c.attempt_id.is_(None))
         with self._db.read() as conn:
             rows = conn.execute(query).all()
-        return _attempt(rows[-1]) if rows else None
+            return _attempts(conn, rows[-1:])[0] if rows else None
 
     def responses(self, actor: Actor, attempt_id: AttemptId) -> list[ResponseRecord]:
         """Every answer row as given, oldest first (for exams, a changed answer appears more than once)."""
         self.get(actor, attempt_id)
         with self._db.read() as conn:
-            rows = conn.execute(select(responses).where(responses.c.attempt_id == attempt_id)
-                                .order_by(responses.c.id))
+            rows = conn.execute(select(responses, question_versions.c.content_json)
+                                .join(question_versions, question_versions.c.id == responses.c.version_id)
+                                .where(responses.c.attempt_id == attempt_id).order_by(responses.c.id))
             return [_response(row) for row in rows]
 
     def current_responses(self, actor: Actor, attempt_id: AttemptId) -> list[ResponseRecord]:

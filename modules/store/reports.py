@@ -16,8 +16,18 @@ from sqlalchemy import Integer, Select, func, select, union_all
 
 from modules.core.records import Actor, require_manager
 from modules.core.types import AttemptKind, PracticalOutcome, Role, UserId
+from modules.store import question_versions as versions
 from modules.store.database import Database
-from modules.store.schema import attempt_results, attempts, lesson_reads, loads, practical_signoffs, responses, users
+from modules.store.schema import (
+    attempt_results,
+    attempts,
+    dumps,
+    lesson_reads,
+    practical_signoffs,
+    question_versions,
+    responses,
+    users,
+)
 
 ATTEMPT_COLUMNS = ["attempt_id", "username", "full_name", "location", "kind", "module_id", "started_at",
                    "finished_at", "score", "passed", "closed_by"]
@@ -70,9 +80,14 @@ class Reports:
         return int(count), int(latest)
 
     def technicians(self) -> pd.DataFrame:
+        """Every technician by name: user_id, full_name, location, active, created_at (UTC)."""
         query = (select(users.c.id, users.c.full_name, users.c.location, users.c.active, users.c.created_at)
                  .where(users.c.role == Role.TECHNICIAN.value).order_by(users.c.full_name, users.c.id))
-        return _frame(self._db, query, ["user_id", "full_name", "location", "active", "created_at"])
+        # Fetched as the driver gives them, then converted column-wise: thousands of rows, each time the Team opens.
+        frame = _frame(self._db, query, ["user_id", "full_name", "location", "active", "created_at"], raw=True)
+        frame["active"] = frame["active"].astype(bool)
+        frame["created_at"] = pd.to_datetime(frame["created_at"], utc=True, format="ISO8601")
+        return frame
 
     def best_quiz_scores(self) -> pd.DataFrame:
         """Per technician and module: best graded score, whether any attempt passed, and how many were graded."""
@@ -81,7 +96,7 @@ class Reports:
                  .join(attempt_results, attempt_results.c.attempt_id == attempts.c.id)
                  .where(attempts.c.kind == AttemptKind.QUIZ.value)
                  .group_by(attempts.c.user_id, attempts.c.module_id))
-        frame = _frame(self._db, query, ["user_id", "module_id", "best_score", "passed", "attempts"])
+        frame = _frame(self._db, query, ["user_id", "module_id", "best_score", "passed", "attempts"], raw=True)
         return frame.astype({"passed": bool}) if len(frame) else frame
 
     def exam_results(self) -> pd.DataFrame:
@@ -93,9 +108,20 @@ class Reports:
         return _frame(self._db, query, ["user_id", "attempt_id", "finished_at", "score", "passed"])
 
     def last_activity(self) -> pd.DataFrame:
-        """The latest moment each user did anything: started an attempt, answered, finished, or opened a lesson."""
+        """The latest moment each user did anything: started an attempt, answered, finished, or opened a lesson.
+
+        Only open attempts' answers are read (practice, review, a quiz or exam under way): a result is written after
+        every answer it counts and refuses any later one, so a finished attempt's finish is its latest moment. An
+        open attempt's answers are appended as they are given, so its latest is its last row, found in the attempt
+        index: one row per open attempt, not every answer ever given.
+        """
+        last_rows = (select(func.max(responses.c.id))
+                     .select_from(attempts.outerjoin(attempt_results, attempt_results.c.attempt_id == attempts.c.id))
+                     .join(responses, responses.c.attempt_id == attempts.c.id)
+                     .where(attempt_results.c.attempt_id.is_(None)).group_by(attempts.c.id))
         answered = (select(attempts.c.user_id.label("user_id"), func.max(responses.c.answered_at).label("at"))
-                    .join(attempts, attempts.c.id == responses.c.attempt_id).group_by(attempts.c.user_id))
+                    .join(attempts, attempts.c.id == responses.c.attempt_id)
+                    .where(responses.c.id.in_(last_rows)).group_by(attempts.c.user_id))
         started = select(attempts.c.user_id, func.max(attempts.c.started_at)).group_by(attempts.c.user_id)
         finished = (select(attempts.c.user_id, func.max(attempt_results.c.finished_at))
                     .join(attempts, attempts.c.id == attempt_results.c.attempt_id).group_by(attempts.c.user_id))
@@ -107,15 +133,20 @@ class Reports:
         frame["last_activity"] = pd.to_datetime(frame["last_activity"], utc=True, format="ISO8601")
         return frame
 
-    def misses(self, user_id: UserId | None = None) -> pd.DataFrame:
-        """Every wrong answer that counts (user_id, question_id, correct=False), for review.flagged_for_trainer;
-        everyone's, or one technician's."""
+    def misses(self, user_ids: UserId | Iterable[UserId] | None = None) -> pd.DataFrame:
+        """Every wrong answer that counts (user_id, question_id, correct=False), for review.flagged_for_trainer:
+        everyone's, one technician's, or a few technicians' (a page of the team)."""
         query = (select(attempts.c.user_id, responses.c.question_id, responses.c.correct)
                  .join(attempts, attempts.c.id == responses.c.attempt_id)
-                 .where(responses.c.correct.is_(False), responses.c.id.in_(_latest_answers())))
-        if user_id is not None:
-            query = query.where(attempts.c.user_id == user_id)
-        frame = _frame(self._db, query, ["user_id", "question_id", "correct"])
+                 .where(responses.c.correct.is_(False)))
+        if user_ids is None:
+            query = query.where(responses.c.id.in_(_latest_answers()))
+        else:
+            ids = [int(user_ids)] if isinstance(user_ids, int) else [int(u) for u in user_ids]
+            # Only their attempts' answers, found through the attempt index, not every answer in the database.
+            theirs = select(attempts.c.id).where(attempts.c.user_id.in_(ids))
+            query = query.where(attempts.c.user_id.in_(ids), responses.c.id.in_(_latest_answers(theirs)))
+        frame = _frame(self._db, query, ["user_id", "question_id", "correct"], raw=True)
         return frame.astype({"correct": bool}) if len(frame) else frame
 
     def attempt_summaries(self, user_id: UserId) -> pd.DataFrame:
@@ -149,21 +180,26 @@ class Reports:
 
     def snapshots(self, response_ids: list[int]) -> pd.DataFrame:
         """The snapshot (what was shown) of the given responses: question_id, content_hash, snapshot_json."""
+        columns = ["question_id", "content_hash", "snapshot_json"]
         if not response_ids:
-            return pd.DataFrame(columns=["question_id", "content_hash", "snapshot_json"])
-        query = (select(responses.c.question_id, responses.c.content_hash, responses.c.snapshot_json)
+            return pd.DataFrame(columns=columns)
+        query = (select(responses.c.question_id, responses.c.content_hash, question_versions.c.content_json,
+                        responses.c.shown_order)
+                 .join(question_versions, question_versions.c.id == responses.c.version_id)
                  .where(responses.c.id.in_([int(i) for i in response_ids])))
-        return _frame(self._db, query, ["question_id", "content_hash", "snapshot_json"])
+        with self._db.read() as conn:
+            rows = [(question_id, content_hash, dumps(versions.rebuild(content_json, shown_order)))
+                    for question_id, content_hash, content_json, shown_order in conn.execute(query)]
+        return pd.DataFrame(rows, columns=columns)
 
     def exam_draw_counts(self) -> dict[str, int]:
-        """How many exam sittings drew each question (from the snapshot of what each sitting showed)."""
+        """How many exam sittings drew each question (from the record of what each sitting showed)."""
         query = select(attempts.c.questions_json).where(attempts.c.kind == AttemptKind.EXAM.value,
                                                         attempts.c.questions_json.is_not(None))
         counts: dict[str, int] = {}
         with self._db.read() as conn:
             for (questions_json,) in conn.execute(query):
-                for snapshot in loads(questions_json) or []:
-                    question_id = snapshot.get("question_id") if isinstance(snapshot, dict) else None
+                for question_id in versions.drawn_question_ids(questions_json):
                     if question_id:
                         counts[question_id] = counts.get(question_id, 0) + 1
         return counts

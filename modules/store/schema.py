@@ -49,6 +49,7 @@ APPEND_ONLY_TABLES = (
     "review_cards",
     "audit_log",
     "clinic_settings",
+    "question_versions",
 )
 
 
@@ -138,10 +139,21 @@ attempts = Table(
     Column("module_id", String(100)),
     Column("started_at", UTCDateTime, nullable=False),
     Column("deadline", UTCDateTime),
+    # Per question drawn, in the order drawn: [question id, version id, order shown] (see question_versions.py).
     Column("questions_json", Text),
     Column("policy_json", Text),
     CheckConstraint("kind IN ('practice', 'quiz', 'exam', 'review')", name="kind"),
     Index(None, "user_id", "kind", "module_id"),
+)
+
+# Each question's content as shown (its shuffled lists sorted), stored once and found by the sha256 of its canonical
+# JSON: responses and drawn questions name it by id and keep only the order shown (modules/store/question_versions.py).
+question_versions = Table(
+    "question_versions",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("hash", String(64), nullable=False, unique=True),
+    Column("content_json", Text, nullable=False),
 )
 
 responses = Table(
@@ -152,8 +164,11 @@ responses = Table(
     Column("position", Integer, nullable=False),
     Column("question_id", String(100), nullable=False),
     Column("module_id", String(100), nullable=False),
+    # The bank's fingerprint of the question's wording (item statistics group by it), not the version hash.
     Column("content_hash", String(128), nullable=False),
-    Column("snapshot_json", Text, nullable=False),
+    # What was shown: the version, and for each shuffled list the place in the sorted list of each item shown.
+    Column("version_id", Integer, ForeignKey("question_versions.id"), nullable=False),
+    Column("shown_order", Text, nullable=False),
     Column("answer_json", Text, nullable=False),
     Column("score", Float, nullable=False),
     Column("correct", Boolean, nullable=False),
@@ -162,9 +177,8 @@ responses = Table(
     CheckConstraint("score >= 0 AND score <= 1", name="score"),
     Index(None, "attempt_id", "question_id", "id"),
     Index(None, "question_id"),
-    # Covers item analysis, so it scans this narrow index instead of rows that carry the snapshots.
-    Index("ix_responses_item_analysis", "attempt_id", "question_id", "position", "score", "content_hash",
-          "answer_json"),
+    # Item analysis reads the rows themselves: without snapshots they are about as narrow as the index that covered
+    # it was (revision 0007 dropped it: a second copy of every answer's text, 140 of the 380 bytes a response took).
 )
 
 attempt_results = Table(

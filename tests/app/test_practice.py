@@ -1,5 +1,6 @@
 """Learn and Practice pages: a technician reads a lesson and practises a round from start to summary."""
 
+import shutil
 from datetime import UTC, datetime
 
 from modules.banks import load_banks
@@ -89,3 +90,27 @@ def test_my_progress_counts_the_practice_answers_per_module(users, app_store):
     counts = {m.module_id: m.practice_answered for m in progress.modules}
     assert counts[bank_set.modules[0].id] == 2
     assert sum(counts.values()) == 2
+
+
+def test_an_edited_bank_or_policy_shows_on_the_next_run(users, tmp_path, monkeypatch):
+    """Banks and policy are kept between runs while their files are unchanged: an edit must still show at once."""
+    folder = tmp_path / "banks"
+    shutil.copytree(FIXTURE_BANKS, folder)
+    monkeypatch.setenv("TRAINING_BANKS_DIR", str(folder))
+    at = open_app(users["technician"], "practice.py")
+    assert at.selectbox[0].options[0] == "1. Skin science (fixture)"
+    skin = folder / "01-skin-science.yaml"
+    skin.write_text(skin.read_text(encoding="utf-8").replace("Skin science (fixture)", "Skin basics"),
+                    encoding="utf-8")
+    at.run()
+    assert at.selectbox[0].options[0] == "1. Skin basics"
+
+    health = open_app(users["trainer"], "bank_health.py")
+    decisions = [e.value for e in [*health.warning, *health.success]]
+    assert any(d.startswith("Module quiz: 10 questions, pass mark 80%") for d in decisions)
+    policy = folder / "certification.yaml"
+    policy.write_text(policy.read_text(encoding="utf-8").replace("pass_mark_percent: 80", "pass_mark_percent: 90"),
+                      encoding="utf-8")  # the same size: the change is in the file's time
+    health.run()
+    decisions = [e.value for e in [*health.warning, *health.success]]
+    assert any(d.startswith("Module quiz: 10 questions, pass mark 90%") for d in decisions)

@@ -86,6 +86,59 @@ def test_a_manager_sees_the_team_too(users, seeded):
     assert not at.exception and len(at.dataframe[0].value) == 2
 
 
+def test_a_newly_finished_quiz_shows_on_the_team_page_at_once(users, seeded, app_store):
+    """The graded results are kept between runs until an attempt is finished; then they are read again."""
+    at = open_app(users["trainer"], "team.py", clock=FixedClock(NOW))
+    skin = next(c for c in at.dataframe[0].value.columns if c.startswith("1. "))
+    assert at.dataframe[0].value.set_index("Name").loc["Tess Technician", skin] == 90
+    take_quiz(app_store, users["technician"].id, 10, NOW)
+    at.run()
+    assert at.dataframe[0].value.set_index("Name").loc["Tess Technician", skin] == 100
+
+
+def widget(widgets, label):
+    return next(w for w in widgets if w.label == label)
+
+
+def test_team_shows_a_page_of_people_at_a_time_and_the_filters_apply_to_all_of_them(users, app_store):
+    """150 technicians (North even, South odd) besides Tess: 100 a page, by name; Tech 120 keeps missing question 10."""
+    hashed = auth.hash_password(PASSWORD)
+    app_store.accounts.create_many([auth.new_account(f"tech{n:03d}", f"Tech {n:03d}", Role.TECHNICIAN, hashed,
+                                                     "South" if n % 2 else "North") for n in range(150)], None)
+    by_name = {u.full_name: u for u in app_store.accounts.list_users(Role.TECHNICIAN)}
+    for day in range(4):
+        take_quiz(app_store, by_name["Tech 120"].id, 9, NOW - timedelta(days=23 - day))
+    later = FixedClock(datetime.now(UTC) + timedelta(days=20))  # nobody has done anything for 20 days
+    at = open_app(users["trainer"], "team.py", clock=later)
+    assert not at.exception
+    everyone = [f"Tech {n:03d}" for n in range(150)] + ["Tess Technician"]
+    assert list(at.dataframe[0].value["Name"]) == everyone[:100]
+    assert "151 of 151 technician(s)" in texts(at)
+    assert [e.label for e in at.expander] == []  # Tech 120 is on the next page
+    quiet = next(w.value for w in at.warning if w.value.startswith("No activity for 14 days or more"))
+    assert quiet.startswith("No activity for 14 days or more: Tech 000, Tech 001") and "and 141 more" in quiet
+
+    rows = widget(at.selectbox, "Rows")
+    assert rows.options == ["1–100", "101–151"]
+    rows.set_value(1).run()
+    assert list(at.dataframe[0].value["Name"]) == everyone[100:]
+    assert [e.label for e in at.expander] == ["Tech 120"]
+    often = at.dataframe[0].value.set_index("Name")["Often missed (4+)"]
+    assert often["Tech 120"] == f"{BANKS.module(SKIN).questions[9].id} (4×)" and often["Tech 121"] == ""
+
+    at.multiselect[0].set_value(["South"]).run()  # 75 people: one page, from the first row again
+    assert list(at.dataframe[0].value["Name"]) == [f"Tech {n:03d}" for n in range(1, 150, 2)]
+    assert widget(at.selectbox, "Rows").disabled and "75 of 151 technician(s)" in texts(at)
+    widget(at.text_input, "Name contains").input("tech 14").run()
+    assert list(at.dataframe[0].value["Name"]) == ["Tech 141", "Tech 143", "Tech 145", "Tech 147", "Tech 149"]
+    at.multiselect[0].set_value([]).run()
+    widget(at.text_input, "Name contains").input("tech 12").run()
+    widget(at.selectbox, "Order").set_value("Fewest modules passed first").run()  # Tech 120 passed skin science
+    assert list(at.dataframe[0].value["Name"]) == [f"Tech {n}" for n in range(121, 130)] + ["Tech 120"]
+    widget(at.text_input, "Name contains").input("nobody").run()
+    assert not at.exception and at.dataframe[0].value.empty and "0 of 151 technician(s)" in texts(at)
+
+
 def test_technician_page_replays_an_attempt_answer_by_answer(users, seeded):
     at = open_app(users["trainer"], "technician.py", clock=FixedClock(NOW))
     assert not at.exception

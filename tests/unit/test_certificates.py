@@ -5,10 +5,13 @@ from __future__ import annotations
 import io
 import random
 import re
+import shutil
+import subprocess
 import zipfile
 from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
+import segno
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -230,8 +233,44 @@ def test_pdf_shows_holder_title_code_dates_clinic_and_verify_url():
     for text in (b"Anna Smith", b"Microdermabrasion Technician", b"7KQ2-M9XD-4TPR-8BNC", b"Glow Skin Clinic",
                  b"23 November 2025", b"23 November 2026", url.encode()):
         assert text in pdf, text
-    assert b"/Subtype /Image" in pdf  # the QR code
+    assert drawn_qr(pdf)  # the QR code
     assert b"REVOKED" not in pdf
+
+
+def drawn_qr(pdf: bytes) -> list[list[int]]:
+    """The QR code an uncompressed certificate draws, read back from its filled rectangles of dark modules (the
+    page's frames are stroked, not filled). Each module is counted once: overlapping rectangles would show."""
+    rects = [tuple(map(float, found)) for found in re.findall(rb"([\d.]+) ([\d.]+) ([\d.]+) -([\d.]+) re f", pdf)]
+    module = min(h for _, _, _, h in rects)
+    left, top = min(x for x, _, _, _ in rects), max(y for _, y, _, _ in rects)
+    size = round((max(x + w for x, _, w, _ in rects) - left) / module)
+    matrix = [[0] * size for _ in range(size)]
+    for x, y, w, h in rects:
+        first_row, first_column = round((top - y) / module), round((x - left) / module)
+        for row in range(first_row, first_row + round(h / module)):
+            for column in range(first_column, first_column + round(w / module)):
+                matrix[row][column] += 1
+    return matrix
+
+
+@pytest.mark.parametrize("base", ["https://clinic.example", "https://training.riverside-skin-clinic.example/app"])
+def test_the_qr_code_is_the_verify_address_drawn_module_by_module(base):
+    url = verify_url(base, "7KQ2-M9XD-4TPR-8BNC")
+    drawn = drawn_qr(certificate_pdf(view(), "Glow Skin Clinic", url, compress=False))
+    # segno's own code of the address, with whichever of the eight masks was used
+    assert drawn in [[list(row) for row in segno.make(url, error="m", micro=False, mask=mask).matrix]
+                     for mask in range(8)]
+
+
+@pytest.mark.skipif(not shutil.which("pdftotext"), reason="poppler's pdftotext is not installed")
+def test_a_pdf_reader_finds_the_holder_the_code_and_the_address(tmp_path):
+    url = verify_url("https://clinic.example", "7KQ2-M9XD-4TPR-8BNC")
+    path = tmp_path / "certificate.pdf"
+    path.write_bytes(certificate_pdf(view(full_name="Zoë Smith"), "Glow Skin Clinic", url, "Europe/London"))
+    text = subprocess.run(["pdftotext", "-layout", str(path), "-"], capture_output=True, text=True, check=True).stdout
+    for expected in ("Glow Skin Clinic", "CERTIFICATE", "Zoë Smith", "Microdermabrasion Technician",
+                     "Issued 23 November 2025 | Valid until 23 November 2026", "7KQ2-M9XD-4TPR-8BNC", url):
+        assert expected in text, expected
 
 
 def test_pdf_is_compressed_by_default():

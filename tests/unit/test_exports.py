@@ -5,13 +5,14 @@ from __future__ import annotations
 import csv
 import io
 from datetime import UTC, date, datetime
+from decimal import Decimal
 
 import numpy as np
 import pandas as pd
 import pytest
 from openpyxl import load_workbook
 
-from modules.exports import neutralise_cell, to_csv_bytes, to_xlsx_bytes
+from modules.exports import CSV_CHUNK_ROWS, csv_chunks, neutralise_cell, to_csv_bytes, to_xlsx_bytes, xlsx_bytes
 
 UTC = UTC
 HYPERLINK = '=HYPERLINK("http://x","y")'
@@ -135,6 +136,47 @@ def test_csv_does_not_change_the_callers_frame():
     assert frame.loc[1, "name"] == HYPERLINK
 
 
+def plain_rows(frame: pd.DataFrame) -> list[tuple]:
+    """The frame's rows as plain Python values, as a store read gives them: aware datetimes, floats, text."""
+    columns = [frame[c].dt.to_pydatetime() if isinstance(frame[c].dtype, pd.DatetimeTZDtype) else frame[c].tolist()
+               for c in frame.columns]
+    return list(zip(*columns))
+
+
+@pytest.mark.parametrize("zone", ["UTC", "Europe/London", "America/New_York", "Asia/Kolkata"])
+def test_streamed_csv_is_the_csv_of_the_frame(zone):
+    frame = register()
+    frame.loc[3] = [DISGUISED["control character"], "\u200b=1+1", datetime(2026, 3, 29, 0, 30, tzinfo=UTC), 1e-9, 4]
+    streamed = b"".join(csv_chunks([str(c) for c in frame.columns], plain_rows(frame), zone))
+    assert streamed == to_csv_bytes(frame, zone)
+
+
+def test_streamed_csv_turns_missing_values_into_empty_cells_and_keeps_plain_dates():
+    rows = [("a", None, float("nan"), pd.NaT, date(2026, 2, 28), True, 7)]
+    assert read_csv(b"".join(csv_chunks(["t", "n", "f", "d", "day", "b", "i"], rows)))[1] == [
+        "a", "", "", "", "2026-02-28", "True", "7"]
+
+
+def test_csv_is_streamed_a_piece_at_a_time():
+    pulled = 0
+
+    def rows():
+        nonlocal pulled
+        for n in range(3 * CSV_CHUNK_ROWS + 5):
+            pulled += 1
+            yield (f"=name {n}", n)
+
+    pieces = csv_chunks(["name", "n"], rows())
+    assert next(pieces) == "\ufeffname,n\r\n".encode() and pulled == 0  # the header goes out first
+    first = next(pieces)
+    assert pulled <= CSV_CHUNK_ROWS + 1 and first.count(b"\r\n") == CSV_CHUNK_ROWS
+    rest = list(pieces)
+    assert len(rest) == 3 and pulled == 3 * CSV_CHUNK_ROWS + 5
+    lines = read_csv(b"".join([b"\xef\xbb\xbfname,n\r\n", first, *rest]))
+    last = 3 * CSV_CHUNK_ROWS + 4
+    assert lines[1] == ["'=name 0", "0"] and lines[-1] == [f"'=name {last}", str(last)]
+
+
 # --------------------------------------------------------------------------------------------- Excel
 
 
@@ -245,3 +287,26 @@ def test_xlsx_of_an_empty_frame_has_just_the_header():
 def test_xlsx_refuses_an_unknown_time_zone():
     with pytest.raises(ValueError):
         to_xlsx_bytes(register(), timezone_name="Nowhere/Special")
+
+
+def test_xlsx_from_plain_rows_keeps_each_type():
+    rows = [("=1+1", datetime(2026, 6, 1, 10, 0, tzinfo=UTC), date(2026, 2, 28), 1.5, 7, True, None, float("inf"),
+             Decimal("2.5"), np.int64(3)),
+            ("", None, None, float("nan"), None, None, None, None, None, None)]
+    header = ["text", "moment", "day", "float", "int", "bool", "none", "inf", "decimal", "numpy"]
+    workbook = load_workbook(io.BytesIO(xlsx_bytes(header, rows, "Rows", "Europe/London", anchor="3:cafe")))
+    sheet = workbook["Rows"]
+    assert [c.value for c in sheet[2]] == ["'=1+1", datetime(2026, 6, 1, 11, 0), datetime(2026, 2, 28), 1.5, 7, True,
+                                           None, "inf", 2.5, 3]
+    assert sheet["A2"].data_type == "s" and sheet["F2"].data_type == "b" and sheet["H2"].data_type == "s"
+    assert sheet["B2"].is_date and sheet["C2"].is_date and "h" not in sheet["C2"].number_format
+    assert [c.value for c in sheet[3]] == [None] * 10 and sheet.max_row == 3
+    assert [[c.value for c in row] for row in workbook["Audit anchor"].iter_rows()] == [["Audit anchor", "3:cafe"]]
+    assert formulas(xlsx_bytes(header, rows)) == []
+
+
+def test_xlsx_widths_come_from_the_first_rows_and_the_header():
+    rows = [("x" * 20, 1)] + [("y", 2)] * 3_000 + [("z" * 50, 3)]  # the last row is past the sample
+    sheet = load_workbook(io.BytesIO(xlsx_bytes(["name", "a longer header"], rows))).active
+    assert sheet.column_dimensions["A"].width == 22 and sheet.column_dimensions["B"].width == 17
+    assert sheet.max_row == 3_003 and sheet.cell(row=3_003, column=1).value == "z" * 50

@@ -93,6 +93,8 @@ def test_sums_give_the_figures_every_response_gives(marks):
     expected = an.test_statistics(slots, item_column="question_id" if complete else "slot").to_dict()
     actual = an.test_statistics_from_sums(sums_of(slots)).to_dict()
     for name, value in expected.items():
+        if name in ("error_ratio", "standard_error") and abs(expected["cic"] - 100) < 1e-6:
+            continue  # alpha is 100 up to rounding: sqrt(1 - alpha) is rounding noise, or NaN, either way
         if isinstance(value, float) and math.isnan(value):
             assert math.isnan(actual[name]), name
         elif isinstance(value, str):

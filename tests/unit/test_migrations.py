@@ -4,6 +4,7 @@ an empty database is built to exactly the app's metadata; a newer database is re
 from __future__ import annotations
 
 import json
+import random
 import shutil
 import sqlite3
 import subprocess
@@ -21,11 +22,17 @@ from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from sqlalchemy import (
     Boolean,
+    Column,
     Connection,
     Date,
     DateTime,
     Engine,
+    Float,
+    Integer,
     MetaData,
+    String,
+    Table,
+    Text,
     create_engine,
     insert,
     inspect,
@@ -37,18 +44,39 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.pool import NullPool
 from sqlalchemy.types import TypeEngine
 
-from modules import sessions
+from modules import sessions, settings
 from modules.__main__ import main
+from modules.banks import load_banks
+from modules.core.clock import FixedClock
 from modules.core.errors import StoreError
+from modules.core.records import Actor
+from modules.core.types import AttemptId, AttemptKind, Role, UserId
+from modules.grading import show
 from modules.store import Store, migrate
+from modules.store.audit import AuditLog
+from modules.store.database import Database
 from modules.store.migrate import NEWER_DATABASE, alembic_config, current_revision, head_revision, upgrade_to_head
-from modules.store.schema import APPEND_ONLY_TABLES, GENESIS_HASH, audit_hash, audit_log, metadata
+from modules.store.schema import (
+    APPEND_ONLY_TABLES,
+    GENESIS_HASH,
+    UTCDateTime,
+    attempt_results,
+    attempts,
+    audit_hash,
+    audit_log,
+    dumps,
+    metadata,
+    users,
+)
+from tests.helpers import FIXTURE_BANKS, wrong_answer
 
 ROOT = Path(__file__).resolve().parents[2]
 SCHEMA_V1 = ROOT / "tests" / "data" / "schema_v1"
 CLINIC_DB = SCHEMA_V1 / "clinic.db"
 V1_TABLES = ("users", "sign_in_failures", "attempts", "responses", "attempt_results", "certificates",
              "certificate_revocations", "practical_signoffs", "lesson_reads", "review_cards", "audit_log")
+# 0007 keeps these in another form (question_versions); the store must give back exactly what they held.
+CONVERTED = {"attempts": "questions_json", "responses": "snapshot_json"}
 
 
 # ---- helpers --------------------------------------------------------------------------------------------
@@ -192,8 +220,11 @@ def test_the_clinic_upgrades_without_losing_anything(db_url: str, tmp_path: Path
             reflected = MetaData()
             reflected.reflect(conn, only=V1_TABLES)
             for name in V1_TABLES:
-                # Later revisions add columns; every column version 1 had keeps every value.
-                table, expected, old = reflected.tables[name], fixture_rows(name), fixture_columns(name)
+                # Later revisions add columns; every other column version 1 had keeps every value.
+                table, old = reflected.tables[name], fixture_columns(name)
+                kept_at = [i for i, column in enumerate(old) if column != CONVERTED.get(name)]
+                expected = [tuple(row[i] for i in kept_at) for row in fixture_rows(name)]
+                old = [old[i] for i in kept_at]
                 if dialect == "postgresql":
                     kept = [table.c[column] for column in old]
                     expected = [tuple(as_postgres(column.type, value) for column, value in zip(kept, row))
@@ -213,9 +244,6 @@ def test_the_clinic_upgrades_without_losing_anything(db_url: str, tmp_path: Path
             assert conn.scalar(text("SELECT code FROM certificates")) == "9H2H-K1H5-NQ7S-TBEV"
             assert conn.scalar(text("SELECT reason FROM certificate_revocations")) == \
                 "Issued in error: retake supervised"
-            snapshot = conn.scalar(text("SELECT snapshot_json FROM responses WHERE id = 1"))
-            assert snapshot == fixture_rows("responses")[0][6]
-            assert json.loads(snapshot)["prompt"] == "Which layer is removed?"
             hashes = conn.scalars(text("SELECT hash FROM audit_log ORDER BY id")).all()
             assert hashes[0] == "192daf7b3a354b26f7bd783c71d847f4faa1f36e74fd989c6bc7740a91fc5834"
             assert hashes[-1] == "cfd03e2b3c8948b03a3de4733fb9b2690313573d9379452d0ecff3c98c6c70b7"
@@ -251,17 +279,19 @@ def test_0006_lets_an_upgraded_clinics_people_hold_sessions_that_cannot_be_rewri
             conn.exec_driver_sql("UPDATE sessions SET ended_at = NULL")  # an ended session stays ended
 
 
-def assert_history_is_append_only(engine: Engine) -> None:
+def assert_history_is_append_only(engine: Engine, tables: tuple[str, ...] = APPEND_ONLY_TABLES) -> None:
     statements = ["UPDATE {table} SET {column} = {column}", "DELETE FROM {table}"]
     if engine.dialect.name == "postgresql":
         statements.append("TRUNCATE {table} CASCADE")  # CASCADE: so only the trigger can stop it
+    else:  # SQLite's REPLACE deletes the row it replaces without firing the delete trigger
+        statements.append("INSERT OR REPLACE INTO {table} SELECT * FROM {table} LIMIT 1")
     with engine.begin() as conn:  # version 1 had no clinic settings: one is set, as the first-run page would
         if not conn.scalar(text("SELECT COUNT(*) FROM clinic_settings")):
             conn.execute(text("INSERT INTO clinic_settings (key, value, set_at) VALUES ('clinic_name', 'Clinic', "
                               "CURRENT_TIMESTAMP)"))
     with engine.connect() as conn:
-        columns = {name: conn.exec_driver_sql(f"SELECT * FROM {name}").keys() for name in APPEND_ONLY_TABLES}
-    for table in APPEND_ONLY_TABLES:
+        columns = {name: conn.exec_driver_sql(f"SELECT * FROM {name}").keys() for name in tables}
+    for table in tables:
         with engine.connect() as conn:
             assert conn.scalar(text(f"SELECT COUNT(*) FROM {table}")), f"{table} has no row to refuse a change to"
         for statement in statements:
@@ -449,3 +479,141 @@ def test_0004_refuses_two_certificates_for_one_exam_and_names_the_attempt(tmp_pa
         with pytest.raises(StoreError, match="more than one certificate"):
             upgrade_to_head(engine)
         assert current_revision(engine) is None  # nothing was changed: the whole upgrade rolled back
+
+
+# ---- 0007: each question as shown is kept once, and every snapshot comes back exactly ---------------------
+
+
+READER = Actor(UserId(1), Role.MANAGER)  # a manager may read anyone's attempts
+
+
+def assert_snapshots_come_back(store: Store, responses_before: dict[int, str],
+                               attempts_before: dict[int, str | None]) -> None:
+    """Read through the store, every response's snapshot and every attempt's drawn questions are the very JSON
+    text they were stored as before 0007."""
+    for attempt_id, questions_json in attempts_before.items():
+        questions = store.attempts.get(READER, AttemptId(attempt_id)).questions
+        assert (None if questions is None else dumps(questions)) == questions_json, attempt_id
+    given_back = {int(r.id or 0): dumps(r.snapshot) for attempt_id in attempts_before
+                  for r in store.attempts.responses(READER, AttemptId(attempt_id))}
+    assert given_back == responses_before
+    # The item analysis report reads them its own way, one per response asked for.
+    assert sorted(store.reports.snapshots(list(responses_before))["snapshot_json"]) == sorted(
+        responses_before.values())
+
+
+def column_of(table: str, column: str) -> dict[int, Any]:
+    at = fixture_columns(table).index(column)
+    return {row[0]: row[at] for row in fixture_rows(table)}
+
+
+def test_0007_gives_back_every_snapshot_of_the_version_1_clinic(db_url: str, tmp_path: Path) -> None:
+    url = clinic_on(dialect_of(db_url), db_url, tmp_path)
+    responses_before, attempts_before = column_of("responses", "snapshot_json"), column_of("attempts", "questions_json")
+    store = Store.open(url, audit_key=settings.audit_key())
+    try:
+        assert_snapshots_come_back(store, responses_before, attempts_before)
+        assert store.audit.verify().intact
+    finally:
+        store.close()
+    with opened(url) as engine, engine.connect() as conn:
+        # Four responses and three attempts showed one question in one order: one version holds it.
+        assert conn.scalar(text("SELECT COUNT(*) FROM question_versions")) == 1
+        assert conn.scalars(text("SELECT DISTINCT shown_order FROM responses")).all() == ["102"]
+
+
+EDGE_CASE = {
+    "question_id": "safe-ünï-01", "module_id": "safety", "type": "single",
+    "scenario": "Client, 34, Fitzpatrick V, „post-inflammatory“ marks after a peel 😊",
+    "prompt": "Was tun Sie zuerst? — 最初に何をしますか?",
+    "options": ["Stop: \"red flag\" \\ refer", "Carry on at a lower setting", "Émollient d'abord", "Ask the client"],
+    "lefts": [], "rights": [], "key": "Stop: \"red flag\" \\ refer", "explanation": "Ligne 1\nLigne 2\ttab",
+    "source": "clinic-material: Safety [NIC]", "content_hash": "0123456789abcdef", "partial_credit": False,
+}
+
+
+def old_way_snapshots(seed: int) -> list[tuple[dict[str, Any], Any]]:
+    """Every fixture bank question shown shuffled (single, multiple, true/false, ordering, matching, scenarios), and
+    the edge case with unicode, quotes and a backslash; each with the answer given (right, or a miss)."""
+    rng = random.Random(seed)
+    drawn = []
+    for n, question in enumerate(load_banks(FIXTURE_BANKS).questions.values()):
+        shown = show(question, rng)
+        drawn.append((shown.to_snapshot(), shown.key if n % 3 else wrong_answer(question)))
+    return [*drawn, (dict(EDGE_CASE), "Ask the client")]
+
+
+# The responses table as 0001 to 0006 made it (the app's metadata has moved on).
+RESPONSES_0006 = Table(
+    "responses", MetaData(), Column("id", Integer, primary_key=True), Column("attempt_id", Integer),
+    Column("position", Integer), Column("question_id", String), Column("module_id", String),
+    Column("content_hash", String), Column("snapshot_json", Text), Column("answer_json", Text), Column("score", Float),
+    Column("correct", Boolean), Column("answered_at", UTCDateTime), Column("seconds_taken", Float))
+
+
+def write_the_0006_way(engine: Engine) -> tuple[dict[int, str], dict[int, str | None]]:
+    """A technician's practice, two quizzes and an exam (one answer changed), inserted as 0006 stored them: whole
+    snapshots in responses.snapshot_json and attempts.questions_json. Results are sealed in the audit chain."""
+    when = datetime(2026, 11, 2, 9, 0, tzinfo=UTC)
+    responses_before: dict[int, str] = {}
+    attempts_before: dict[int, str | None] = {}
+    with engine.begin() as conn:
+        conn.execute(insert(users), {"id": 1, "username": "sam", "full_name": "Sam Lee", "role": "technician",
+                                     "location": "Riverside", "password_hash": "x", "active": True,
+                                     "must_change_password": False, "created_at": when})
+        sittings = [("practice", None, 1, False), ("quiz", "skin-science", 2, True), ("quiz", "skin-science", 3, True),
+                    ("exam", None, 4, True)]
+        for kind, module_id, seed, draws in sittings:
+            drawn = old_way_snapshots(seed)
+            questions_json = dumps([snapshot for snapshot, _ in drawn]) if draws else None
+            attempt_id = conn.execute(insert(attempts).values(
+                user_id=1, kind=kind, module_id=module_id, started_at=when, questions_json=questions_json,
+                policy_json=dumps({"pass_mark_percent": 85}))).inserted_primary_key[0]
+            attempts_before[attempt_id] = questions_json
+            answers = [(position, snapshot, answer) for position, (snapshot, answer) in enumerate(drawn)]
+            if kind == "exam":  # a changed answer is a second row showing the same question in the same order
+                answers.append(answers[0][:2] + (None,))
+            for position, snapshot, answer in answers:
+                score = 1.0 if answer == snapshot["key"] else 0.0
+                response_id = conn.execute(insert(RESPONSES_0006).values(
+                    attempt_id=attempt_id, position=position, question_id=snapshot["question_id"],
+                    module_id=snapshot["module_id"], content_hash=snapshot["content_hash"],
+                    snapshot_json=dumps(snapshot), answer_json=dumps(answer), score=score, correct=score == 1.0,
+                    seconds_taken=7.5, answered_at=when)).inserted_primary_key[0]
+                responses_before[response_id] = dumps(snapshot)
+            if kind != "practice":
+                conn.execute(insert(attempt_results), {"attempt_id": attempt_id, "finished_at": when, "score": 0.5,
+                                                       "passed": False, "closed_by": "submitted"})
+    # Sealed as the app sealed results at 0006 (the audit chain and the results table are the same since 0004).
+    audit = AuditLog(Database(engine, FixedClock(when)), settings.audit_key())
+    with engine.begin() as conn:
+        audit.seal_unsealed(conn)
+    return responses_before, attempts_before
+
+
+def test_0007_gives_back_every_snapshot_written_the_0006_way(db_url: str) -> None:
+    with opened(db_url) as engine:
+        with engine.begin() as conn:
+            command.upgrade(alembic_config(conn), "0006")
+        responses_before, attempts_before = write_the_0006_way(engine)
+    store = Store.open(db_url, audit_key=settings.audit_key())
+    try:
+        assert_snapshots_come_back(store, responses_before, attempts_before)
+        (exam,) = store.attempts.for_user(READER, UserId(1), AttemptKind.EXAM)
+        drawn = attempts_before[exam.id]
+        assert drawn is not None
+        assert store.reports.exam_draw_counts() == {question["question_id"]: 1 for question in json.loads(drawn)}
+        # Results are sealed in the audit chain; nothing 0007 changed is, and every seal still holds.
+        report = store.audit.verify()
+        assert report.intact and report.records == ()
+    finally:
+        store.close()
+    with opened(db_url) as engine:
+        with engine.connect() as conn:
+            # Each wording is kept once, however many sittings showed it and in whatever order.
+            assert conn.scalar(text("SELECT COUNT(*) FROM question_versions")) == len(old_way_snapshots(0))
+            shown_differently = text("SELECT COUNT(*) FROM (SELECT version_id FROM responses GROUP BY version_id "
+                                     "HAVING COUNT(DISTINCT shown_order) > 1) AS shuffled")
+            assert conn.scalar(shown_differently) > 0
+        # The tables 0007 rebuilt or changed keep every guard (the clinic test checks every history table).
+        assert_history_is_append_only(engine, ("attempts", "responses", "question_versions"))

@@ -6,16 +6,21 @@ import csv
 import io
 import zipfile
 from datetime import date, datetime, timedelta
+from typing import NamedTuple
 
+import pandas as pd
 import pytest
 from argon2 import extract_parameters
 from openpyxl import load_workbook
 from sqlalchemy import text
 
 from modules import auth, register
+from modules.certificates import STATUS_LABELS, current_certificate
 from modules.core.errors import AuthError, ImportRejected, LastManagerError, PermissionDenied
-from modules.core.records import AttemptResult
-from modules.core.types import AttemptKind, CertificateStatus, Role
+from modules.core.records import AttemptResult, Certificate
+from modules.core.timezones import local_day
+from modules.core.types import AttemptKind, CertificateStatus, PracticalOutcome, Role
+from modules.exports import neutralise_cell, to_csv_bytes
 from tests.helpers import behind_the_store, record_attempt
 
 PASSWORD = "correct horse battery"
@@ -37,6 +42,195 @@ def certify(store, user, days_valid=365, score=0.9):
 
 def row_for(store, actor, user):
     return next(r for r in register.register_rows(store, actor, store.clock()) if r.user_id == user.id)
+
+
+# ------------------------------------------------------------------ the one-read register against the old path
+
+
+class OldRow(NamedTuple):
+    """A register line as the old path made it: what every caller of the register reads from a row."""
+
+    user_id: int
+    full_name: str
+    username: str
+    location: str | None
+    role: Role
+    active: bool
+    status: CertificateStatus
+    certificate: Certificate | None
+    certificate_id: int | None
+    exam_score: float | None
+    signoffs: int
+
+
+def old_register_rows(store, actor, now):
+    """The register as it was built before store.registry (issue #15): every account, every certificate and the
+    latest exam scores read separately, the deciding certificate chosen in Python. Kept as the reference."""
+    by_user = {}
+    for cert in store.certificates.every(actor):
+        by_user.setdefault(cert.user_id, []).append(cert)
+    exam_scores, signoffs = store.reports.latest_exam_scores(), store.reports.signoff_counts()
+    rows = []
+    for person in store.accounts.list_users():
+        chosen = current_certificate(by_user.get(person.id, []), now)
+        status = CertificateStatus.NOT_CERTIFIED if chosen is None else chosen.status(now)
+        score = chosen.score if chosen is not None and status in register.CURRENT else exam_scores.get(person.id)
+        rows.append(OldRow(person.id, person.full_name, person.username, person.location, person.role, person.active,
+                           status, chosen, chosen.id if chosen else None, score, signoffs.get(person.id, 0)))
+    return rows
+
+
+def old_filter_rows(rows, wanted, tz_name):
+    """The filters as they were, over the old rows."""
+    out = []
+    for row in rows:
+        if wanted.locations and (row.location or "") not in wanted.locations:
+            continue
+        if wanted.statuses and row.status not in wanted.statuses:
+            continue
+        if not wanted.include_inactive and not row.active:
+            continue
+        if wanted.date_from or wanted.date_to:
+            if row.certificate is None:
+                continue
+            moment = row.certificate.issued_at if wanted.date_field == "issued" else row.certificate.expires_at
+            day = local_day(moment, tz_name)
+            if (wanted.date_from and day < wanted.date_from) or (wanted.date_to and day > wanted.date_to):
+                continue
+        out.append(row)
+    return out
+
+
+def as_old(rows):
+    return [OldRow(*(getattr(row, name) for name in OldRow._fields)) for row in rows]
+
+
+def old_register_frame(rows, tz_name):
+    """The register table as it was built before (one dict per row), the reference for the streamed files."""
+    return pd.DataFrame([{
+        "Name": row.full_name, "Username": row.username, "Location": row.location or "", "Role": row.role.value,
+        "Active": "yes" if row.active else "no", "Certificate code": row.certificate.code if row.certificate else "",
+        "Certificate": row.certificate.title if row.certificate else "",
+        "Issued": local_day(row.certificate.issued_at, tz_name) if row.certificate else None,
+        "Expires": local_day(row.certificate.expires_at, tz_name) if row.certificate else None,
+        "Status": STATUS_LABELS[row.status],
+        "Exam score (%)": None if row.exam_score is None else round(row.exam_score * 100, 1),
+        "Practical sign-offs": row.signoffs} for row in rows], columns=list(register.REGISTER_COLUMNS))
+
+
+def issue(store, user, issued_days_ago, valid_days, score=0.9, hour=9):
+    issued = store.clock().replace(hour=hour) - timedelta(days=issued_days_ago)
+    return store.certificates.issue(user.id, None, TITLE, score, issued + timedelta(days=valid_days), issued_at=issued)
+
+
+def exam(store, clock, user, score):
+    attempt = store.attempts.start(user.id, AttemptKind.EXAM)
+    store.attempts.finish(attempt, AttemptResult(score, score >= 0.85))
+    clock.advance(seconds=1)
+
+
+@pytest.fixture
+def varied_register(store, clock, manager):
+    """Every kind of line the register has: each status, several certificates per person (ties included),
+    revocations, exam scores, sign-offs, deactivated accounts, and names and places with odd characters."""
+    people = {name: technician(store, name, full, place) for name, full, place in [
+        ("cara", "Cara Current", "North"), ("erin", "Erin Expiring", "=Central"), ("ezra", "Ezra Expired", "South"),
+        ("rita", "Rita Revoked", "Zoë's clinic"), ("rosa", "Rosa Renewed", "李 Branch"), ("lena", "Lena Longest", None),
+        ("tina", "Tina Tied", "North"), ("rory", "Rory Revoked Twice", "South"), ("ned", "Ned Never", None),
+        ("faye", "Faye Failed", "-North"), ("dora", "Dora Deactivated", "North"), ("dan", "Dan Deactivated", "South"),
+        ("sam1", "Sam Same", "North"), ("sam2", "Sam Same", "North"), ("xena", "Xena Expired Retaker", "East")]}
+    with behind_the_store(store.url) as conn:  # places the account rules refuse today, from older databases
+        conn.execute(text("UPDATE users SET location = :place WHERE username = 'ned'"), {"place": ""})
+        conn.execute(text("UPDATE users SET location = :place WHERE username = 'sam2'"), {"place": "\u200b@SUM(1)"})
+    issue(store, people["cara"], 10, 365, score=0.91)
+    issue(store, people["erin"], 340, 365, score=0.88)
+    issue(store, people["ezra"], 400, 365)
+    ritas = issue(store, people["rita"], 30, 365)
+    store.certificates.revoke(ritas.id, manager, "Practical not signed off")
+    issue(store, people["rosa"], 500, 365)  # expired, but live: beats the newer revoked one
+    store.certificates.revoke(issue(store, people["rosa"], 20, 365).id, manager, "Wrong name")
+    issue(store, people["lena"], 100, 365)
+    issue(store, people["lena"], 200, 730)  # older but runs longer: decides
+    issue(store, people["lena"], 5, 300)
+    issue(store, people["tina"], 50, 365, score=0.86)  # identical issue and expiry: the older id decides
+    issue(store, people["tina"], 50, 365, score=0.99)
+    for days_ago, valid in ((300, 365), (100, 365), (100, 200)):  # all revoked: latest issued, then latest expiry
+        store.certificates.revoke(issue(store, people["rory"], days_ago, valid).id, manager, f"bad {days_ago}")
+    exam(store, clock, people["faye"], 0.6)
+    exam(store, clock, people["faye"], 0.8)
+    issue(store, people["dora"], 10, 365)
+    issue(store, people["xena"], 400, 365, score=0.95)
+    exam(store, clock, people["xena"], 0.7)  # expired certificate: the latest exam's score shows
+    exam(store, clock, people["cara"], 0.5)  # current certificate: its own score shows, not this one
+    store.signoffs.record(people["faye"].id, manager, date(2025, 2, 1), {"steps": True})
+    store.signoffs.record(people["faye"].id, manager, date(2025, 2, 2), {"steps": True})
+    store.signoffs.record(people["cara"].id, manager, date(2025, 2, 3), {"steps": False},
+                          outcome=PracticalOutcome.NOT_YET_COMPETENT, missed=("steps",))
+    with behind_the_store(store.url) as conn:  # a second revocation only an old database can hold: the first counts
+        conn.execute(text("INSERT INTO certificate_revocations (certificate_id, revoked_by, revoked_at, reason) "
+                          "VALUES (:id, :by, :at, 'Revoked twice')"),
+                     {"id": ritas.id, "by": manager.user_id, "at": clock().replace(tzinfo=None) + timedelta(days=1)})
+    store.accounts.set_active(people["dora"].id, False, manager)
+    store.accounts.set_active(people["dan"].id, False, manager)
+    return people
+
+
+FILTERS = [register.RegisterFilter(),
+           register.RegisterFilter(include_inactive=False),
+           register.RegisterFilter(locations=frozenset({"North", "", "=Central"})),
+           register.RegisterFilter(statuses=frozenset({CertificateStatus.REVOKED, CertificateStatus.NOT_CERTIFIED})),
+           register.RegisterFilter(date_field="issued", date_from=date(2024, 6, 1), date_to=date(2025, 2, 1)),
+           register.RegisterFilter(date_from=date(2025, 3, 10))]
+
+
+@pytest.mark.parametrize("days_later", [0, 25, 400])
+def test_the_one_read_register_gives_the_rows_of_the_old_path(store, clock, manager, varied_register, days_later):
+    now = clock() + timedelta(days=days_later)
+    rows = register.register_rows(store, manager, now)
+    expected = old_register_rows(store, manager, now)
+    assert as_old(rows) == expected
+    assert len({row.status for row in rows}) >= 4  # the register really is varied at every moment
+    for wanted in FILTERS:
+        assert (as_old(register.filter_rows(rows, wanted, "Australia/Sydney"))
+                == old_filter_rows(expected, wanted, "Australia/Sydney"))
+
+
+def test_the_one_read_register_picks_the_certificate_the_rules_pick(store, clock, manager, varied_register):
+    rows = {row.username: row for row in register.register_rows(store, manager, clock())}
+    statuses = {name: rows[name].status for name in ("cara", "erin", "ezra", "rita", "rosa", "ned", "dora")}
+    assert statuses == {"cara": CertificateStatus.CERTIFIED, "erin": CertificateStatus.EXPIRING,
+                        "ezra": CertificateStatus.EXPIRED, "rita": CertificateStatus.REVOKED,
+                        "rosa": CertificateStatus.EXPIRED, "ned": CertificateStatus.NOT_CERTIFIED,
+                        "dora": CertificateStatus.CERTIFIED}
+    assert rows["rita"].certificate.revoked_reason == "Practical not signed off"
+    assert rows["lena"].certificate.expires_at - rows["lena"].certificate.issued_at == timedelta(days=730)
+    assert rows["tina"].exam_score == pytest.approx(0.86)  # the older of two identical certificates
+    assert rows["rory"].certificate.revoked_reason == "bad 100"
+    assert rows["rory"].certificate.expires_at - rows["rory"].certificate.issued_at == timedelta(days=365)
+    assert rows["cara"].exam_score == pytest.approx(0.91) and rows["xena"].exam_score == pytest.approx(0.7)
+    assert rows["faye"].exam_score == pytest.approx(0.8) and rows["faye"].signoffs == 2
+    assert rows["cara"].signoffs == 0 and not rows["dan"].active
+    assert [r.user_id for r in rows.values() if r.full_name == "Sam Same"] == sorted(
+        [varied_register["sam1"].id, varied_register["sam2"].id])
+
+
+@pytest.mark.parametrize("zone", ["UTC", "Australia/Sydney", "America/New_York"])
+def test_the_streamed_register_files_hold_what_the_table_did(store, clock, manager, varied_register, zone):
+    rows = register.register_rows(store, manager, clock())
+    reference = old_register_frame(old_register_rows(store, manager, clock()), zone)
+    csv_file = register.register_file(rows, "csv", zone, anchor="7:abc")
+    assert csv_file == to_csv_bytes(reference, zone) + b"# Audit anchor 7:abc\r\n"
+    pd.testing.assert_frame_equal(register.register_frame(rows, zone), reference)
+    workbook = load_workbook(io.BytesIO(register.register_file(rows, "xlsx", zone, anchor="7:abc")))
+    sheet = workbook["Register"]
+    assert sheet.freeze_panes == "A2" and [c.value for c in sheet[1]] == list(register.REGISTER_COLUMNS)
+    assert [[c.value for c in row] for row in workbook["Audit anchor"].iter_rows()] == [["Audit anchor", "7:abc"]]
+    for cells, record in zip(sheet.iter_rows(min_row=2), reference.itertuples(index=False), strict=True):
+        values = [None if pd.isna(v) or v == "" else v for v in record]
+        values[7:9] = [None if day is None else datetime(day.year, day.month, day.day) for day in values[7:9]]
+        assert [c.value for c in cells] == [neutralise_cell(v) for v in values]
+        assert all(c.data_type == "s" for c in cells[:7] if c.value is not None)
+        assert all(c.is_date and "h" not in c.number_format for c in cells[7:9] if c.value is not None)
 
 
 @pytest.mark.parametrize("seconds_after_issue_to_expiry, expected", [

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import random
 import threading
 from dataclasses import replace
 from datetime import UTC, date, timedelta
@@ -11,12 +12,14 @@ from sqlalchemy import Engine, create_engine, event, func, select, text
 from sqlalchemy.exc import DBAPIError
 
 from modules import auth, settings
+from modules.banks import load_banks
 from modules.core.errors import AuthError, PermissionDenied, StoreError
 from modules.core.records import Actor, AttemptResult
 from modules.core.types import AttemptKind, ClosedBy, Role
+from modules.grading import response_record, show
 from modules.store import Store, database
-from modules.store.schema import APPEND_ONLY_TABLES, attempt_results, attempts, metadata, responses
-from tests.helpers import record_attempt, stored_answer
+from modules.store.schema import APPEND_ONLY_TABLES, attempt_results, attempts, dumps, metadata, responses
+from tests.helpers import FIXTURE_BANKS, record_attempt, stored_answer
 
 PASSWORD = "a long clinic passphrase"
 
@@ -75,6 +78,41 @@ def test_attempt_round_trips_snapshot_answers_and_result(store):
     stored = store.attempts.responses(tech, attempt_id)
     assert [(r.question_id, r.snapshot, r.answer, r.score, r.correct) for r in stored] == [
         (g.question_id, g.snapshot, g.answer, g.score, g.correct) for g in given]
+
+
+def test_one_wording_is_stored_once_however_it_was_shuffled_and_an_edited_one_again(store, raw_db):
+    tech = make_user(store, "tina")
+    question = load_banks(FIXTURE_BANKS).question("skin-001")
+    shuffles = [show(question, random.Random(seed)) for seed in range(6)]
+    assert len({shown.options for shown in shuffles}) > 1  # really shown in different orders
+    edited = show(replace(question, prompt=f"{question.prompt} (reworded)", content_hash="edited"), random.Random(0))
+    quiz = store.attempts.start(tech.user_id, AttemptKind.QUIZ, "skin-science",
+                                questions=[shown.to_snapshot() for shown in shuffles[:2]])
+    for position, shown in enumerate([*shuffles, edited]):
+        store.attempts.record_response(quiz, response_record(position, shown, shown.key))
+    with raw_db.connect() as conn:
+        stored_as = conn.execute(text("SELECT version_id FROM responses ORDER BY id")).scalars().all()
+        assert conn.execute(text("SELECT COUNT(*) FROM question_versions")).scalar_one() == 2
+    assert len(set(stored_as[:-1])) == 1 and stored_as[-1] != stored_as[0]
+    # Each answer still replays exactly as it was shown, and so do the questions the quiz drew.
+    assert [r.snapshot for r in store.attempts.responses(tech, quiz)] == [s.to_snapshot() for s in [*shuffles, edited]]
+    assert store.attempts.get(tech, quiz).questions == [shown.to_snapshot() for shown in shuffles[:2]]
+
+
+def test_any_snapshot_comes_back_as_it_was_stored(store):
+    """Older apps stored other shapes; a list may repeat an item or run past ten; a snapshot may not be a dict."""
+    twelve_steps = [f"step {n}" for n in (11, 3, 0, 7, 1, 10, 5, 2, 9, 4, 8, 6)]
+    odd = [{"id": "skin-001", "options": ["Stratum corneum", "Dermis", "Subcutis"], "answer": "Dermis"},
+           {"question_id": "q-long", "type": "ordering", "options": twelve_steps},
+           {"question_id": "q-twice", "options": ["Yes", "No", "Yes"], "lefts": ["b", "a"], "rights": ["z", "y"]},
+           {"question_id": "q-odd", "options": None, "lefts": [], "rights": ["2", 1, {"x": None}]},
+           "skin-07", None, ["a", ["nested"]]]
+    tech = make_user(store, "tina")
+    attempt_id = record_attempt(store, tech.user_id, AttemptKind.EXAM, None,
+                                [replace(stored_answer(n), snapshot=snapshot) for n, snapshot in enumerate(odd)],
+                                AttemptResult(1.0, True), questions=odd)
+    assert [dumps(r.snapshot) for r in store.attempts.responses(tech, attempt_id)] == [dumps(s) for s in odd]
+    assert dumps(store.attempts.get(tech, attempt_id).questions) == dumps(odd)
 
 
 def test_history_tables_refuse_update_and_delete_in_the_database(store, clock, raw_db):

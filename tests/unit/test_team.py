@@ -13,12 +13,12 @@ from hypothesis import given
 from hypothesis import settings as hypothesis_settings
 from hypothesis import strategies as st
 
-from modules import analytics, auth, certification, team
+from modules import analytics, auth, certification, team, team_progress
 from modules.banks import BankSet, Problem, load_banks
 from modules.core.errors import AuthError, PermissionDenied
 from modules.core.records import AttemptResult, ResponseRecord
 from modules.core.types import AttemptKind, CertificateStatus, PracticalOutcome, QuestionType, Role
-from modules.grading import answer_key, show
+from modules.grading import answer_key, response_record, show
 from modules.policy import load_policy
 from modules.quiz import score_responses
 from tests.helpers import FIXTURE_BANKS, record_attempt, wrong_answer
@@ -76,8 +76,8 @@ def test_team_table_shows_best_scores_passes_exam_certificate_activity_and_misse
     for day in range(4):
         take(store, bob.id, AttemptKind.QUIZ, ids[:5], lambda q: q != ids[0], now - timedelta(days=30 - day))
 
-    report = team.load_team(store, trainer.actor, BANKS, now)
-    rows = report.table.set_index("name")
+    table = team_progress.load_team(store, trainer.actor, BANKS, now)
+    rows = table.set_index("name")
     assert list(rows.index) == ["Ann", "Bob"]
     assert rows.loc["Ann", f"score:{SKIN}"] == 1.0 and rows.loc["Ann", f"passed:{SKIN}"]
     assert rows.loc["Bob", f"score:{SKIN}"] == pytest.approx(0.8) and rows.loc["Bob", "modules_passed"] == 1
@@ -87,34 +87,85 @@ def test_team_table_shows_best_scores_passes_exam_certificate_activity_and_misse
     assert rows.loc["Bob", "certification"] == CertificateStatus.NOT_CERTIFIED.value
     assert rows.loc["Ann", "last_activity"] == pd.Timestamp(now - timedelta(days=1) + timedelta(minutes=5))
     assert not rows.loc["Ann", "inactive"] and rows.loc["Bob", "inactive"]
-    assert rows.loc["Bob", "often_missed"] == f"{ids[0]} (4×)" and rows.loc["Ann", "often_missed"] == ""
-    assert report.flagged == [(bob.id, ids[0], 4)]
+    flagged = team_progress.often_missed(store, trainer.actor, BANKS, table["user_id"])
+    assert flagged == [(bob.id, ids[0], 4)]
+    assert team_progress.often_missed(store, manager.actor, BANKS, [ann.id]) == []
 
-    assert list(team.filter_team(report.table, ["South"])["name"]) == ["Bob"]
-    assert list(team.filter_team(report.table, statuses=["certified"])["name"]) == ["Ann"]
-    assert list(team.filter_team(report.table, statuses=[team.INACTIVE_FILTER])["name"]) == ["Bob"]
-    assert team.filter_team(report.table, ["North"], [team.INACTIVE_FILTER]).empty
+    assert list(team_progress.filter_team(table, ["South"])["name"]) == ["Bob"]
+    assert list(team_progress.filter_team(table, statuses=["certified"])["name"]) == ["Ann"]
+    assert list(team_progress.filter_team(table, statuses=[team_progress.INACTIVE_FILTER])["name"]) == ["Bob"]
+    assert team_progress.filter_team(table, ["North"], [team_progress.INACTIVE_FILTER]).empty
+    assert list(team_progress.filter_team(table, name=" BO ")["name"]) == ["Bob"]
 
-    progress = team.module_progress(report.table, BANKS.modules)
+    progress = team_progress.module_progress(table, BANKS.modules)
     skin = progress[progress["order"] == 1].set_index("state")["technicians"]
     assert skin.to_dict() == {"passed": 2, "attempted, not passed": 0, "not attempted": 0}
     assert progress.groupby("module")["technicians"].sum().eq(2).all()
-    shown = team.team_display(report.table, BANKS.modules)
+    shown = team_progress.team_display(table, BANKS.modules, flagged)
     assert shown.loc[0, "Exam"] == "100% passed" and shown.loc[1, "Exam"] == "—"
     assert shown.loc[0, "Modules passed"].startswith(f"1 of {len(BANKS.modules)}")
+    assert list(shown["Often missed (4+)"]) == ["", f"{ids[0]} (4×)"]
+
+
+def test_last_activity_is_the_latest_answer_start_finish_or_lesson_read(store, clock, staff):
+    ann, bob, cy = person(store, "ann"), person(store, "bob"), person(store, "cy")
+    now = clock()
+    # Ann's practice round has no result: her latest answer is her last activity.
+    practice = store.attempts.start(ann.id, AttemptKind.PRACTICE, SKIN, started_at=now - timedelta(days=9))
+    for minutes, question_id in enumerate(skin_ids(3)):
+        question = BANKS.question(question_id)
+        record = response_record(0, show(question, random.Random(0)), answer_key(question),
+                                 answered_at=now - timedelta(days=9) + timedelta(minutes=minutes))
+        store.attempts.record_response(practice, record)
+    # Bob finished a quiz, then read a lesson; Cy only started an exam.
+    take(store, bob.id, AttemptKind.QUIZ, skin_ids(2), lambda q: True, now - timedelta(days=5))
+    clock.now = now - timedelta(days=4)
+    store.lessons.mark_read(bob.id, SKIN)
+    clock.now = now
+    store.attempts.start(cy.id, AttemptKind.EXAM, started_at=now - timedelta(days=2))
+
+    seen = store.reports.last_activity().set_index("user_id")["last_activity"]
+    assert seen[ann.id] == pd.Timestamp(now - timedelta(days=9) + timedelta(minutes=2))
+    assert seen[bob.id] == pd.Timestamp(now - timedelta(days=4))
+    assert seen[cy.id] == pd.Timestamp(now - timedelta(days=2))
+
+
+def test_the_team_can_be_ordered_and_cut_into_pages(store, clock, staff):
+    now = clock()
+    names = ["Cy", "Ann", "Bob", "Dee", "Eve"]
+    people = {name: person(store, name.lower(), location=place) for name, place in zip(names, "SNSNS")}
+    take(store, people["Bob"].id, AttemptKind.QUIZ, skin_ids(), lambda q: True, now - timedelta(days=1))
+    take(store, people["Eve"].id, AttemptKind.QUIZ, skin_ids(), lambda q: True, now - timedelta(days=20))
+    table = team_progress.load_team(store, staff[0].actor, BANKS, now)
+    assert list(table["name"]) == ["Ann", "Bob", "Cy", "Dee", "Eve"]
+    by = {order: list(team_progress.ordered(table, order)["name"]) for order in team_progress.ORDERS}
+    assert by["Name"] == ["Ann", "Bob", "Cy", "Dee", "Eve"]
+    assert by["Fewest modules passed first"] == ["Ann", "Cy", "Dee", "Bob", "Eve"]
+    assert by["Longest inactive first"] == ["Eve", "Bob", "Ann", "Cy", "Dee"]  # the others' accounts are new today
+    assert by["Location"] == ["Ann", "Dee", "Bob", "Cy", "Eve"]  # N then S, by name within each
+    with pytest.raises(ValueError):
+        team_progress.ordered(table, "Shoe size")
+
+    assert team_progress.page_count(0, 2) == 1 and team_progress.page_count(5, 2) == 3
+    assert [list(team_progress.page(table, n, 2)["name"]) for n in range(3)] == [["Ann", "Bob"], ["Cy", "Dee"],
+                                                                                 ["Eve"]]
+    assert team_progress.page_label(2, 5, 2) == "5–5" and team_progress.page_label(0, 2500) == "1–100"
+    assert team_progress.page_label(0, 0) == "none"
 
 
 def test_a_technician_never_active_counts_from_account_creation(store, clock, staff):
     person(store, "new")
     clock.advance(days=15)
-    table = team.load_team(store, staff[0].actor, BANKS, clock()).table
+    table = team_progress.load_team(store, staff[0].actor, BANKS, clock())
     assert table.loc[0, "inactive"] and pd.isna(table.loc[0, "last_activity"])
 
 
 def test_a_technician_cannot_read_the_team(store, clock):
     ann = person(store, "ann")
     with pytest.raises(PermissionDenied):
-        team.load_team(store, ann.actor, BANKS, clock())
+        team_progress.load_team(store, ann.actor, BANKS, clock())
+    with pytest.raises(PermissionDenied):
+        team_progress.often_missed(store, ann.actor, BANKS, [ann.id])
 
 
 # ---- a technician's attempts ----------------------------------------------------------------------------
