@@ -34,8 +34,12 @@ migrate: $(STAMP)
 backup: $(STAMP)
 	$(PY) -m modules backup $(or $(DEST),progress/backups)
 
+# Every bench/bench_*.py; the slow ones (browser load, kill soak: minutes each) only with `make bench ALL=1`.
+SLOW_BENCHES := bench/bench_load.py bench/bench_soak.py
 bench: $(STAMP)
-	@for script in bench/bench_*.py; do echo "== $$script"; $(PY) $$script || exit 1; done
+	@for script in bench/bench_*.py; do \
+		case " $(if $(ALL),,$(SLOW_BENCHES)) " in *" $$script "*) echo "== $$script skipped (slow: make bench ALL=1)"; continue;; esac; \
+		echo "== $$script"; $(PY) $$script || exit 1; done
 
 demo: $(STAMP)
 	$(PY) -m modules demo --db progress/demo.db --seed 7 --force

@@ -34,7 +34,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from bench_item_analysis import time_best
 from results import Figure, record
 
-from modules import team
+from modules import analytics, team
 from modules.banks import load_banks
 from modules.core.types import AttemptKind, QuestionType
 from modules.grading import grade, show
@@ -47,8 +47,8 @@ ATTEMPTS_EACH = 20
 QUESTIONS = 10
 MODULE = "skin-science"
 VARIANTS = 4  # shuffles stored per question: snapshots differ in option order, like real attempts
-REPEATS = 2
-GOAL_SECONDS = 2.0
+REPEATS = 5
+GOAL_SECONDS = 1.0  # cold; the issue asks for <= 1 s, and <= 50 ms when nothing changed
 GOAL_BYTES = 250
 BEFORE_BYTES = 1_477_000_000 / 1_000_000  # the same million responses with a snapshot in each (before revision 0007)
 START = datetime(2025, 1, 6, 8, 0, tzinfo=UTC)
@@ -170,46 +170,69 @@ def main() -> None:
 
         bare_sql()  # warm the page cache for both sides alike
 
-        def pipeline(first_only: bool):
-            """team.load_item_analysis, timed in its two halves: the SQL read, then everything after it."""
-            start = time.perf_counter()
-            answers = store.reports.item_responses(AttemptKind.QUIZ, MODULE, first_only)
-            read = time.perf_counter() - start
-            result = team.item_analysis(answers, store.reports.snapshots(team.snapshot_ids(answers)), prompts)
-            return result, read, time.perf_counter() - start - read
+        rebuild_start = time.perf_counter()
+        rebuilt = store.item_sums.rebuild()  # the seeding wrote raw rows; the app adds each attempt as it finishes
+        rebuild_time = time.perf_counter() - rebuild_start
 
-        best_all, all_times, (analysis, one_read, one_stats) = time_best(lambda: pipeline(False), REPEATS)
-        best_first, first_times, (first, _, _) = time_best(lambda: pipeline(True), REPEATS)
+        def from_sums(first_only: bool):
+            """team.load_item_analysis as the page runs it: read the running sums, then Moodle's figures."""
+            return team.load_item_analysis(store, AttemptKind.QUIZ, MODULE, first_only, prompts)
+
+        def every_response(first_only: bool):
+            """The way it was done before the sums: every counted answer read and analysed (no distractors)."""
+            answers = store.reports.item_responses(AttemptKind.QUIZ, MODULE, first_only)
+            marks = analytics.responses_to_marks(answers[["attempt_id", "question_id", "score"]])
+            return analytics.item_statistics(marks), analytics.quiz_statistics(
+                answers[["attempt_id", "question_id", "position", "score"]])
+
+        best_all, all_times, analysis = time_best(lambda: from_sums(False), REPEATS)
+        best_first, first_times, first = time_best(lambda: from_sums(True), REPEATS)
+        best_check, _, _ = time_best(store.reports.results_version, REPEATS)
+        best_raw, raw_times, (raw_items, _) = time_best(lambda: every_response(False), 2)
         best_sql, sql_times, averages = time_best(bare_sql, REPEATS)
+        sums = store.item_sums.read(AttemptKind.QUIZ, MODULE, False)
+        sum_rows = (len(sums.items) + sum(len(i.x_values) + len(i.o_values) + len(i.t_values)
+                                          for i in sums.items.values())
+                    + len(sums.totals) + len(sums.slots) + len(sums.options))
         store.close()
         engine.dispose()
 
     table = analysis.table.set_index("question_id")
     gap = max(abs(table.loc[q, "facility"] - avg) for q, avg in averages
               if not load_banks(Path(__file__).resolve().parents[1] / "question_banks").question(q).partial_credit)
+    raw_gap = float((raw_items["facility"].set_axis(raw_items.index.astype(str)) - table["facility"]).abs().max())
     print(f"all attempts: {analysis.attempts:,} attempts, {int(table['attempts'].sum()):,} answers, "
-          f"{len(table)} questions, {len(analysis.options)} option rows")
-    print(f"database -> finished table (all attempts): best {best_all:.3f} s "
-          f"(runs {', '.join(f'{t:.3f}' for t in all_times)})")
-    print(f"  last run: SQL read {one_read:.3f} s, snapshots + statistics + distractors {one_stats:.3f} s")
-    print(f"database -> finished table (first attempts, {first.attempts:,}): best {best_first:.3f} s "
-          f"(runs {', '.join(f'{t:.3f}' for t in first_times)})")
+          f"{len(table)} questions, {len(analysis.options)} option rows, from {sum_rows} rows of sums")
+    print(f"rebuild of the sums from every raw answer ({rebuilt:,} attempts): {rebuild_time:.2f} s")
+    print(f"store -> finished table from the sums (all attempts): best {best_all * 1000:.1f} ms "
+          f"(runs {', '.join(f'{t * 1000:.1f}' for t in all_times)})")
+    print(f"store -> finished table from the sums (first attempts, {first.attempts:,}): best "
+          f"{best_first * 1000:.1f} ms")
+    print(f"the check a rerun makes when nothing changed (results_version): best {best_check * 1000:.2f} ms")
+    print(f"before the sums, every response read and analysed: best {best_raw:.3f} s "
+          f"(runs {', '.join(f'{t:.3f}' for t in raw_times)})")
     print(f"bare SELECT question_id, AVG(correct) GROUP BY: best {best_sql:.3f} s "
           f"(runs {', '.join(f'{t:.3f}' for t in sql_times)})")
-    print(f"ratio finished table / bare SQL: {best_all / best_sql:.2f}x")
-    print(f"goal under {GOAL_SECONDS:.0f} s: {'met' if best_all < GOAL_SECONDS else 'NOT met'}")
-    print(f"test: cic {analysis.test.cic:.1f} ({analysis.test.reliability}); "
-          f"largest facility vs SQL average gap (all-or-nothing items): {gap:.2e}")
+    print(f"ratio finished table from sums / bare SQL: {best_all / best_sql:.4f}x; every response / bare SQL: "
+          f"{best_raw / best_sql:.2f}x")
+    print(f"goal <= {GOAL_SECONDS:.0f} s cold: {'met' if best_all <= GOAL_SECONDS else 'NOT met'}")
+    print(f"test: cic {analysis.test.cic:.1f} ({analysis.test.reliability}); largest facility gap: vs SQL average "
+          f"(all-or-nothing items) {gap:.2e}, vs every response {raw_gap:.2e}")
     flagged = analysis.table[analysis.table["flags"] != ""]
     print(flagged[["question_id", "facility", "discriminative_efficiency", "flags"]]
           .to_string(index=False, float_format=lambda v: f"{v:.3f}"))
     record("bench_item_analysis_db", [
         Figure(f"database per response ({count:,} responses)", per_response, "B", f"<= {GOAL_BYTES} B"),
         Figure(f"database size ({count:,} responses)", size / 1e6, "MB"),
-        Figure("item analysis, store to finished table (all attempts)", best_all, "s", f"< {GOAL_SECONDS:.0f} s",
-               best_all / best_sql),
-        Figure("item analysis, store to finished table (first attempts)", best_first, "s", None,
+        Figure("item analysis, store to finished table from the sums (all attempts)", best_all, "s",
+               f"<= {GOAL_SECONDS:.0f} s cold", best_all / best_sql),
+        Figure("item analysis, store to finished table from the sums (first attempts)", best_first, "s", None,
                best_first / best_sql),
+        Figure("item analysis, check when nothing changed (results_version)", best_check * 1000, "ms", "<= 50 ms",
+               None),
+        Figure("item analysis before the sums (every response read and analysed)", best_raw, "s", None,
+               best_raw / best_sql),
+        Figure(f"rebuild of the sums ({rebuilt:,} attempts)", rebuild_time, "s", None, rebuild_time / best_sql),
         Figure("bare SELECT question_id, AVG(correct) GROUP BY", best_sql, "s"),
     ])
 

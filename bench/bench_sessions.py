@@ -8,7 +8,7 @@
   token hash through raw sqlite3 on the same file, and (with TEST_PG_URL set) through a plain psycopg connection on
   PostgreSQL, in a schema of its own that is dropped afterwards.
 
-Prints figures; asserts nothing.
+Prints figures and records them in bench/results.json; asserts nothing.
 """
 
 from __future__ import annotations
@@ -29,6 +29,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from bench_pages import page_started  # noqa: E402
+from results import Figure, record  # noqa: E402
 from sqlalchemy import create_engine, text  # noqa: E402
 from sqlalchemy.engine import make_url  # noqa: E402
 from sqlalchemy.pool import NullPool  # noqa: E402
@@ -85,7 +86,7 @@ def resolves_per_run(at) -> int:
     return calls
 
 
-def page_reruns(store: Store, user) -> None:
+def page_reruns(store: Store, user) -> list[Figure]:
     at = page_started(store, user, "practice.py", "Start practice")
     if at.exception or not at.session_state["practice"]["round"]:
         raise SystemExit(f"the practice page did not start: {at.exception}")
@@ -109,9 +110,12 @@ def page_reruns(store: Store, user) -> None:
           f"session resolves per rerun: {per_run})")
     print(f"  session resolved : {with_sessions * 1000:7.2f} ms   without : {without * 1000:7.2f} ms   "
           f"ratio {with_sessions / without:.3f}x (goal < 1.1x)")
+    return [Figure("practice page rerun, session resolved", with_sessions * 1000, "ms", "< 1.1x without",
+                   with_sessions / without),
+            Figure("practice page rerun, session not resolved", without * 1000, "ms")]
 
 
-def micro(label: str, store: Store, user, bare_select: Callable[[str], object]) -> None:
+def micro(label: str, store: Store, user, bare_select: Callable[[str], object]) -> list[Figure]:
     """One resolve against one bare SELECT of the same row. `now` is the moment of sign-in, so only the read is
     timed: no heartbeat is written (the app writes one at most once a minute per session)."""
     now = datetime.now(UTC)
@@ -123,15 +127,17 @@ def micro(label: str, store: Store, user, bare_select: Callable[[str], object]) 
                                  CALLS, CALL_BLOCK)
     print(f"  {label:<10} resolve : {resolved * 1e6:7.1f} us   bare SELECT : {bare * 1e6:7.1f} us   "
           f"ratio {resolved / bare:.2f}x")
+    return [Figure(f"{label} one session resolve", resolved * 1000, "ms", None, resolved / bare),
+            Figure(f"{label} bare SELECT of the session and account", bare * 1000, "ms")]
 
 
-def sqlite_micro(store: Store, user, file: Path) -> None:
+def sqlite_micro(store: Store, user, file: Path) -> list[Figure]:
     with closing(sqlite3.connect(file)) as conn:
         query = BARE_SELECT.format(mark="?")
-        micro("sqlite", store, user, lambda digest: conn.execute(query, (digest,)).fetchone())
+        return micro("sqlite", store, user, lambda digest: conn.execute(query, (digest,)).fetchone())
 
 
-def postgres_micro(server: str, key: bytes) -> None:
+def postgres_micro(server: str, key: bytes) -> list[Figure]:
     import psycopg
 
     schema = f"bench_sessions_{uuid.uuid4().hex[:8]}"
@@ -146,7 +152,7 @@ def postgres_micro(server: str, key: bytes) -> None:
             plain = url.set(drivername="postgresql").render_as_string(hide_password=False)
             with psycopg.connect(plain, autocommit=True) as conn:
                 query = BARE_SELECT.format(mark="%s")
-                micro("postgresql", store, user, lambda digest: conn.execute(query, (digest,)).fetchone())
+                return micro("postgresql", store, user, lambda digest: conn.execute(query, (digest,)).fetchone())
         finally:
             store.close()
     finally:
@@ -165,17 +171,18 @@ def main() -> None:
         store = Store.open(url, audit_key=key)
         try:
             user = store.accounts.get(auth.create_user(store, "tess", "Bench Tech", Role.TECHNICIAN, PASSWORD))
-            page_reruns(store, user)
+            figures = page_reruns(store, user)
             print(f"one session resolve (median of {CALLS} calls each, in blocks of {CALL_BLOCK})")
-            sqlite_micro(store, user, file)
+            figures += sqlite_micro(store, user, file)
         finally:
             store.close()
             common.store().close()  # the app's own store, cached by Streamlit in this process
         server = os.environ.get("TEST_PG_URL")
-        if not server:
+        if server:
+            figures += postgres_micro(server, key)
+        else:
             print("  postgresql: not run (set TEST_PG_URL, e.g. eval \"$(bash .ci/postgres.sh start)\")")
-            return
-        postgres_micro(server, key)
+        record("bench_sessions", figures)
 
 
 if __name__ == "__main__":

@@ -2,8 +2,9 @@
 
 The same writer and checks as tests/reliability/test_kills.py (quizzes, exams and certificates through the code the
 pages run), for longer: 200 kills on SQLite, and on PostgreSQL when TEST_PG_URL names a server (e.g. after
-`eval "$(bash .ci/postgres.sh start)"`). Prints figures; asserts nothing beyond the per-kill checks, which stop the
-run at the first record found broken. Run: .venv/bin/python bench/bench_soak.py [kills]
+`eval "$(bash .ci/postgres.sh start)"`). Prints figures and records them in bench/results.json; asserts nothing
+beyond the per-kill checks, which stop the run at the first record found broken. It takes 10 minutes or more, so
+`make bench` skips it unless asked (`make bench ALL=1`). Run: .venv/bin/python bench/bench_soak.py [kills]
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from results import Figure, record
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.pool import NullPool
@@ -25,13 +27,18 @@ from modules import auth, settings
 from tests.reliability.test_kills import kill_again_and_again
 
 
-def soak(url: str, kills: int, key: bytes) -> None:
+def soak(url: str, kills: int, key: bytes) -> list[Figure]:
     started = time.perf_counter()
     acknowledged = kill_again_and_again(url, key, kills)
+    elapsed = time.perf_counter() - started
     exams = sum(1 for a in acknowledged if a[0] == "exam")
-    print(f"  {make_url(url).get_backend_name():<10} {kills} kills in {time.perf_counter() - started:.0f} s: "
+    backend = make_url(url).get_backend_name()
+    print(f"  {backend:<10} {kills} kills in {elapsed:.0f} s: "
           f"{len(acknowledged)} acknowledged attempts ({exams} exams with certificates), all present and "
           "complete after every kill; integrity, seals and chain intact")
+    return [Figure(f"{backend} soak, {kills} kills, every record checked after each", elapsed, "s"),
+            Figure(f"{backend} soak, seconds per kill (writer start, kill, checks)", elapsed / kills, "s"),
+            Figure(f"{backend} soak, acknowledged attempts per second", len(acknowledged) / elapsed, "per_s")]
 
 
 def main() -> None:
@@ -46,22 +53,24 @@ def main() -> None:
         settings.reload()
         key = settings.audit_key()
         print(f"soak: a writer SIGKILLed {kills} times at random moments")
-        soak(f"sqlite:///{Path(folder) / 'soak.db'}", kills, key)
+        figures = soak(f"sqlite:///{Path(folder) / 'soak.db'}", kills, key)
         server = os.environ.get("TEST_PG_URL")
         if not server:
             print("  postgresql: not run (set TEST_PG_URL, e.g. eval \"$(bash .ci/postgres.sh start)\")")
+            record("bench_soak", figures)
             return
         schema = f"soak_{uuid.uuid4().hex[:8]}"
         admin = create_engine(server, poolclass=NullPool)
         with admin.begin() as conn:
             conn.execute(text(f'CREATE SCHEMA "{schema}"'))
         try:
-            soak(make_url(server).update_query_dict({"options": f"-csearch_path={schema}"})
-                 .render_as_string(hide_password=False), kills, key)
+            url = make_url(server).update_query_dict({"options": f"-csearch_path={schema}"})
+            figures += soak(url.render_as_string(hide_password=False), kills, key)
         finally:
             with admin.begin() as conn:
                 conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
             admin.dispose()
+        record("bench_soak", figures)
 
 
 if __name__ == "__main__":

@@ -244,6 +244,22 @@ def repair(args: argparse.Namespace) -> int:
     return 0
 
 
+def rebuild_sums(args: argparse.Namespace) -> int:
+    """Compute item analysis's running sums again from every finished quiz and exam (safe to repeat)."""
+    import time
+
+    store = _open_store(args.db, must_exist=True)
+    try:
+        print(f"Database: {store.url}")
+        started = time.perf_counter()
+        attempts = store.item_sums.rebuild()
+    finally:
+        store.close()
+    print(f"OK: item analysis sums rebuilt from {attempts} finished attempt(s) in "
+          f"{time.perf_counter() - started:.1f} s.")
+    return 0
+
+
 COMMANDS: list[Command] = [
     Command("check-banks", "Validate every question bank and the certification policy.", _check_banks_args,
             guarded(check_banks)),
@@ -256,6 +272,8 @@ COMMANDS: list[Command] = [
             _audit_verify_args, guarded(audit_verify)),
     Command("repair", "Issue the missing certificate of any passed exam that has none (safe to repeat).",
             _repair_args, guarded(repair)),
+    Command("rebuild-sums", "Compute item analysis's running sums again from the raw answers (safe to repeat).",
+            _repair_args, guarded(rebuild_sums)),
 ]
 
 

@@ -8,7 +8,6 @@ Python loops run over technicians, attempts, questions or distinct answers.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -21,12 +20,12 @@ from modules import analytics
 from modules.auth import verify_password
 from modules.banks import BankSet, Module, Problem
 from modules.core.errors import AuthError, PermissionDenied, TrainingError
+from modules.core.item_sums import TRUE_FALSE_OPTIONS, ScopeSums
 from modules.core.records import Actor, Attempt, ResponseRecord, Signoff, User
 from modules.core.types import AttemptKind, PracticalOutcome, QuestionType, Role, SignoffId, UserId
 from modules.grading import ShownQuestion, describe_answer
 from modules.store import Store
 
-TRUE_FALSE_OPTIONS = ("True", "False")
 OPTION_COLUMNS = ("question_id", "option", "is_key", "times_shown", "times_chosen", "share", "unpicked_distractor")
 
 
@@ -126,41 +125,12 @@ class ItemAnalysis:
     attempts: int
 
 
-def snapshot_ids(answers: pd.DataFrame) -> list[int]:
-    """One response per (question, content version): its snapshot tells which options were shown."""
-    if len(answers) == 0:
-        return []
-    return answers.groupby(["question_id", "content_hash"], sort=False)["id"].min().astype(int).tolist()
-
-
-def option_frequencies(answers: pd.DataFrame, snapshots: pd.DataFrame) -> pd.DataFrame:
-    """How often each option of each choice question was shown and picked (OPTION_COLUMNS).
-
-    Answers are counted in pandas first, so the loop below runs over distinct answers, not over responses.
-    Ordering and matching questions have no distractors and are left out.
-    """
-    if len(answers) == 0:
+def options_table(sums: ScopeSums) -> pd.DataFrame:
+    """How often each option of each choice question was shown and picked (OPTION_COLUMNS), from the sums.
+    Ordering and matching questions have no distractors and are left out."""
+    if not sums.options:
         return pd.DataFrame({c: pd.Series(dtype=object) for c in OPTION_COLUMNS})
-    counts = answers.groupby(["question_id", "content_hash", "answer_json"], sort=False).size()
-    shown_per_version = answers.groupby(["question_id", "content_hash"], sort=False).size()
-    versions = {(q, h): json.loads(s) for q, h, s in snapshots[["question_id", "content_hash", "snapshot_json"]]
-                .itertuples(index=False)}
-    shown: dict[tuple[str, str], list[Any]] = {}
-    for version, times in shown_per_version.items():
-        question_id, content_hash = cast(tuple[str, str], version)
-        snapshot = versions.get((question_id, content_hash))
-        options, key = _choice_options(snapshot)
-        for option in options:
-            entry = shown.setdefault((question_id, option), [0, 0, False])
-            entry[0] += int(times)
-            entry[2] = entry[2] or option in key
-    for given, times in counts.items():
-        question_id, content_hash, answer_json = cast(tuple[str, str, str], given)
-        options, _ = _choice_options(versions.get((question_id, content_hash)))
-        picked = _picked(json.loads(answer_json), options)
-        for option in picked:
-            shown[(question_id, option)][1] += int(times)
-    table = pd.DataFrame([(q, o, key, n, chosen) for (q, o), (n, chosen, key) in shown.items()],
+    table = pd.DataFrame([(o.question_id, o.option, o.is_key, o.shown, o.chosen) for o in sums.options.values()],
                          columns=["question_id", "option", "is_key", "times_shown", "times_chosen"])
     table = table.sort_values(["question_id", "option"], kind="stable").reset_index(drop=True)
     table["share"] = table["times_chosen"] / table["times_shown"]
@@ -168,37 +138,11 @@ def option_frequencies(answers: pd.DataFrame, snapshots: pd.DataFrame) -> pd.Dat
     return table[list(OPTION_COLUMNS)]
 
 
-def _choice_options(snapshot: dict[str, Any] | None) -> tuple[list[str], set[str]]:
-    if snapshot is None:
-        return [], set()
-    kind = QuestionType(snapshot["type"])
-    if kind is QuestionType.TRUE_FALSE:
-        return list(TRUE_FALSE_OPTIONS), {"True" if snapshot["key"] else "False"}
-    if kind is QuestionType.SINGLE:
-        return list(snapshot["options"]), {snapshot["key"]}
-    if kind is QuestionType.MULTIPLE:
-        return list(snapshot["options"]), set(snapshot["key"])
-    return [], set()
-
-
-def _picked(answer: Any, options: list[str]) -> list[str]:
-    if answer is None or not options:
-        return []
-    if isinstance(answer, bool):
-        return ["True" if answer else "False"]
-    if isinstance(answer, str):
-        return [answer] if answer in options else []
-    return [a for a in answer if a in options]
-
-
-def item_analysis(answers: pd.DataFrame, snapshots: pd.DataFrame, prompts: dict[str, str]) -> ItemAnalysis:
-    """Moodle's item and test statistics, distractor counts, flags and hints for one quiz or the exam.
-
-    `answers` as from `Store.reports.item_responses`; `snapshots` for the ids of `snapshot_ids(answers)`.
-    """
-    stats = analytics.item_statistics(analytics.responses_to_marks(answers))
-    test = analytics.quiz_statistics(answers[["attempt_id", "question_id", "position", "score"]])
-    options = option_frequencies(answers, snapshots)
+def item_analysis(sums: ScopeSums, prompts: dict[str, str]) -> ItemAnalysis:
+    """Moodle's item and test statistics, distractor counts, flags and hints for one quiz or the exam, from its
+    running sums (a few hundred numbers, however many attempts there are)."""
+    stats = analytics.item_statistics_from_sums(sums)
+    options = options_table(sums)
     flagged = analytics.flag_items(stats, options)
     summary = (options.assign(text=options["option"].str.slice(0, 40)
                               + np.where(options["is_key"], " (key)", "") + ": "
@@ -210,14 +154,13 @@ def item_analysis(answers: pd.DataFrame, snapshots: pd.DataFrame, prompts: dict[
     table = table.rename(columns={"s": "attempts"})[
         ["question_id", "prompt", "attempts", "facility", "sd", "discrimination_index", "discriminative_efficiency",
          "effective_weight", "options", "flags", "hint"]]
-    return ItemAnalysis(table, options, test, int(answers["attempt_id"].nunique()) if len(answers) else 0)
+    return ItemAnalysis(table, options, analytics.test_statistics_from_sums(sums), sums.attempts)
 
 
 def load_item_analysis(store: Store, kind: AttemptKind, module_id: str | None, first_only: bool,
                        prompts: dict[str, str]) -> ItemAnalysis:
-    """From the database to the finished item analysis of one quiz (or the exam)."""
-    answers = store.reports.item_responses(kind, module_id, first_only)
-    return item_analysis(answers, store.reports.snapshots(snapshot_ids(answers)), prompts)
+    """From the database to the finished item analysis of one quiz (or the exam): a read of its running sums."""
+    return item_analysis(store.item_sums.read(kind, module_id, first_only), prompts)
 
 
 FIGURES = {"facility": "Facility %", "sd": "SD %", "discrimination_index": "Discrimination index %",

@@ -72,16 +72,19 @@ def contribution(marks: Iterable[Mark], total: float | None = None,
 
 
 def choice_options(snapshot: dict[str, Any] | None) -> tuple[list[str], set[str]]:
-    """The options a choice question showed, and its key; ([], set()) for other types."""
-    if snapshot is None:
+    """The options a choice question showed, and its key; ([], set()) for other types and for a snapshot that is
+    not what the app writes (counting options must never stop an attempt from finishing)."""
+    if not isinstance(snapshot, dict):
         return [], set()
-    kind = QuestionType(snapshot["type"])
-    if kind is QuestionType.TRUE_FALSE:
-        return list(TRUE_FALSE_OPTIONS), {"True" if snapshot["key"] else "False"}
-    if kind is QuestionType.SINGLE:
-        return list(snapshot["options"]), {snapshot["key"]}
-    if kind is QuestionType.MULTIPLE:
-        return list(snapshot["options"]), set(snapshot["key"])
+    kind, options, key = snapshot.get("type"), snapshot.get("options"), snapshot.get("key")
+    if kind == QuestionType.TRUE_FALSE.value and isinstance(key, bool):
+        return list(TRUE_FALSE_OPTIONS), {"True" if key else "False"}
+    if not isinstance(options, list) or not all(isinstance(option, str) for option in options):
+        return [], set()
+    if kind == QuestionType.SINGLE.value and isinstance(key, str):
+        return list(options), {key}
+    if kind == QuestionType.MULTIPLE.value and isinstance(key, list) and all(isinstance(k, str) for k in key):
+        return list(options), set(key)
     return [], set()
 
 
@@ -93,7 +96,9 @@ def picked(answer: Any, options: list[str]) -> list[str]:
         return ["True" if answer else "False"]
     if isinstance(answer, str):
         return [answer] if answer in options else []
-    return [a for a in answer if a in options]
+    if isinstance(answer, list):
+        return [a for a in answer if isinstance(a, str) and a in options]
+    return []
 
 
 def option_tallies(question_id: str, snapshot: dict[str, Any] | None, answer: Any) -> list[OptionTally]:

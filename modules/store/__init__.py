@@ -16,6 +16,7 @@ brings the schema up to date with the Alembic migrations, and hands out one part
     store.registry       the certification register, one row per account, in one statement
     store.clinic         the clinic's own settings (name, public address), as an attributed history
     store.sessions       signed-in sessions, resolved by token hash from any instance
+    store.item_sums      item analysis's running sums, added to as each quiz or exam finishes
 
 All SQL of the platform lives in this package. History is append-only: no part has a method that changes it, and
 the database itself refuses an UPDATE or DELETE. Reads of someone's records take the acting user and refuse a
@@ -38,6 +39,7 @@ from modules.store.certificates import Certificates
 from modules.store.clinic import ClinicSettings
 from modules.store.database import Database, connect, same_database, sqlite_file
 from modules.store.exams import Exams
+from modules.store.item_sums import ItemSumsPart
 from modules.store.learning import Lessons, ReviewCards, Signoffs
 from modules.store.registry import RegisterRow, Registry
 from modules.store.reports import ATTEMPT_COLUMNS, Reports
@@ -63,6 +65,7 @@ class Store:
         self.registry = Registry(db)
         self.clinic = ClinicSettings(db, self.audit)
         self.sessions = Sessions(db, self.audit)
+        self.item_sums = ItemSumsPart(db)
 
     @classmethod
     def open(cls, url: str, clock: Clock = system_clock, audit_key: bytes | None = None, *,
@@ -91,6 +94,8 @@ class Store:
             # Records written before sealing existed are sealed once, as they stand at the upgrade.
             with store._db.write(serialised=True) as conn:
                 store.audit.seal_unsealed(conn)
+        if before is None or before < migrate.ITEM_SUMS_REVISION:
+            store.item_sums.rebuild()  # the attempts finished before the sums existed, added once
         return store
 
     @property

@@ -16,8 +16,10 @@ from sqlalchemy import Connection, Row, Select, insert, select
 
 from modules.core.errors import PermissionDenied, StoreError
 from modules.core.records import Actor, Attempt, AttemptResult, QuestionSnapshot, ResponseRecord
-from modules.core.types import AttemptId, AttemptKind, ClosedBy, ModuleId, QuestionId, ResponseId, UserId
+from modules.core.types import AttemptId, AttemptKind, ClosedBy, ResponseId, UserId
+from modules.store import item_sums
 from modules.store import question_versions as versions
+from modules.store.answers import response_record
 from modules.store.audit import AuditLog
 from modules.store.database import Database, inserted_id
 from modules.store.schema import attempt_results, attempts, dumps, loads, question_versions, responses
@@ -39,13 +41,6 @@ def _attempt(row: Row[Any], questions: list[QuestionSnapshot] | None) -> Attempt
                                loads(row.detail_json), row.finished_at)
     return Attempt(AttemptId(row.id), UserId(row.user_id), AttemptKind(row.kind), row.module_id, row.started_at,
                    row.deadline, questions, loads(row.policy_json), result)
-
-
-def _response(row: Row[Any]) -> ResponseRecord:
-    return ResponseRecord(row.position, QuestionId(row.question_id), ModuleId(row.module_id), row.content_hash,
-                          versions.rebuild(row.content_json, row.shown_order), loads(row.answer_json),
-                          row.score, bool(row.correct), row.answered_at, row.seconds_taken, ResponseId(row.id),
-                          AttemptId(row.attempt_id))
 
 
 def _response_rows(conn: Connection, attempt_id: AttemptId, records: list[ResponseRecord],
@@ -147,6 +142,7 @@ class Attempts:
                 conn.execute(_INSERT_RESPONSE, _response_rows(conn, attempt_id, responses_given, now))
             conn.execute(_INSERT_RESULT, result_row(attempt_id, result, now))
             self._audit.seal(conn, "attempt_results", attempt_id)
+            item_sums.add_finished(self._db, conn, attempt_id)
 
     def finish(self, attempt_id: AttemptId, result: AttemptResult) -> None:
         """Close an open attempt whose answers are already stored; a second result is refused."""
@@ -157,6 +153,7 @@ class Attempts:
                 raise StoreError("This attempt already has a result; it cannot be recorded twice.")
             conn.execute(_INSERT_RESULT, result_row(attempt_id, result, self._db.clock()))
             self._audit.seal(conn, "attempt_results", attempt_id)
+            item_sums.add_finished(self._db, conn, attempt_id)
 
     # ---- reads ------------------------------------------------------------------------------------
 
@@ -197,7 +194,7 @@ class Attempts:
             rows = conn.execute(select(responses, question_versions.c.content_json)
                                 .join(question_versions, question_versions.c.id == responses.c.version_id)
                                 .where(responses.c.attempt_id == attempt_id).order_by(responses.c.id))
-            return [_response(row) for row in rows]
+            return [response_record(row) for row in rows]
 
     def current_responses(self, actor: Actor, attempt_id: AttemptId) -> list[ResponseRecord]:
         """The answer that counts for each question (the latest row), in the order shown."""

@@ -15,6 +15,7 @@ from sqlalchemy import and_, insert, select
 from modules.core.errors import StoreError
 from modules.core.records import Actor, AttemptResult, Certificate
 from modules.core.types import AttemptId, AttemptKind, UserId
+from modules.store import item_sums
 from modules.store.attempts import result_row
 from modules.store.audit import AuditLog
 from modules.store.certificates import Certificates
@@ -41,6 +42,7 @@ class Exams:
                 raise StoreError("This exam already has a result; it cannot be recorded twice.")
             conn.execute(insert(attempt_results), result_row(attempt_id, result, now))
             self._audit.seal(conn, "attempt_results", attempt_id)
+            item_sums.add_finished(self._db, conn, attempt_id)
             cert_id = None
             if result.passed:
                 cert_id = self._certificates.insert(conn, UserId(owner), attempt_id, title, result.score,

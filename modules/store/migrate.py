@@ -26,6 +26,7 @@ from modules.core.errors import StoreError
 
 MIGRATIONS_DIR = Path(__file__).resolve().with_name("migrations")
 BASELINE_REVISION = "0001"
+ITEM_SUMS_REVISION = "0008"  # from here on item analysis reads running sums, kept as attempts finish
 SEALING_REVISION = "0004"  # from here on results, certificates, revocations and sign-offs are sealed in the chain
 NEWER_DATABASE = "The database was written by a newer version of this app; update the app first."
 UNREACHABLE = "The database could not be reached or stayed busy too long; it was not upgraded. Please try again."

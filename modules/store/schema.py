@@ -273,6 +273,62 @@ sessions = Table(
     Index(None, "user_id", "ended_at"),
 )
 
+# Item analysis's running sums (modules/store/item_sums.py): derived from the finished attempts, added to in the
+# transaction that finishes one, rebuilt by `python -m modules rebuild-sums`. Keyed by the quiz: its kind, its module
+# ("" for the exam) and whether they are the sums of first attempts only.
+def _sum_scope() -> list[Column[Any]]:
+    return [Column("kind", String(10), primary_key=True), Column("module_id", String(100), primary_key=True),
+            Column("first_only", Boolean, primary_key=True)]
+
+
+item_sum_items = Table(
+    "item_sum_items",
+    metadata,
+    *_sum_scope(),
+    Column("question_id", String(100), primary_key=True),
+    Column("n", Integer, nullable=False),
+    *(Column(name, Float, nullable=False) for name in ("sum_x", "sum_x2", "sum_o", "sum_o2", "sum_xo", "max_mark")),
+)
+
+item_sum_values = Table(  # how often each value of x (a mark), O (the rest of the total) and T (the total) occurred
+    "item_sum_values",
+    metadata,
+    *_sum_scope(),
+    Column("question_id", String(100), primary_key=True),
+    Column("axis", String(1), primary_key=True),
+    Column("value", Float, primary_key=True),
+    Column("count", Integer, nullable=False),
+)
+
+item_sum_totals = Table(
+    "item_sum_totals",
+    metadata,
+    *_sum_scope(),
+    Column("total", Float, primary_key=True),
+    Column("count", Integer, nullable=False),
+)
+
+item_sum_slots = Table(
+    "item_sum_slots",
+    metadata,
+    *_sum_scope(),
+    Column("position", Integer, primary_key=True, autoincrement=False),
+    Column("n", Integer, nullable=False),
+    Column("sum_x", Float, nullable=False),
+    Column("sum_x2", Float, nullable=False),
+)
+
+item_sum_options = Table(
+    "item_sum_options",
+    metadata,
+    *_sum_scope(),
+    Column("question_id", String(100), primary_key=True),
+    Column("option", Text, primary_key=True),
+    Column("is_key", Boolean, nullable=False),
+    Column("shown", Integer, nullable=False),
+    Column("chosen", Integer, nullable=False),
+)
+
 # The clinic's own settings (its name, its public address): the newest row per key is in force.
 clinic_settings = Table(
     "clinic_settings",

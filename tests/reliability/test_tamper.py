@@ -17,7 +17,10 @@ from modules.__main__ import main
 from modules.core.records import Actor, AttemptResult
 from modules.core.types import AttemptKind, Role
 from modules.store import Store
+from modules.store.item_sums import SUM_TABLES
 from tests.helpers import record_attempt
+
+SUM_TABLE_NAMES = [table.name for table in SUM_TABLES]
 
 PASSWORD = "a long clinic passphrase"
 
@@ -180,6 +183,8 @@ def test_on_postgresql_the_apps_role_cannot_switch_the_guards_off(postgres_serve
         with admin.begin() as conn:
             conn.execute(text(f"GRANT UPDATE ON {schema}.users, {schema}.sign_in_failures, {schema}.sessions "
                               f"TO {app}"))
+            sums = ", ".join(f"{schema}.{table}" for table in SUM_TABLE_NAMES)
+            conn.execute(text(f"GRANT UPDATE, DELETE ON {sums} TO {app}"))
             conn.execute(text(f"GRANT DELETE ON {schema}.sign_in_failures TO {app}"))
         store = Store.open(url_for(app), audit_key=settings.audit_key())
         try:

@@ -279,6 +279,27 @@ def test_0006_lets_an_upgraded_clinics_people_hold_sessions_that_cannot_be_rewri
             conn.exec_driver_sql("UPDATE sessions SET ended_at = NULL")  # an ended session stays ended
 
 
+def test_0008_fills_the_item_analysis_sums_of_an_upgraded_clinic_once(db_url: str, tmp_path: Path) -> None:
+    url = clinic_on(dialect_of(db_url), db_url, tmp_path)
+    store = Store.open(url)  # version 1 -> head: the sums are computed from the attempts already finished
+    try:
+        quiz = store.item_sums.read(AttemptKind.QUIZ, "skin-science", first_only=False)
+        first = store.item_sums.read(AttemptKind.QUIZ, "skin-science", first_only=True)
+        exam = store.item_sums.read(AttemptKind.EXAM, None, first_only=False)
+        # Mara's two quizzes (0 then 1 on skin-001), of which the first counts as her first attempt; her exam
+        # changed its answer from wrong to right, and only the latest answer counts.
+        assert (quiz.attempts, first.attempts, exam.attempts) == (2, 1, 1)
+        assert (quiz.items["skin-001"].n, quiz.items["skin-001"].sum_x) == (2, 1.0)
+        assert first.items["skin-001"].sum_x == 0.0 and exam.items["skin-001"].sum_x == 1.0
+    finally:
+        store.close()
+    again = Store.open(url)  # opening again adds nothing twice
+    try:
+        assert again.item_sums.read(AttemptKind.QUIZ, "skin-science", first_only=False).attempts == 2
+    finally:
+        again.close()
+
+
 def assert_history_is_append_only(engine: Engine, tables: tuple[str, ...] = APPEND_ONLY_TABLES) -> None:
     statements = ["UPDATE {table} SET {column} = {column}", "DELETE FROM {table}"]
     if engine.dialect.name == "postgresql":

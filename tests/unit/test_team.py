@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import random
 from datetime import date, timedelta
 
@@ -16,6 +15,7 @@ from hypothesis import strategies as st
 from modules import analytics, auth, certification, team, team_progress
 from modules.banks import BankSet, Problem, load_banks
 from modules.core.errors import AuthError, PermissionDenied
+from modules.core.item_sums import Mark, accumulate, contribution, option_tallies
 from modules.core.records import AttemptResult, ResponseRecord
 from modules.core.types import AttemptKind, CertificateStatus, PracticalOutcome, QuestionType, Role
 from modules.grading import answer_key, response_record, show
@@ -271,19 +271,14 @@ def test_options_chosen_are_counted_and_an_unpicked_distractor_is_flagged(store,
 
 
 def _single_choice(chosen: list[str], key: str = "Sunscreen", options=("Sunscreen", "Retinol", "Steam")):
-    """Answers to one single-choice question "key" and the snapshot that shows its options."""
-    answers = pd.DataFrame([
-        {"id": i, "attempt_id": i, "question_id": "key", "position": 0, "score": float(c == key),
-         "content_hash": "h", "answer_json": json.dumps(c)} for i, c in enumerate(chosen)])
+    """The sums of answers to one single-choice question "key", each its own attempt."""
     snapshot = {"type": QuestionType.SINGLE.value, "options": list(options), "key": key}
-    snapshots = pd.DataFrame([("key", "h", json.dumps(snapshot))],
-                             columns=["question_id", "content_hash", "snapshot_json"])
-    return answers, snapshots
+    return accumulate(contribution([Mark("key", 0, float(c == key))], options=option_tallies("key", snapshot, c))
+                      for c in chosen)
 
 
-def test_option_frequencies_count_shown_and_chosen():
-    answers, snapshots = _single_choice(["Sunscreen", "Sunscreen", "Sunscreen", "Retinol"])
-    counted = team.option_frequencies(answers, snapshots)
+def test_options_table_counts_shown_and_chosen():
+    counted = team.options_table(_single_choice(["Sunscreen", "Sunscreen", "Sunscreen", "Retinol"]))
     assert list(counted.columns) == list(team.OPTION_COLUMNS)
     table = counted.set_index("option")
     assert table.loc["Sunscreen", ["times_shown", "times_chosen"]].tolist() == [4, 3]
@@ -293,12 +288,12 @@ def test_option_frequencies_count_shown_and_chosen():
 
 
 def test_unchosen_key_is_not_an_unpicked_distractor():
-    answers, snapshots = _single_choice(["Wrong"], key="Right", options=("Right", "Wrong"))
-    assert not team.option_frequencies(answers, snapshots)["unpicked_distractor"].any()
+    sums = _single_choice(["Wrong"], key="Right", options=("Right", "Wrong"))
+    assert not team.options_table(sums)["unpicked_distractor"].any()
 
 
 def test_no_answers_give_an_empty_option_table():
-    empty = team.option_frequencies(pd.DataFrame(), pd.DataFrame())
+    empty = team.options_table(accumulate([]))
     assert empty.empty and list(empty.columns) == list(team.OPTION_COLUMNS)
 
 
@@ -354,11 +349,8 @@ def test_results_version_changes_when_an_attempt_is_finished(store, clock):
 @hypothesis_settings(max_examples=40, deadline=None)
 @given(st.lists(st.lists(st.sampled_from([0.0, 0.5, 1.0]), min_size=3, max_size=3), min_size=1, max_size=8))
 def test_facility_stays_within_zero_and_one_and_undefined_figures_read_n_a(scores):
-    answers = pd.DataFrame([
-        {"id": a * 3 + p, "attempt_id": a, "question_id": f"q{p}", "position": p, "score": s,
-         "content_hash": "h", "answer_json": "null"}
-        for a, row in enumerate(scores) for p, s in enumerate(row)])
-    analysis = team.item_analysis(answers, pd.DataFrame(columns=["question_id", "content_hash", "snapshot_json"]), {})
+    sums = accumulate(contribution([Mark(f"q{p}", p, score) for p, score in enumerate(row)]) for row in scores)
+    analysis = team.item_analysis(sums, {})
     facility = analysis.table["facility"]
     assert facility.between(0, 1).all()
     text = team.item_display(analysis.table, as_text=True)
