@@ -200,6 +200,12 @@ class Capture:
             names = getattr(getattr(context, "compiled", None), "positiontup", None) or ()
             self.steps.append(Step("sql", statement, parameters, tuple(names), executemany))
 
+    def _begin(self, conn) -> None:
+        # The store sends SQLite's BEGIN straight to the driver (no cursor event): recorded here as it issues it.
+        if threading.get_ident() == self.thread and conn.dialect.name == "sqlite":
+            write = conn.get_execution_options().get("store_write")
+            self.steps.append(Step("sql", "BEGIN IMMEDIATE" if write else "BEGIN", ()))
+
     def _commit(self, conn) -> None:
         if threading.get_ident() == self.thread:
             self.steps.append(Step("commit"))
@@ -211,12 +217,14 @@ class Capture:
     def __enter__(self) -> Capture:
         self.thread = threading.get_ident()
         event.listen(Engine, "before_cursor_execute", self._sql)
+        event.listen(Engine, "begin", self._begin)
         event.listen(Engine, "commit", self._commit)
         event.listen(Engine, "rollback", self._rollback)
         return self
 
     def __exit__(self, *exc_info: object) -> None:
         event.remove(Engine, "before_cursor_execute", self._sql)
+        event.remove(Engine, "begin", self._begin)
         event.remove(Engine, "commit", self._commit)
         event.remove(Engine, "rollback", self._rollback)
 

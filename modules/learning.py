@@ -26,12 +26,13 @@ def feed_review(store: Store, user_id: UserId, answers: Iterable[tuple[str, bool
     if not given:
         return
     cards = review_cards(store, user_id)
+    changed: dict[str, review.ReviewCard] = {}
     for question_id, correct in given:
         updated = review.on_answer(cards.get(question_id), user_id, question_id, correct, now,
                                    rating if correct else None)
         if updated is not None:
-            store.review_cards.save(user_id, question_id, updated.card_json, updated.due_at)
-            cards[question_id] = updated
+            cards[question_id] = changed[question_id] = updated
+    store.review_cards.save_many(user_id, [(q, card.card_json, card.due_at) for q, card in changed.items()])
 
 
 def record_practice_answer(store: Store, user_id: UserId, attempt_id: AttemptId, record: ResponseRecord,

@@ -72,10 +72,17 @@ class ReviewCards:
         self._db = db
 
     def save(self, user_id: UserId, question_id: str, card_json: str, due_at: datetime) -> None:
+        self.save_many(user_id, [(question_id, card_json, due_at)])
+
+    def save_many(self, user_id: UserId, cards: list[tuple[str, str, datetime]]) -> None:
+        """Several cards (question id, card JSON, due) in one transaction: a quiz's misses cost one commit."""
+        if not cards:
+            return
+        now = self._db.clock()
         with self._db.write() as conn:
-            conn.execute(insert(review_cards).values(
-                user_id=user_id, question_id=question_id, card_json=card_json, due_at=require_utc(due_at),
-                updated_at=self._db.clock()))
+            conn.execute(insert(review_cards), [
+                {"user_id": user_id, "question_id": question_id, "card_json": card_json,
+                 "due_at": require_utc(due_at), "updated_at": now} for question_id, card_json, due_at in cards])
 
     def current(self, user_id: UserId) -> dict[QuestionId, str]:
         """The current card's JSON per question (the domain's `review.ReviewCard` reads it)."""

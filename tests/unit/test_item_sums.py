@@ -95,6 +95,9 @@ def test_sums_give_the_figures_every_response_gives(marks):
     for name, value in expected.items():
         if name in ("error_ratio", "standard_error") and abs(expected["cic"] - 100) < 1e-6:
             continue  # alpha is 100 up to rounding: sqrt(1 - alpha) is rounding noise, or NaN, either way
+        if name == "reliability" and min(abs(expected["cic"] - t) for t in (an.CIC_SATISFACTORY,
+                                                                        an.CIC_UNSATISFACTORY)) < 1e-6:
+            continue  # alpha sits on a threshold up to rounding: either reading is right
         if isinstance(value, float) and math.isnan(value):
             assert math.isnan(actual[name]), name
         elif isinstance(value, str):
