@@ -12,7 +12,7 @@ from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, Row, Select, insert, select
+from sqlalchemy import Connection, Row, Select, bindparam, insert, select
 
 from modules.core.errors import PermissionDenied, StoreError
 from modules.core.records import Actor, Attempt, AttemptResult, QuestionSnapshot, ResponseRecord
@@ -76,9 +76,11 @@ def result_row(attempt_id: AttemptId, result: AttemptResult, now: datetime) -> d
             "detail_json": None if result.detail is None else dumps(result.detail)}
 
 
+_HAS_RESULT = select(attempt_results.c.attempt_id).where(attempt_results.c.attempt_id == bindparam("attempt_id"))
+
+
 def _has_result(conn: Connection, attempt_id: AttemptId) -> bool:
-    found = conn.execute(select(attempt_results.c.attempt_id).where(attempt_results.c.attempt_id == attempt_id))
-    return found.first() is not None
+    return conn.execute(_HAS_RESULT, {"attempt_id": attempt_id}).first() is not None
 
 
 def _attempt_query() -> Select[Any]:

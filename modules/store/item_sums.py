@@ -36,6 +36,9 @@ _SCOPE = ("kind", "module_id", "first_only")
 REBUILD_BATCH = 500  # attempts whose answers are read in one query
 
 
+_UPSERTS: dict[tuple[str, str], Any] = {}  # built once per database kind and table: building cost more than running
+
+
 def _upsert(conn: Connection, table: Table, rows: list[dict[str, Any]], keys: tuple[str, ...],
             added: tuple[str, ...], maxed: tuple[str, ...] = (), ored: tuple[str, ...] = ()) -> None:
     """Insert each row, or add its `added` columns to the row already there (and keep the larger `maxed`, the
@@ -43,14 +46,18 @@ def _upsert(conn: Connection, table: Table, rows: list[dict[str, Any]], keys: tu
     if not rows:
         return
     rows.sort(key=lambda row: tuple(row[k] for k in keys))
-    dialect = postgresql if conn.dialect.name == "postgresql" else sqlite
-    statement = dialect.insert(table)
-    excluded = statement.excluded
-    changes: dict[str, Any] = {name: table.c[name] + excluded[name] for name in added}
-    changes.update({name: case((excluded[name] > table.c[name], excluded[name]), else_=table.c[name])
-                    for name in maxed})
-    changes.update({name: or_(table.c[name], excluded[name]) for name in ored})
-    conn.execute(statement.on_conflict_do_update(index_elements=list(keys), set_=changes), rows)
+    statement = _UPSERTS.get((conn.dialect.name, table.name))
+    if statement is None:
+        dialect = postgresql if conn.dialect.name == "postgresql" else sqlite
+        insert = dialect.insert(table)
+        excluded = insert.excluded
+        changes: dict[str, Any] = {name: table.c[name] + excluded[name] for name in added}
+        changes.update({name: case((excluded[name] > table.c[name], excluded[name]), else_=table.c[name])
+                        for name in maxed})
+        changes.update({name: or_(table.c[name], excluded[name]) for name in ored})
+        statement = _UPSERTS[(conn.dialect.name, table.name)] = insert.on_conflict_do_update(
+            index_elements=list(keys), set_=changes)
+    conn.execute(statement, rows)
 
 
 def _write(conn: Connection, scope: dict[str, Any], sums: ScopeSums) -> None:
