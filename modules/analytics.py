@@ -148,14 +148,17 @@ def item_statistics(marks: pd.DataFrame, totals: pd.Series | None = None) -> pd.
         flat, 0.0, group_cov(x_sorted - mean_x[sorted_codes], o_sorted - mean_o[sorted_codes], sorted_codes)
     )
     cov_t = np.where(x_const | t_const, 0.0, group_cov(dx, dt))
-    # A single attempt has no (co)variance at all.
-    single = n < 2
-    var_x, var_o, cov, cov_max, cov_t = (np.where(single, np.nan, a) for a in (var_x, var_o, cov, cov_max, cov_t))
+    return _item_frame(index, n, max_mark, mean_x, var_x, var_o, cov, cov_max, cov_t)
 
+
+def _item_frame(index: pd.Index, n: np.ndarray, max_mark: np.ndarray, mean_x: np.ndarray, var_x: np.ndarray,
+                var_o: np.ndarray, cov: np.ndarray, cov_max: np.ndarray, cov_t: np.ndarray) -> pd.DataFrame:
+    """Moodle's per-item figures from each item's count, mean mark and (co)variances, however they were summed."""
+    single = n < 2  # a single attempt has no (co)variance at all
+    var_x, var_o, cov, cov_max, cov_t = (np.where(single, np.nan, a) for a in (var_x, var_o, cov, cov_max, cov_t))
     with np.errstate(invalid="ignore"):
         spread = np.sqrt(var_x * var_o)
         root_cov_t = np.sqrt(np.where(cov_t >= 0, cov_t, np.nan))
-    weight_sum = np.nansum(root_cov_t)
     return pd.DataFrame(
         {
             "s": n.astype(np.int64),
@@ -171,7 +174,7 @@ def item_statistics(marks: pd.DataFrame, totals: pd.Series | None = None) -> pd.
             # (a mark of 1e-160 beside zeros) cannot print 100.03.
             "discrimination_index": np.clip(100 * _div(cov, spread), -100, 100),
             "discriminative_efficiency": 100 * _div(cov, cov_max),
-            "effective_weight": 100 * _div(root_cov_t, np.full(k, weight_sum)),
+            "effective_weight": 100 * _div(root_cov_t, np.full(len(n), np.nansum(root_cov_t))),
         },
         index=index,
     )
@@ -202,21 +205,28 @@ def test_statistics(
     if np.all(t == t[0]):
         deviation = np.zeros_like(t)
     m2, m3, m4 = (float((deviation**power).mean()) for power in (2, 3, 4))
+    item_codes, item_names = pd.factorize(marks[item_column])
+    p = len(item_names)
+    sum_of_variances = float(np.nansum(_group_variance(item_codes, x, p)))
+    return _quiz_figures(n, p, float(t.mean()), float(np.median(t)), m2, m3, m4, sum_of_variances)
+
+
+def _quiz_figures(n: int, p: int, mean: float, median: float, m2: float, m3: float, m4: float,
+                  sum_of_variances: float) -> QuizStatistics:
+    """Whole-test figures from the totals' central moments and the items' summed variances (Moodle's formulas:
+    unbiased cumulants k2..k4, Cronbach's alpha over p items)."""
+    nan = float("nan")
     k2 = _scalar_div(n * m2, n - 1)
     k3 = _scalar_div(n * n * m3, (n - 1) * (n - 2))
     k4 = _scalar_div(n * n * ((n + 1) * m4 - 3 * (n - 1) * m2 * m2), (n - 1) * (n - 2) * (n - 3))
     sd = math.sqrt(k2) if k2 >= 0 else nan
-
-    item_codes, item_names = pd.factorize(marks[item_column])
-    p = len(item_names)
-    sum_of_variances = float(np.nansum(_group_variance(item_codes, x, p)))
     cic = 100 * _scalar_div(p, p - 1) * (1 - _scalar_div(sum_of_variances, k2))
     error_ratio = 100 * math.sqrt(1 - cic / 100) if cic <= 100 else nan
     return QuizStatistics(
         n=n,
         items=p,
-        average=float(t.mean()),
-        median=float(np.median(t)),
+        average=mean,
+        median=median,
         sd=sd,
         skewness=_scalar_div(k3, k2**1.5 if k2 > 0 else 0.0),
         kurtosis=_scalar_div(k4, k2 * k2 if k2 > 0 else 0.0),
@@ -316,29 +326,8 @@ def item_statistics_from_sums(sums: ScopeSums) -> pd.DataFrame:
     cov = np.where(flat, 0.0, _div(s_xo, dof))
     cov_max = np.where(flat, 0.0, _div(s_max, dof))
     cov_t = np.where(x_const | t_const, 0.0, _div(s_xx + s_xo, dof))
-    single = n < 2
-    var_x, var_o, cov, cov_max, cov_t = (np.where(single, np.nan, a) for a in (var_x, var_o, cov, cov_max, cov_t))
     max_mark = np.array([i.max_mark for i in items])
-    with np.errstate(invalid="ignore"):
-        spread = np.sqrt(var_x * var_o)
-        root_cov_t = np.sqrt(np.where(cov_t >= 0, cov_t, np.nan))
-    return pd.DataFrame(
-        {
-            "s": n.astype(np.int64),
-            "max_mark": max_mark,
-            "facility": _div(sum_x / n, max_mark),
-            "sd": np.sqrt(var_x),
-            "mark_variance": var_x,
-            "other_mark_variance": var_o,
-            "covariance": cov,
-            "covariance_max": cov_max,
-            "covariance_with_total": cov_t,
-            "discrimination_index": np.clip(100 * _div(cov, spread), -100, 100),
-            "discriminative_efficiency": 100 * _div(cov, cov_max),
-            "effective_weight": 100 * _div(root_cov_t, np.full(len(items), np.nansum(root_cov_t))),
-        },
-        index=index,
-    )
+    return _item_frame(index, n, max_mark, sum_x / n, var_x, var_o, cov, cov_max, cov_t)
 
 
 def test_statistics_from_sums(sums: ScopeSums) -> QuizStatistics:
@@ -354,23 +343,12 @@ def test_statistics_from_sums(sums: ScopeSums) -> QuizStatistics:
     mean = float((t * counts).sum() / n)
     deviation = np.zeros_like(t) if len(t) == 1 else t - mean
     m2, m3, m4 = (float((counts * deviation**power).sum() / n) for power in (2, 3, 4))
-    k2 = _scalar_div(n * m2, n - 1)
-    k3 = _scalar_div(n * n * m3, (n - 1) * (n - 2))
-    k4 = _scalar_div(n * n * ((n + 1) * m4 - 3 * (n - 1) * m2 * m2), (n - 1) * (n - 2) * (n - 3))
-    sd = math.sqrt(k2) if k2 >= 0 else nan
-
     complete = sum(i.n for i in sums.items.values()) == n * len(sums.items)
     units = ([(i.n, i.sum_x, i.sum_x2, len(i.x_values) == 1) for i in sums.items.values()] if complete
              else [(slot[0], slot[1], slot[2], False) for slot in sums.slots.values()])
     variances = [nan if count < 2 else 0.0 if constant else max(0.0, (count * sx2 - sx * sx) / count / (count - 1))
                  for count, sx, sx2, constant in units]
-    p = len(units)
-    cic = 100 * _scalar_div(p, p - 1) * (1 - _scalar_div(float(np.nansum(variances)), k2))
-    error_ratio = 100 * math.sqrt(1 - cic / 100) if cic <= 100 else nan
-    return QuizStatistics(n=n, items=p, average=mean, median=_median(t, counts), sd=sd,
-                          skewness=_scalar_div(k3, k2**1.5 if k2 > 0 else 0.0),
-                          kurtosis=_scalar_div(k4, k2 * k2 if k2 > 0 else 0.0),
-                          cic=cic, error_ratio=error_ratio, standard_error=error_ratio * sd / 100)
+    return _quiz_figures(n, len(units), mean, _median(t, counts), m2, m3, m4, float(np.nansum(variances)))
 
 
 test_statistics_from_sums.__test__ = False  # type: ignore[attr-defined]
