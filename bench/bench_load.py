@@ -46,7 +46,6 @@ import threading
 import time
 import urllib.error
 import urllib.request
-import uuid
 from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager, contextmanager
 from dataclasses import dataclass, field
@@ -56,9 +55,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from results import Figure, record  # noqa: E402
-from sqlalchemy import create_engine, text  # noqa: E402
-from sqlalchemy.engine import make_url  # noqa: E402
-from sqlalchemy.pool import NullPool  # noqa: E402
+from scratch import postgres_schema  # noqa: E402
 from streamlit.proto.ForwardMsg_pb2 import ForwardMsg  # noqa: E402
 
 from modules import auth, settings  # noqa: E402
@@ -539,23 +536,8 @@ def sqlite_part(folder: Path, key: bytes, sessions: int, rounds: int) -> list[Fi
     return report("sqlite, one instance", outcome)
 
 
-@contextmanager
-def postgres_schema(server: str) -> Iterator[str]:
-    schema = f"bench_load_{uuid.uuid4().hex[:8]}"
-    admin = create_engine(server, poolclass=NullPool)
-    with admin.begin() as conn:
-        conn.execute(text(f'CREATE SCHEMA "{schema}"'))
-    try:
-        yield make_url(server).update_query_dict({"options": f"-csearch_path={schema}"}).render_as_string(
-            hide_password=False)
-    finally:
-        with admin.begin() as conn:
-            conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-        admin.dispose()
-
-
 def postgres_part(server_url: str, folder: Path, key: bytes, sessions: int, rounds: int) -> list[Figure]:
-    with postgres_schema(server_url) as db_url:
+    with postgres_schema(server_url, "bench_load") as db_url:
         usernames = seed(db_url, key, sessions + 1)  # migrates the schema before either instance starts
         ports = [free_port(), free_port()]
         with RoundRobinProxy(ports) as proxy, \

@@ -19,7 +19,6 @@ import statistics
 import sys
 import tempfile
 import time
-import uuid
 from collections.abc import Callable
 from contextlib import closing
 from datetime import UTC, datetime
@@ -30,9 +29,8 @@ sys.path.insert(0, str(ROOT))
 
 from bench_pages import page_started  # noqa: E402
 from results import Figure, record  # noqa: E402
-from sqlalchemy import create_engine, text  # noqa: E402
+from scratch import postgres_schema  # noqa: E402
 from sqlalchemy.engine import make_url  # noqa: E402
-from sqlalchemy.pool import NullPool  # noqa: E402
 
 from modules import auth, sessions, settings  # noqa: E402
 from modules.core.types import Role  # noqa: E402
@@ -140,25 +138,16 @@ def sqlite_micro(store: Store, user, file: Path) -> list[Figure]:
 def postgres_micro(server: str, key: bytes) -> list[Figure]:
     import psycopg
 
-    schema = f"bench_sessions_{uuid.uuid4().hex[:8]}"
-    admin = create_engine(server, poolclass=NullPool)
-    with admin.begin() as conn:
-        conn.execute(text(f'CREATE SCHEMA "{schema}"'))
-    try:
-        url = make_url(server).update_query_dict({"options": f"-csearch_path={schema}"})
-        store = Store.open(url.render_as_string(hide_password=False), audit_key=key)
+    with postgres_schema(server, "bench_sessions") as db_url:
+        store = Store.open(db_url, audit_key=key)
         try:
             user = store.accounts.get(auth.create_user(store, "tess", "Bench Tech", Role.TECHNICIAN, PASSWORD))
-            plain = url.set(drivername="postgresql").render_as_string(hide_password=False)
+            plain = make_url(db_url).set(drivername="postgresql").render_as_string(hide_password=False)
             with psycopg.connect(plain, autocommit=True) as conn:
                 query = BARE_SELECT.format(mark="%s")
                 return micro("postgresql", store, user, lambda digest: conn.execute(query, (digest,)).fetchone())
         finally:
             store.close()
-    finally:
-        with admin.begin() as conn:
-            conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-        admin.dispose()
 
 
 def main() -> None:

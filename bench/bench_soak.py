@@ -13,15 +13,13 @@ import os
 import sys
 import tempfile
 import time
-import uuid
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from results import Figure, record
-from sqlalchemy import create_engine, text
+from scratch import postgres_schema
 from sqlalchemy.engine import make_url
-from sqlalchemy.pool import NullPool
 
 from modules import auth, settings
 from tests.reliability.test_kills import kill_again_and_again
@@ -59,17 +57,8 @@ def main() -> None:
             print("  postgresql: not run (set TEST_PG_URL, e.g. eval \"$(bash .ci/postgres.sh start)\")")
             record("bench_soak", figures)
             return
-        schema = f"soak_{uuid.uuid4().hex[:8]}"
-        admin = create_engine(server, poolclass=NullPool)
-        with admin.begin() as conn:
-            conn.execute(text(f'CREATE SCHEMA "{schema}"'))
-        try:
-            url = make_url(server).update_query_dict({"options": f"-csearch_path={schema}"})
-            figures += soak(url.render_as_string(hide_password=False), kills, key)
-        finally:
-            with admin.begin() as conn:
-                conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-            admin.dispose()
+        with postgres_schema(server, "soak") as db_url:
+            figures += soak(db_url, kills, key)
         record("bench_soak", figures)
 
 

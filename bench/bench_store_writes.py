@@ -49,6 +49,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from argon2 import PasswordHasher
 from results import Figure, record
+from scratch import postgres_schema
 from sqlalchemy import Engine, create_engine, event, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.pool import NullPool
@@ -420,21 +421,6 @@ def sqlite_database(folder: Path, label: str) -> Iterator[str]:
     yield f"sqlite:///{folder / f'{label}-{uuid.uuid4().hex[:6]}.db'}"
 
 
-@contextmanager
-def postgres_schema(server: str, label: str) -> Iterator[str]:
-    schema = f"bench_writes_{label}_{uuid.uuid4().hex[:8]}"
-    admin = create_engine(server, poolclass=NullPool)
-    with admin.begin() as conn:
-        conn.execute(text(f'CREATE SCHEMA "{schema}"'))
-    try:
-        yield make_url(server).update_query_dict({"options": f"-csearch_path={schema}"}).render_as_string(
-            hide_password=False)
-    finally:
-        with admin.begin() as conn:
-            conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-        admin.dispose()
-
-
 @dataclass
 class Workload:
     banks: BankSet
@@ -573,7 +559,8 @@ def main() -> None:
         backends = [Backend("sqlite", lambda label: sqlite_database(folder, label), raw_sqlite_work)]
         server = os.environ.get("TEST_PG_URL")
         if server:
-            backends.append(Backend("postgresql", lambda label: postgres_schema(server, label), raw_postgres_work))
+            backends.append(Backend("postgresql", lambda label: postgres_schema(server, f"bench_writes_{label}"),
+                                    raw_postgres_work))
         total = THREADS * options.attempts
         print(f"{THREADS} threads x {options.attempts} graded quizzes ({policy.quiz_questions} answers each, each "
               f"saved as given; {len(MISSED)} missed) = {total} attempts a round, {options.rounds} rounds")

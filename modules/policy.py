@@ -168,17 +168,33 @@ def _parse_cached(name: str, raw: bytes) -> tuple[Policy | None, list[Problem]]:
     return _parsed[key]
 
 
+# The last answer, with the policy file's stat and the bank set it was checked against: every page run asks, and
+# reading and checking it again each time showed in the Practice rerun.
+_last: tuple[tuple[object, ...], BankSet | None, tuple[Policy, list[Problem]]] | None = None
+
+
 def load_policy(directory: Path | str, banks: BankSet | None = None) -> tuple[Policy, list[Problem]]:
-    """The policy of a bank folder, or the defaults with the problems that made it unusable."""
+    """The policy of a bank folder, or the defaults with the problems that made it unusable. Read and checked
+    again only when its file or the bank set changed (load_banks hands back the same set while no file changed)."""
+    global _last
     path = Path(directory) / POLICY_FILE
-    if not path.exists():
+    try:
+        stat = path.stat()
+    except OSError:
         return Policy(), []
+    stamp: tuple[object, ...] = (str(path), stat.st_mtime_ns, stat.st_size, stat.st_ino)
+    last = _last
+    if last is not None and last[0] == stamp and last[1] is banks:
+        return last[2]
     policy, problems = _parse_cached(path.name, path.read_bytes())
     if policy is None:
-        return Policy(), problems
-    if banks is not None:
-        problems = _pool_problems(policy, banks, path.name, path.read_text(encoding="utf-8"))
-    return policy, problems
+        answer: tuple[Policy, list[Problem]] = (Policy(), problems)
+    elif banks is not None:
+        answer = (policy, _pool_problems(policy, banks, path.name, path.read_text(encoding="utf-8")))
+    else:
+        answer = (policy, problems)
+    _last = (stamp, banks, answer)
+    return answer
 
 
 def _pool_problems(policy: Policy, banks: BankSet, name: str, text: str) -> list[Problem]:

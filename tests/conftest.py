@@ -11,6 +11,8 @@ from __future__ import annotations
 import os
 import subprocess
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -58,7 +60,13 @@ def db_url(request, tmp_path) -> str:
     if request.param == "sqlite":
         yield f"sqlite:///{tmp_path / 'training.db'}"
         return
-    server = request.getfixturevalue("postgres_server_url")
+    with postgres_schema(request.getfixturevalue("postgres_server_url")) as url:
+        yield url
+
+
+@contextmanager
+def postgres_schema(server: str) -> Iterator[str]:
+    """A URL whose search path is a new schema on `server`, dropped afterwards with its tables and triggers."""
     schema = f"test_{uuid.uuid4().hex[:16]}"
     admin = create_engine(server, poolclass=NullPool)
     with admin.begin() as conn:

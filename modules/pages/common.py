@@ -5,7 +5,6 @@ Pages stay short and call the domain; only this package imports streamlit.
 
 from __future__ import annotations
 
-import os
 import re
 from collections.abc import Callable
 from contextlib import contextmanager
@@ -17,7 +16,7 @@ import streamlit as st
 from streamlit.runtime.scriptrunner import get_script_run_ctx
 
 from modules import learning, sessions, settings
-from modules.banks import DIAGRAMS, POLICY_FILE, BankSet, Module, lesson_parts, load_banks
+from modules.banks import BankSet, Module, lesson_parts, load_banks
 from modules.core import timezones
 from modules.core.clock import system_clock
 from modules.core.errors import TrainingError
@@ -71,68 +70,14 @@ def banks_dir() -> Path:
     return Path(settings.get("TRAINING_BANKS_DIR"))
 
 
-# The last bank set loaded, with the stamp of the folder it was loaded from (see _folder_stamp).
-_last_banks: tuple[tuple[object, ...], BankSet] | None = None
-
-
 def banks() -> BankSet:
-    """The valid modules. load_banks caches by file content, so edits to the YAML show up on the next rerun; its
-    check walks the folder path by path, so a run first compares two directory scans with the last run's."""
-    global _last_banks
-    directory = banks_dir()
-    stamp = _folder_stamp(directory)
-    last = _last_banks
-    if stamp is None or last is None or last[0] != stamp:
-        loaded = load_banks(directory)
-        if stamp is not None:
-            _last_banks = (stamp, loaded)
-        return loaded
-    return last[1]
-
-
-def _folder_stamp(directory: Path) -> tuple[object, ...] | None:
-    """Each entry of the bank folder and of its diagrams folder with its inode, size and change time: everything
-    load_banks's cache key is made from, or more (any other file too). None when the folder cannot be read."""
-    try:
-        with os.scandir(directory) as entries:
-            files = sorted(_entry_stamp(entry, follow=True) for entry in entries)
-    except OSError:  # no folder: load_banks says so
-        return None
-    try:
-        with os.scandir(directory / DIAGRAMS) as entries:
-            diagrams = sorted(_entry_stamp(entry, follow=False) for entry in entries)
-    except OSError:  # none (its absence is in `files`), or unreadable: load_banks then has no diagrams either
-        diagrams = []
-    return (str(directory), *files, DIAGRAMS, *diagrams)
-
-
-def _entry_stamp(entry: os.DirEntry[str], follow: bool) -> tuple[object, ...]:
-    try:
-        stat = entry.stat(follow_symlinks=follow)
-    except OSError:  # a dangling link
-        return (entry.name,)
-    return (entry.name, stat.st_ino, stat.st_mode, stat.st_mtime_ns, stat.st_size)
-
-
-# The last policy read, with what it was read from: the policy file's stat and the bank set (load_banks hands back the
-# same object while no bank file changed). Checking it against the banks scans the file's text each time.
-_last_policy: tuple[tuple[object, ...], BankSet, tuple[Policy, list]] | None = None
+    # load_banks caches by each file's stat and content, so edits to the YAML show up on the next rerun.
+    return load_banks(banks_dir())
 
 
 def policy() -> tuple[Policy, list]:
-    """The policy and its problems, read and checked again only when its file or a bank changed (a stat per run,
-    like the banks), so an edit shows on the next rerun."""
-    global _last_policy
-    bank_set, path = banks(), banks_dir() / POLICY_FILE
-    try:
-        stat = path.stat()
-        stamp: tuple[object, ...] = (str(path), stat.st_mtime_ns, stat.st_size)
-    except OSError:
-        stamp = (str(path),)
-    last = _last_policy
-    if last is None or last[0] != stamp or last[1] is not bank_set:
-        last = _last_policy = (stamp, bank_set, load_policy(banks_dir(), bank_set))
-    return last[2]
+    # load_policy keeps its last answer while the policy file and the bank set are unchanged.
+    return load_policy(banks_dir(), banks())
 
 
 def choose_module(bank_set: BankSet, remember: str | None = None) -> Module:
@@ -195,17 +140,9 @@ def due_review_count(user) -> int:
     return len(learning.due_cards(store(), user.id, practice_ids(), clock(), tz_name()))
 
 
-_last_practice_ids: tuple[BankSet, frozenset[str]] | None = None
-
-
 def practice_ids() -> set[str]:
-    """The questions review may show with their keys: the practice pool (never an exam item). Collected again only
-    when the bank set changed."""
-    global _last_practice_ids
-    bank_set, last = banks(), _last_practice_ids
-    if last is None or last[0] is not bank_set:
-        last = _last_practice_ids = (bank_set, frozenset(q.id for q in bank_set.pool(Pool.PRACTICE)))
-    return set(last[1])
+    """The questions review may show with their keys: the practice pool (never an exam item)."""
+    return {q.id for q in banks().pool(Pool.PRACTICE)}
 
 
 def forget_session_state() -> None:

@@ -7,19 +7,15 @@ They run after tests/e2e/test_journeys.py on the same server, each with people o
 
 from __future__ import annotations
 
-import uuid
-
 import pytest
 from playwright.sync_api import expect
-from sqlalchemy import create_engine, text
-from sqlalchemy.engine import make_url
-from sqlalchemy.pool import NullPool
 
 from modules import auth, sessions, settings
 from modules.banks import load_banks
 from modules.core.records import Actor
 from modules.core.types import AttemptKind, Role
 from modules.store import Store
+from tests.conftest import postgres_schema
 from tests.e2e.conftest import BANKS_DIR, PASSWORD, running_app
 from tests.e2e.screen import Screen
 
@@ -135,17 +131,8 @@ def test_journey11_sign_out_in_one_tab_ends_the_other_tab_and_a_copied_cookie(sc
 @pytest.fixture
 def shared_postgres(postgres_server_url):
     """A fresh PostgreSQL schema for two app instances, dropped afterwards."""
-    schema = f"e2e_{uuid.uuid4().hex[:12]}"
-    admin = create_engine(postgres_server_url, poolclass=NullPool)
-    with admin.begin() as conn:
-        conn.execute(text(f'CREATE SCHEMA "{schema}"'))
-    try:
-        yield make_url(postgres_server_url).update_query_dict(
-            {"options": f"-csearch_path={schema}"}).render_as_string(hide_password=False)
-    finally:
-        with admin.begin() as conn:
-            conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-        admin.dispose()
+    with postgres_schema(postgres_server_url) as url:
+        yield url
 
 
 def test_journey12_two_instances_on_one_postgresql_share_the_sign_in(screens, shared_postgres, tmp_path):
