@@ -33,6 +33,11 @@ class Sitting:
     def deadline(self) -> datetime | None:
         return self.attempt.deadline
 
+    def version(self, position: int) -> tuple[int, str] | None:
+        """How the store keeps the question shown at `position` (None for an attempt read without it)."""
+        versions = self.attempt.versions
+        return versions[position] if position < len(versions) else None
+
 
 def _actor(user: User) -> Actor:
     return Actor(user.id, user.role)
@@ -92,14 +97,15 @@ def unfinished_quiz(store: Store, user: User) -> Sitting | None:
 
 def saved_quiz_answers(store: Store, user: User, sitting: Sitting) -> dict[int, Answer]:
     """The answers that count: the latest saved per question (None where an answer was cleared)."""
-    return {r.position: r.answer for r in store.attempts.current_responses(_actor(user), sitting.attempt.id)}
+    return {position: answer for position, (answer, _at)
+            in store.attempts.answers_given(_actor(user), sitting.attempt.id).items()}
 
 
 def save_quiz_answer(store: Store, user: User, sitting: Sitting, position: int, answer: Answer,
                      now: datetime) -> None:
     """Save one answer as it is given (a change is a new row), so a reload loses nothing; None clears it."""
     record = response_record(position, sitting.shown[position], answer, answered_at=now)
-    store.attempts.record_response(sitting.attempt.id, record)
+    store.attempts.record_response(sitting.attempt.id, record, sitting.version(position))
 
 
 def finish_quiz(store: Store, user: User, sitting: Sitting, policy: Policy, now: datetime) -> quiz.Outcome:
@@ -156,8 +162,9 @@ def start_or_resume_exam(store: Store, user: User, banks: BankSet, policy: Polic
 def saved_exam_answers(store: Store, user: User, sitting: Sitting, policy: Policy) -> dict[int, Answer]:
     """The answers that count: the latest per question, given before the deadline plus grace."""
     last_moment = quiz.answer_deadline(sitting.attempt, policy)
-    return {r.position: r.answer for r in store.attempts.current_responses(_actor(user), sitting.attempt.id)
-            if last_moment is None or (r.answered_at is not None and r.answered_at <= last_moment)}
+    return {position: answer for position, (answer, at)
+            in store.attempts.answers_given(_actor(user), sitting.attempt.id).items()
+            if last_moment is None or at <= last_moment}
 
 
 def save_exam_answer(store: Store, user: User, sitting: Sitting, position: int, answer: Answer, policy: Policy,
@@ -167,7 +174,7 @@ def save_exam_answer(store: Store, user: User, sitting: Sitting, position: int, 
     if last_moment is not None and now > last_moment:
         raise QuizError("Time is up: answers given after the deadline are not counted.")
     record = response_record(position, sitting.shown[position], answer, answered_at=now)
-    store.attempts.record_response(sitting.attempt.id, record)
+    store.attempts.record_response(sitting.attempt.id, record, sitting.version(position))
 
 
 def finish_exam(store: Store, user: User, sitting: Sitting, policy: Policy, now: datetime,

@@ -136,6 +136,8 @@ class Attempt:
     questions: list[QuestionSnapshot] | None
     policy: dict[str, Any] | None
     result: AttemptResult | None = None
+    # Per drawn question, its stored version's id and the order it was shown in (as the store keeps them).
+    versions: tuple[tuple[int, str], ...] = ()
 
     @property
     def finished(self) -> bool:

@@ -12,7 +12,7 @@ from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, Row, Select, bindparam, insert, select
+from sqlalchemy import Connection, Row, Select, bindparam, exists, insert, select
 
 from modules.core.errors import PermissionDenied, StoreError
 from modules.core.records import Actor, Attempt, AttemptResult, QuestionSnapshot, ResponseRecord
@@ -26,6 +26,12 @@ from modules.store.schema import attempt_results, attempts, dumps, loads, questi
 
 # Built once: the attempt-writing statements are the hot path (see bench/bench_store_writes.py).
 _INSERT_ATTEMPT, _INSERT_RESPONSE, _INSERT_RESULT = insert(attempts), insert(responses), insert(attempt_results)
+_RESPONSE_COLUMNS = [column.name for column in responses.c if column.name != "id"]
+# An answer as given, unless the attempt has its result: the check and the insert are one statement.
+_INSERT_RESPONSE_IF_OPEN = insert(responses).from_select(
+    _RESPONSE_COLUMNS,
+    select(*(bindparam(name, type_=responses.c[name].type) for name in _RESPONSE_COLUMNS))
+    .where(~exists().where(attempt_results.c.attempt_id == bindparam("attempt_id")))).returning(responses.c.id)
 
 
 def _attempts(conn: Connection, rows: Sequence[Row[Any]]) -> list[Attempt]:
@@ -40,7 +46,8 @@ def _attempt(row: Row[Any], questions: list[QuestionSnapshot] | None) -> Attempt
         result = AttemptResult(row.score, None if row.passed is None else bool(row.passed), ClosedBy(row.closed_by),
                                loads(row.detail_json), row.finished_at)
     return Attempt(AttemptId(row.id), UserId(row.user_id), AttemptKind(row.kind), row.module_id, row.started_at,
-                   row.deadline, questions, loads(row.policy_json), result)
+                   row.deadline, questions, loads(row.policy_json), result,
+                   tuple(versions.drawn_versions(row.questions_json)))
 
 
 def _response_rows(conn: Connection, attempt_id: AttemptId, records: list[ResponseRecord],
@@ -48,12 +55,18 @@ def _response_rows(conn: Connection, attempt_id: AttemptId, records: list[Respon
     """The rows of `records`, storing the versions they showed that are not stored yet (in the caller's write)."""
     shown = [versions.split(record.snapshot) for record in records]
     ids = versions.stored_ids(conn, shown)
-    return [{"attempt_id": attempt_id, "position": record.position, "question_id": record.question_id,
-             "module_id": record.module_id, "content_hash": record.content_hash,
-             "version_id": ids[version.hash], "shown_order": version.order, "answer_json": dumps(record.answer),
-             "score": float(record.score), "correct": bool(record.correct),
-             "answered_at": record.answered_at or now, "seconds_taken": record.seconds_taken}
+    return [_response_row(attempt_id, record, (ids[version.hash], version.order), now)
             for record, version in zip(records, shown)]
+
+
+def _response_row(attempt_id: AttemptId, record: ResponseRecord, version: tuple[int, str],
+                  now: datetime) -> dict[str, Any]:
+    version_id, order = version
+    return {"attempt_id": attempt_id, "position": record.position, "question_id": record.question_id,
+            "module_id": record.module_id, "content_hash": record.content_hash, "version_id": version_id,
+            "shown_order": order, "answer_json": dumps(record.answer), "score": float(record.score),
+            "correct": bool(record.correct), "answered_at": record.answered_at or now,
+            "seconds_taken": record.seconds_taken}
 
 
 def _insert_attempt(conn: Connection, user_id: UserId, kind: AttemptKind, module_id: str | None,
@@ -77,6 +90,11 @@ def result_row(attempt_id: AttemptId, result: AttemptResult, now: datetime) -> d
 
 
 _HAS_RESULT = select(attempt_results.c.attempt_id).where(attempt_results.c.attempt_id == bindparam("attempt_id"))
+
+
+_OWNER = select(attempts.c.user_id).where(attempts.c.id == bindparam("attempt_id"))
+_GIVEN = (select(responses.c.position, responses.c.answer_json, responses.c.answered_at)
+          .where(responses.c.attempt_id == bindparam("attempt_id")).order_by(responses.c.id))  # the latest wins
 
 
 def _has_result(conn: Connection, attempt_id: AttemptId) -> bool:
@@ -111,28 +129,42 @@ class Attempts:
                       started_at: datetime | None = None) -> AttemptId:
         """Count, then start, in ONE serialised transaction, so two clicks at once cannot both pass a limit.
 
-        `decide` sees this person's attempts of `kind` as they stand inside the transaction: it raises to refuse
-        (a daily limit), returns an attempt to resume instead (one open exam), or returns None to start a new one.
+        `decide` sees this person's attempts of `kind` as they stand inside the transaction, without their
+        questions (None: the rules count attempts, and reading every question back would cost more than the start):
+        it raises to refuse (a daily limit), returns an attempt to resume instead (one open exam), or returns None to
+        start a new one.
         """
         started_at = started_at or self._db.clock()
         with self._db.write() as conn:
             self._db.lock_person(conn, user_id)
-            existing = _attempts(conn, conn.execute(
-                _attempt_query().where(attempts.c.user_id == user_id, attempts.c.kind == AttemptKind(kind).value)
-            ).all())
+            existing = [_attempt(row, None) for row in conn.execute(
+                _attempt_query().where(attempts.c.user_id == user_id, attempts.c.kind == AttemptKind(kind).value))]
             resumed = decide(existing)
             if resumed is not None:
                 return resumed.id
             return _insert_attempt(conn, user_id, kind, module_id, deadline, questions, policy, started_at)
 
-    def record_response(self, attempt_id: AttemptId, record: ResponseRecord) -> ResponseId:
-        """Append one answer as given; refused once the attempt has a result."""
+    def record_response(self, attempt_id: AttemptId, record: ResponseRecord,
+                        version: tuple[int, str] | None = None) -> ResponseId:
+        """Append one answer as given; refused once the attempt has a result. Returns once it is saved.
+
+        `version` is the stored version and order of the question as the attempt drew it (`Attempt.versions`),
+        which spares finding it again from the snapshot. Answers arrive many a minute from many people, so they
+        share commits (`Database.grouped_write`).
+        """
         now = self._db.clock()
-        with self._db.write() as conn:
-            if _has_result(conn, attempt_id):
+
+        def append(conn: Connection) -> ResponseId:
+            if version is None:
+                (row,) = _response_rows(conn, attempt_id, [record], now)
+            else:
+                row = _response_row(attempt_id, record, version, now)
+            saved = conn.execute(_INSERT_RESPONSE_IF_OPEN, row).first()
+            if saved is None:
                 raise StoreError("This attempt is already finished; the answer was not recorded.")
-            (row,) = _response_rows(conn, attempt_id, [record], now)
-            return ResponseId(inserted_id(conn.execute(_INSERT_RESPONSE, row)))
+            return ResponseId(saved[0])
+
+        return self._db.grouped_write(append)
 
     def submit(self, attempt_id: AttemptId, responses_given: list[ResponseRecord], result: AttemptResult) -> None:
         """Every answer and the result of an attempt opened by `start`, in ONE transaction."""
@@ -197,6 +229,18 @@ class Attempts:
                                 .join(question_versions, question_versions.c.id == responses.c.version_id)
                                 .where(responses.c.attempt_id == attempt_id).order_by(responses.c.id))
             return [response_record(row) for row in rows]
+
+    def answers_given(self, actor: Actor, attempt_id: AttemptId) -> dict[int, tuple[Any, datetime]]:
+        """The answer that counts at each position shown (the latest given) and when it was given: what the quiz
+        and exam pages need on every run and to grade, without rebuilding what each question showed."""
+        with self._db.read() as conn:
+            owner = conn.execute(_OWNER, {"attempt_id": attempt_id}).first()
+            if owner is None:
+                raise StoreError("There is no such attempt.")
+            if not actor.may_read(owner.user_id):
+                raise PermissionDenied("You can only see your own attempts.")
+            rows = conn.execute(_GIVEN, {"attempt_id": attempt_id}).all()
+        return {row.position: (loads(row.answer_json), row.answered_at) for row in rows}
 
     def current_responses(self, actor: Actor, attempt_id: AttemptId) -> list[ResponseRecord]:
         """The answer that counts for each question (the latest row), in the order shown."""

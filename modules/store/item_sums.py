@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-from sqlalchemy import Connection, Table, case, delete, or_, select
+from sqlalchemy import Connection, Table, bindparam, case, delete, or_, select
 from sqlalchemy.dialects import postgresql, sqlite
 
 from modules.core.item_sums import Contribution, ItemSums, Mark, OptionSums, ScopeSums, contribution, option_tallies
@@ -36,7 +36,9 @@ _SCOPE = ("kind", "module_id", "first_only")
 REBUILD_BATCH = 500  # attempts whose answers are read in one query
 
 
-_UPSERTS: dict[tuple[str, str], Any] = {}  # built once per database kind and table: building cost more than running
+_UPSERTS: dict[tuple[str, str], tuple[str, tuple[str, ...] | None]] = {}  # per database kind and table: the SQL
+# and its parameters' order, built once; a finished quiz adds a few hundred rows, and SQLAlchemy's per-row work on
+# them cost more than the database's
 
 
 def _upsert(conn: Connection, table: Table, rows: list[dict[str, Any]], keys: tuple[str, ...],
@@ -46,8 +48,8 @@ def _upsert(conn: Connection, table: Table, rows: list[dict[str, Any]], keys: tu
     if not rows:
         return
     rows.sort(key=lambda row: tuple(row[k] for k in keys))
-    statement = _UPSERTS.get((conn.dialect.name, table.name))
-    if statement is None:
+    built = _UPSERTS.get((conn.dialect.name, table.name))
+    if built is None:
         dialect = postgresql if conn.dialect.name == "postgresql" else sqlite
         insert = dialect.insert(table)
         excluded = insert.excluded
@@ -55,9 +57,16 @@ def _upsert(conn: Connection, table: Table, rows: list[dict[str, Any]], keys: tu
         changes.update({name: case((excluded[name] > table.c[name], excluded[name]), else_=table.c[name])
                         for name in maxed})
         changes.update({name: or_(table.c[name], excluded[name]) for name in ored})
-        statement = _UPSERTS[(conn.dialect.name, table.name)] = insert.on_conflict_do_update(
+        statement = insert.values({name: bindparam(name) for name in rows[0]}).on_conflict_do_update(
             index_elements=list(keys), set_=changes)
-    conn.execute(statement, rows)
+        compiled = statement.compile(dialect=conn.dialect)
+        positions = tuple(compiled.positiontup) if compiled.positiontup else None
+        built = _UPSERTS[(conn.dialect.name, table.name)] = (str(compiled), positions)
+    sql, positions = built
+    if positions is None:  # named parameters (psycopg)
+        conn.exec_driver_sql(sql, rows)
+    else:
+        conn.exec_driver_sql(sql, [tuple(row[name] for name in positions) for row in rows])
 
 
 def _write(conn: Connection, scope: dict[str, Any], sums: ScopeSums) -> None:

@@ -137,6 +137,11 @@ def drawn_question_ids(questions_json: str | None) -> list[Any]:
     return [question_id for question_id, _version_id, _order in loads(questions_json) or []]
 
 
+def drawn_versions(questions_json: str | None) -> list[tuple[int, str]]:
+    """The version id and shown order of each drawn question, in the order drawn."""
+    return [(version_id, order) for _question_id, version_id, order in loads(questions_json) or []]
+
+
 def drawn_version_ids(questions_json: str | None) -> list[int]:
     return [version_id for _question_id, version_id, _order in loads(questions_json) or []]
 
