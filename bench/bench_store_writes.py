@@ -61,6 +61,7 @@ from modules.core.types import QuestionType, Role
 from modules.grading import ShownQuestion
 from modules.policy import Policy, load_policy
 from modules.store import Store
+from modules.store.database import Prebuilt
 from modules.store.schema import audit_hash
 
 THREADS = 8
@@ -198,7 +199,8 @@ class Capture:
 
     def _sql(self, conn, cursor, statement, parameters, context, executemany) -> None:
         if threading.get_ident() == self.thread:
-            names = getattr(getattr(context, "compiled", None), "positiontup", None) or ()
+            names = (getattr(getattr(context, "compiled", None), "positiontup", None)
+                     or Prebuilt.parameter_names(statement))
             self.steps.append(Step("sql", statement, parameters, tuple(names), executemany))
 
     def _begin(self, conn) -> None:

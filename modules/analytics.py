@@ -158,7 +158,9 @@ def _item_frame(index: pd.Index, n: np.ndarray, max_mark: np.ndarray, mean_x: np
     var_x, var_o, cov, cov_max, cov_t = (np.where(single, np.nan, a) for a in (var_x, var_o, cov, cov_max, cov_t))
     with np.errstate(invalid="ignore"):
         spread = np.sqrt(var_x * var_o)
-        root_cov_t = np.sqrt(np.where(cov_t >= 0, cov_t, np.nan))
+        # A covariance of exactly 0 summed two ways comes out as +/-1e-17: noise, not a negative weight.
+        flat_t = np.abs(cov_t) <= 1e-9 * np.maximum(1.0, np.abs(max_mark)) ** 2
+        root_cov_t = np.sqrt(np.where(flat_t, 0.0, np.where(cov_t >= 0, cov_t, np.nan)))
     return pd.DataFrame(
         {
             "s": n.astype(np.int64),

@@ -21,17 +21,17 @@ from modules.store import item_sums
 from modules.store import question_versions as versions
 from modules.store.answers import response_record
 from modules.store.audit import AuditLog
-from modules.store.database import Database, inserted_id
+from modules.store.database import Database, Prebuilt, inserted_id
 from modules.store.schema import attempt_results, attempts, dumps, loads, question_versions, responses
 
 # Built once: the attempt-writing statements are the hot path (see bench/bench_store_writes.py).
 _INSERT_ATTEMPT, _INSERT_RESPONSE, _INSERT_RESULT = insert(attempts), insert(responses), insert(attempt_results)
 _RESPONSE_COLUMNS = [column.name for column in responses.c if column.name != "id"]
 # An answer as given, unless the attempt has its result: the check and the insert are one statement.
-_INSERT_RESPONSE_IF_OPEN = insert(responses).from_select(
+_INSERT_RESPONSE_IF_OPEN = Prebuilt(insert(responses).from_select(
     _RESPONSE_COLUMNS,
     select(*(bindparam(name, type_=responses.c[name].type) for name in _RESPONSE_COLUMNS))
-    .where(~exists().where(attempt_results.c.attempt_id == bindparam("attempt_id")))).returning(responses.c.id)
+    .where(~exists().where(attempt_results.c.attempt_id == bindparam("attempt_id")))).returning(responses.c.id))
 
 
 def _attempts(conn: Connection, rows: Sequence[Row[Any]]) -> list[Attempt]:
@@ -159,7 +159,7 @@ class Attempts:
                 (row,) = _response_rows(conn, attempt_id, [record], now)
             else:
                 row = _response_row(attempt_id, record, version, now)
-            saved = conn.execute(_INSERT_RESPONSE_IF_OPEN, row).first()
+            saved = _INSERT_RESPONSE_IF_OPEN.execute(conn, row).first()
             if saved is None:
                 raise StoreError("This attempt is already finished; the answer was not recorded.")
             return ResponseId(saved[0])

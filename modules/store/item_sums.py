@@ -4,7 +4,7 @@ report in a few hundred rows, and rebuilt from the raw answers with one command 
 The sums are derived data, not history: each finished attempt adds its terms (modules.core.item_sums) to the sums
 of its quiz over all attempts and, when it is the person's first finished attempt of that quiz, over first
 attempts too. Adding is an upsert that increments, so two instances finishing attempts at once both count; rows
-go in key order, so two such transactions on PostgreSQL lock them in the same order and never deadlock.
+go in key order on PostgreSQL, so two such transactions there lock them in the same order and never deadlock.
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ from modules.core.item_sums import Contribution, ItemSums, Mark, OptionSums, Sco
 from modules.core.records import ResponseRecord
 from modules.core.types import AttemptId, AttemptKind
 from modules.store.answers import counted_responses
-from modules.store.database import Database
+from modules.store.database import Database, Prebuilt
 from modules.store.schema import (
     attempt_results,
     attempts,
@@ -36,20 +36,19 @@ _SCOPE = ("kind", "module_id", "first_only")
 REBUILD_BATCH = 500  # attempts whose answers are read in one query
 
 
-_UPSERTS: dict[tuple[str, str], tuple[str, tuple[str, ...] | None]] = {}  # per database kind and table: the SQL
-# and its parameters' order, built once; a finished quiz adds a few hundred rows, and SQLAlchemy's per-row work on
-# them cost more than the database's
+_UPSERTS: dict[tuple[str, str], Prebuilt] = {}  # per database kind and table: a finished quiz adds a few hundred rows
 
 
 def _upsert(conn: Connection, table: Table, rows: list[dict[str, Any]], keys: tuple[str, ...],
             added: tuple[str, ...], maxed: tuple[str, ...] = (), ored: tuple[str, ...] = ()) -> None:
     """Insert each row, or add its `added` columns to the row already there (and keep the larger `maxed`, the
-    `ored` truth): one statement for all rows, in key order."""
+    `ored` truth): one statement for all rows."""
     if not rows:
         return
-    rows.sort(key=lambda row: tuple(row[k] for k in keys))
-    built = _UPSERTS.get((conn.dialect.name, table.name))
-    if built is None:
+    if conn.dialect.name == "postgresql":  # SQLite has one writer at a time: no lock order to keep
+        rows.sort(key=lambda row: tuple(row[k] for k in keys))
+    statement = _UPSERTS.get((conn.dialect.name, table.name))
+    if statement is None:
         dialect = postgresql if conn.dialect.name == "postgresql" else sqlite
         insert = dialect.insert(table)
         excluded = insert.excluded
@@ -57,16 +56,10 @@ def _upsert(conn: Connection, table: Table, rows: list[dict[str, Any]], keys: tu
         changes.update({name: case((excluded[name] > table.c[name], excluded[name]), else_=table.c[name])
                         for name in maxed})
         changes.update({name: or_(table.c[name], excluded[name]) for name in ored})
-        statement = insert.values({name: bindparam(name) for name in rows[0]}).on_conflict_do_update(
-            index_elements=list(keys), set_=changes)
-        compiled = statement.compile(dialect=conn.dialect)
-        positions = tuple(compiled.positiontup) if compiled.positiontup else None
-        built = _UPSERTS[(conn.dialect.name, table.name)] = (str(compiled), positions)
-    sql, positions = built
-    if positions is None:  # named parameters (psycopg)
-        conn.exec_driver_sql(sql, rows)
-    else:
-        conn.exec_driver_sql(sql, [tuple(row[name] for name in positions) for row in rows])
+        statement = _UPSERTS[(conn.dialect.name, table.name)] = Prebuilt(
+            insert.values({name: bindparam(name) for name in rows[0]}).on_conflict_do_update(
+                index_elements=list(keys), set_=changes))
+    statement.execute(conn, rows)
 
 
 def _write(conn: Connection, scope: dict[str, Any], sums: ScopeSums) -> None:
