@@ -63,6 +63,17 @@ class _SQLiteUTCText(UserDefinedType[str]):
         return "DATETIME"
 
 
+def utc_from_driver(value: Any) -> datetime | None:
+    """A time as the driver gave it (SQLite's naive UTC text, PostgreSQL's timestamptz) as aware UTC: for the reads
+    that take the driver's rows as they are, 50,000 at a time (the register)."""
+    if value is None:
+        return None
+    if isinstance(value, str):
+        return datetime.fromisoformat(value + "+00:00")  # 3x faster than .replace(tzinfo=UTC) after parsing
+    moment: datetime = value
+    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+
+
 class UTCDateTime(TypeDecorator[datetime]):
     """Timezone-aware UTC on the way in and on the way out.
 
