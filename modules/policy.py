@@ -72,6 +72,14 @@ class Policy(BaseModel):
     validity_months: Annotated[Count, At("certificate", "validity_months")] = 12
     signoffs_required: Annotated[Seconds, At("practical", "signoffs_required")] = 3
     checklist: Annotated[Checklist, At("practical", "checklist")] = ()
+    # Spaced review: at most this many cards a day (missed ones relearnt the same day come on top), as Anki caps.
+    review_daily_cap: Annotated[Count, At("review", "daily_cap")] = 30
+    # Item analysis says nothing about a question answered fewer times than this: its figures are noise until then.
+    item_analysis_min_responses: Annotated[Count, At("item_analysis", "min_responses")] = 30
+    # Technicians who are not certified and have done nothing for this many days show as "behind" on Team.
+    behind_after_days: Annotated[Count, At("team", "behind_after_days")] = 14
+    # Certificates expiring within these many days are listed on Expiring and in reminders.
+    reminder_days: Annotated[tuple[Count, ...], At("certificate", "reminder_days"), Field(min_length=1)] = (30, 60, 90)
 
 
     def exam_draw(self, module_ids: list[str]) -> dict[str, int]:
