@@ -40,6 +40,8 @@ class At:
 
     section: str
     key: str
+    # Added after clinics had written their files: may be missing there, and the default then applies.
+    added_later: bool = False
 
 
 def _pairs(value: object) -> object:
@@ -73,13 +75,14 @@ class Policy(BaseModel):
     signoffs_required: Annotated[Seconds, At("practical", "signoffs_required")] = 3
     checklist: Annotated[Checklist, At("practical", "checklist")] = ()
     # Spaced review: at most this many cards a day (missed ones relearnt the same day come on top), as Anki caps.
-    review_daily_cap: Annotated[Count, At("review", "daily_cap")] = 30
+    review_daily_cap: Annotated[Count, At("review", "daily_cap", added_later=True)] = 30
     # Item analysis says nothing about a question answered fewer times than this: its figures are noise until then.
-    item_analysis_min_responses: Annotated[Count, At("item_analysis", "min_responses")] = 30
+    item_analysis_min_responses: Annotated[Count, At("item_analysis", "min_responses", added_later=True)] = 30
     # Technicians who are not certified and have done nothing for this many days show as "behind" on Team.
-    behind_after_days: Annotated[Count, At("team", "behind_after_days")] = 14
+    behind_after_days: Annotated[Count, At("team", "behind_after_days", added_later=True)] = 14
     # Certificates expiring within these many days are listed on Expiring and in reminders.
-    reminder_days: Annotated[tuple[Count, ...], At("certificate", "reminder_days"), Field(min_length=1)] = (30, 60, 90)
+    reminder_days: Annotated[tuple[Count, ...], At("certificate", "reminder_days", added_later=True),
+                             Field(min_length=1)] = (30, 60, 90)
 
 
     def exam_draw(self, module_ids: list[str]) -> dict[str, int]:
@@ -94,11 +97,15 @@ class _Section(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
+def _at(name: str) -> At:
+    return next(m for m in Policy.model_fields[name].metadata if isinstance(m, At))
+
+
 def _sections() -> dict[str, dict[str, str]]:
     """Section -> key in the file -> Policy field, read from the `At` of each declaration."""
     sections: dict[str, dict[str, str]] = {}
-    for name, info in Policy.model_fields.items():
-        at = next(m for m in info.metadata if isinstance(m, At))
+    for name in Policy.model_fields:
+        at = _at(name)
         sections.setdefault(at.section, {})[at.key] = name
     return sections
 
@@ -107,13 +114,17 @@ SECTIONS = _sections()
 
 
 def _file_model() -> type[BaseModel]:
-    """The schema of certification.yaml, derived from Policy: a model per section, every key required."""
+    """The schema of certification.yaml, derived from Policy: a model per section, every key required but those
+    added later (a section of only those may be missing too)."""
     fields: dict[str, Any] = {}
     for section, keys in SECTIONS.items():
         # rebuild_annotation keeps each declaration's type and bounds; `...` makes the key required in the file.
-        body: dict[str, Any] = {key: (Policy.model_fields[name].rebuild_annotation(), ...)
+        body: dict[str, Any] = {key: (Policy.model_fields[name].rebuild_annotation(),
+                                      Policy.model_fields[name].default if _at(name).added_later else ...)
                                 for key, name in keys.items()}
-        fields[section] = (create_model(f"PolicySection_{section}", __base__=_Section, **body), ...)
+        model = create_model(f"PolicySection_{section}", __base__=_Section, **body)
+        optional = all(_at(name).added_later for name in keys.values())
+        fields[section] = (model, model() if optional else ...)
     return create_model("PolicyFile", __base__=_Section, **fields)
 
 

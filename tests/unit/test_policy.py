@@ -131,3 +131,25 @@ def test_check_banks_prints_the_lint_pools_and_reliability_figures(capsys):
     assert "lint warning(s) (they do not fail the check)" in out
     assert "  safety         exam       3 questions; guesser 67%" in out
     assert "Module quiz: 10 questions, pass mark 80% (8 right); a technician at 70% mastery passes 38.3%" in out
+
+
+def test_a_clinics_file_written_before_later_settings_existed_still_loads_with_their_defaults(tmp_path):
+    """An upgrade must not turn a clinic's working policy into a rejected one: settings added since (review cap,
+    item analysis minimum, team's behind rule, reminder windows) may be missing and take their defaults."""
+    data = yaml.safe_load(POLICY_TEXT)
+    for section in ("review", "item_analysis", "team"):
+        data.pop(section, None)
+    data["certificate"].pop("reminder_days", None)
+    (tmp_path / "certification.yaml").write_text(yaml.safe_dump(data), encoding="utf-8")
+    policy, problems = load_policy(tmp_path)
+    assert problems == []
+    assert (policy.review_daily_cap, policy.item_analysis_min_responses, policy.behind_after_days,
+            policy.reminder_days) == (30, 30, 14, (30, 60, 90))
+    assert policy.quiz_questions == data["module_quiz"]["questions"]  # the rest still read from the file
+
+
+def test_a_later_setting_given_a_wrong_value_is_still_refused(tmp_path):
+    text = POLICY_TEXT.rstrip("\n") + "\nreview:\n  daily_cap: 0\n"
+    (tmp_path / "certification.yaml").write_text(text, encoding="utf-8")
+    policy, problems = load_policy(tmp_path)
+    assert policy == Policy() and [p.message for p in problems] == ["'daily_cap' must be at least 1"]
