@@ -231,7 +231,7 @@ def _template(clinic_name: str) -> tuple[_Line, _Line, _Line, _Line]:
     pdf = FPDF(orientation="landscape", unit="mm", format="A4")
     pdf.core_fonts_encoding = _PDF_ENCODING
     return (_fit(pdf, clinic_name, "B", 16, 9, _NAVY), _fit(pdf, "CERTIFICATE", "B", 34, 15),
-            _fit(pdf, "This certifies that", "", 14, 9), _fit(pdf, "has successfully completed", "", 14, 9))
+            _fit(pdf, "This certifies that", "", 14, 9), _fit(pdf, "has completed the requirements for", "", 14, 9))
 
 
 def _fit(pdf: FPDF, text: str, style: str, size: float, height: float,

@@ -7,6 +7,7 @@ so daily limits, deadlines and expiry are tested without sleeping.
 from __future__ import annotations
 
 import random
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -87,6 +88,44 @@ def submit_quiz(store: Store, user: User, sitting: Sitting, answers: dict[int, A
     store.attempts.submit(sitting.attempt.id, records, result)
     feed_review(store, user.id, [(r.question_id, r.correct) for r in records], now)
     return outcome
+
+
+@dataclass(frozen=True)
+class QuizStanding:
+    """Where a technician stands with the module quizzes today: which are passed, and the daily limit per module."""
+
+    passed: frozenset[str]
+    used_today: Mapping[str, int]
+    per_day: int
+    # Per module whose attempts are used up today: the sentence the server would refuse a start with.
+    refusals: Mapping[str, str]
+
+    def left_today(self, module_id: str) -> int:
+        return max(0, self.per_day - self.used_today.get(module_id, 0))
+
+    def first_unpassed(self, module_ids: Sequence[str]) -> str | None:
+        return next((m for m in module_ids if m not in self.passed), None)
+
+
+def quiz_standing(store: Store, user: User, banks: BankSet, policy: Policy, now: datetime,
+                  tz_name: str) -> QuizStanding:
+    """Passed modules and graded attempts used today (clinic zone), counted by the same rules that refuse a start."""
+    quizzes = store.attempts.for_user(_actor(user), user.id, AttemptKind.QUIZ)
+    used: dict[str, int] = {}
+    refusals: dict[str, str] = {}
+    for module in banks.modules:
+        used[module.id] = len(quiz.graded_attempts_today(quizzes, module.id, now, tz_name))
+        try:
+            quiz.check_quiz_allowed(quizzes, module.id, policy, now, tz_name)
+        except QuizError as refused:
+            refusals[module.id] = str(refused)
+    passed = frozenset(m for m in quiz.passed_modules(quizzes) if m is not None)
+    return QuizStanding(passed, used, policy.quiz_attempts_per_day, refusals)
+
+
+def unanswered_numbers(sitting: Sitting, saved: Mapping[int, Answer]) -> list[int]:
+    """The question numbers (from 1, as shown) that have no saved answer yet."""
+    return [position + 1 for position in range(len(sitting.shown)) if saved.get(position) is None]
 
 
 def unfinished_quiz(store: Store, user: User) -> Sitting | None:

@@ -374,3 +374,78 @@ COMMANDS.append(Command("backup", "Copy the SQLite database while the app runs, 
                         guarded(backup)))
 COMMANDS.append(Command("restore", "Replace the SQLite database with a checked backup (--force keeps the old file "
                                    "aside).", _restore_args, guarded(restore)))
+
+
+def _reminder_days() -> tuple[int, ...]:
+    from modules.policy import load_policy
+
+    directory = Path(settings.get("TRAINING_BANKS_DIR"))
+    policy, _ = load_policy(directory, load_banks(directory))
+    return policy.reminder_days
+
+
+def _expiring_args(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--days", type=int, default=30, help="list certificates ending within this many days "
+                                                              "(default 30), under the policy's reminder windows")
+
+
+def expiring(args: argparse.Namespace) -> int:
+    from modules import reminders
+    from modules.core.clock import system_clock
+    from modules.register import COMMAND_LINE
+
+    windows = reminders.windows(_reminder_days(), args.days)
+    now = system_clock()
+    store = _open_store()
+    try:
+        found = reminders.expiring_for(store, COMMAND_LINE, now, windows)
+    finally:
+        store.close()
+    if not found:
+        print(f"No current certificate expires within {args.days} days.")
+        return 0
+    print("\n".join(reminders.digest_lines(found, settings.get("TRAINING_TIMEZONE"), now)))
+    return 0
+
+
+def _send_reminders_args(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--dry-run", action="store_true", help="print what would be sent; send and record nothing")
+
+
+def send_reminders(args: argparse.Namespace) -> int:
+    """For cron or Task Scheduler: e-mail the manager each reminder once per window, then record it."""
+    from modules import clinic, reminders
+    from modules.core.clock import system_clock
+    from modules.register import COMMAND_LINE
+
+    config = reminders.smtp_config()
+    if config is None and not args.dry_run:
+        print(f"error: {reminders.NOT_CONFIGURED}", file=sys.stderr)
+        return 1
+    zone, now, days = settings.get("TRAINING_TIMEZONE"), system_clock(), _reminder_days()
+    store = _open_store()
+    try:
+        run = reminders.send_reminders(store, COMMAND_LINE, now, days, clinic.clinic_name(store), zone, config,
+                                       dry_run=args.dry_run, actor_username="command-line")
+    finally:
+        store.close()
+    if config is None:
+        print(reminders.NOT_CONFIGURED)
+    if not run.due:
+        print(f"No reminders due: every certificate ending within {max(days)} days has had its reminder.")
+        return 0
+    if args.dry_run:
+        where = f"to {config.manager_address}" if config else "(nowhere: SMTP is not configured)"
+        print(f"Dry run, nothing sent or recorded. Would send {len(run.due)} reminder(s) in one e-mail {where}:")
+    else:
+        print(f"Sent {len(run.due)} reminder(s) in one e-mail to {config.manager_address if config else ''}:")
+    print("\n".join(reminders.digest_lines(run.due, zone, now)))
+    print(reminders.NO_TECHNICIAN_ADDRESSES)
+    return 0
+
+
+COMMANDS.append(Command("expiring", "List who holds a certificate ending within --days (default 30), by reminder "
+                                    "window.", _expiring_args, guarded(expiring)))
+COMMANDS.append(Command("send-reminders", "E-mail the manager the certificates expiring soon, once per reminder "
+                                          "window (for cron; --dry-run prints it).", _send_reminders_args,
+                        guarded(send_reminders)))

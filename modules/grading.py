@@ -162,3 +162,69 @@ def describe_answer(shown: ShownQuestion, answer: Answer) -> str:
     if shown.type is QuestionType.ORDERING:
         return " → ".join(answer)
     return "; ".join(f"{left} → {right or '(none)'}" for left, right in answer.items())
+
+
+@dataclass(frozen=True)
+class MarkedLine:
+    """One option (or step, or pair) of an answered question, in the order shown, marked in words."""
+
+    text: str
+    verdict: str       # e.g. "Correct answer · your answer", "Your answer: not correct"; "" when neither
+    right: bool | None  # True: picked/placed rightly or the key; False: a wrong pick; None: not part of either
+
+
+def _option_verdict(is_key: bool, picked: bool) -> str:
+    if is_key:
+        return "Correct answer · your answer" if picked else "Correct answer · you did not pick it"
+    return "Your answer: not correct" if picked else ""
+
+
+def marked_answer(shown: ShownQuestion, answer: Answer) -> list[MarkedLine]:
+    """Every option in the order shown with what it was and what the technician did with it, in words; for ordering
+    each position with the step that belongs there, for matching each item with its match."""
+    kind = shown.type
+    if kind in (QuestionType.SINGLE, QuestionType.MULTIPLE, QuestionType.TRUE_FALSE):
+        options: tuple[str, ...] = shown.options
+        if kind is QuestionType.TRUE_FALSE:
+            options = ("True", "False")
+            keys = {describe_answer(shown, shown.key)}
+            picked = set() if answer is None else {describe_answer(shown, answer)}
+        elif kind is QuestionType.SINGLE:
+            keys, picked = {shown.key}, set() if answer is None else {answer}
+        else:
+            keys, picked = set(shown.key), set(answer or ())
+        return [MarkedLine(option, _option_verdict(option in keys, option in picked),
+                           True if option in keys else (False if option in picked else None))
+                for option in options]
+    if kind is QuestionType.ORDERING:
+        given = list(answer or ())
+        lines = []
+        for position, wanted in enumerate(shown.key):
+            placed = given[position] if position < len(given) and given[position] else None
+            step = f"Step {position + 1}: {wanted}"
+            if placed == wanted:
+                lines.append(MarkedLine(step, f"your step {position + 1} too: correct", True))
+            else:
+                yours = f"“{placed}”" if placed else "empty"
+                lines.append(MarkedLine(step, f"your step {position + 1}: {yours}, not correct", False))
+        return lines
+    chosen = dict(answer or {})
+    lines = []
+    for left in shown.lefts:  # in the order shown
+        wanted, given_right = shown.key[left], chosen.get(left)
+        pair = f"{left} → {wanted}"
+        if given_right == wanted:
+            lines.append(MarkedLine(pair, "your match too: correct", True))
+        else:
+            yours = f"“{given_right}”" if given_right else "none"
+            lines.append(MarkedLine(pair, f"your match: {yours}, not correct", False))
+    return lines
+
+
+def repeated_steps(answer: Answer) -> dict[str, list[int]]:
+    """For an ordering answer: each step chosen for more than one position, with those positions (1-based)."""
+    positions: dict[str, list[int]] = {}
+    for position, item in enumerate(answer or (), start=1):
+        if item is not None:
+            positions.setdefault(item, []).append(position)
+    return {item: where for item, where in positions.items() if len(where) > 1}

@@ -37,3 +37,11 @@ def summarise(round_: list[ShownQuestion], scores: dict[int, float]) -> Practice
     missed = tuple(round_[i] for i, score in sorted(scores.items()) if score < 1.0)
     return PracticeSummary(answered=len(scores), correct=sum(1 for s in scores.values() if s == 1.0),
                            to_revisit=missed)
+
+
+def change_in_points(previous: PracticeSummary | None, current: PracticeSummary) -> int | None:
+    """The share right, in percentage points, against the previous round of the same module (None without one):
+    a 6-of-10 round after an 8-of-10 one is -20, never an improvement."""
+    if previous is None or not previous.answered or not current.answered:
+        return None
+    return round(current.share * 100) - round(previous.share * 100)

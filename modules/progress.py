@@ -21,6 +21,7 @@ class ModuleProgress:
     best_score: float | None
     passed: bool
     graded_attempts: int
+    order: int = 0  # the module's place in the course, as its bank gives it
 
 
 @dataclass(frozen=True)
@@ -50,7 +51,7 @@ def progress_for(store: Store, user: User, banks: BankSet, now: datetime) -> Pro
         scores = [r.score for r in results]
         modules.append(ModuleProgress(
             module.id, module.title, module.id in read, practice_counts.get(module.id, 0),
-            max(scores) if scores else None, any(r.passed for r in results), len(results)))
+            max(scores) if scores else None, any(r.passed for r in results), len(results), module.order))
     held = store.certificates.for_user(actor, user.id)
     exams = tuple(a for a in attempts if a.kind is AttemptKind.EXAM)
     return Progress(tuple(modules), exams, current_certificate(held, now), current_status(held, now))

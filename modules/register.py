@@ -44,6 +44,7 @@ IMPORT_COLUMNS = ("username", "full_name", "role", "location")
 MAX_IMPORT_ROWS = 2_000
 MAX_IMPORT_BYTES = 1_000_000  # 2,000 accounts fit in a fifth of this; refused before the file is read
 MAX_PROBLEMS_SHOWN = 50  # a list of 100,000 problems froze the manager's browser tab
+REJECTED_REASON_MAX = 200  # the audit row keeps the first problem, cut short
 # Imported one-time passwords are hashed at argon2id's lowest useful cost (time, memory in KiB, lanes): each is 15
 # random symbols (about 74 bits), so guessing one from its hash is out of reach at any cost, and it must be changed
 # at first sign-in. At auth's full cost a 2,000-row import took 199 s. The cost differs from auth's, so
@@ -75,7 +76,8 @@ def parse_status(text: str) -> CertificateStatus:
 
 @dataclass(frozen=True)
 class RegisterFilter:
-    """Empty sets mean "all". The date range (clinic-local calendar days, inclusive) applies to `date_field`."""
+    """Empty sets mean "all". The date range (clinic-local calendar days, inclusive) applies to `date_field`;
+    `name_contains` matches the name or username, ignoring case."""
 
     locations: frozenset[str] = frozenset()
     statuses: frozenset[CertificateStatus] = frozenset()
@@ -83,10 +85,16 @@ class RegisterFilter:
     date_from: date | None = None
     date_to: date | None = None
     include_inactive: bool = True
+    roles: frozenset[Role] = frozenset()
+    name_contains: str = ""
 
 
 REGISTER_COLUMNS = ("Name", "Username", "Location", "Role", "Active", "Certificate code", "Certificate", "Issued",
-                    "Expires", "Status", "Exam score (%)", "Practical sign-offs")
+                    "Expires", "Status", "Exam score (%)", "Practical sign-offs", "Revoked on", "Revoked by",
+                    "Revocation reason")
+DATE_COLUMNS = ("Issued", "Expires", "Revoked on")
+HISTORY_COLUMNS = ("Certificate code", "Certificate", "Issued", "Expires", "Status", "Exam score (%)", "Revoked on",
+                   "Revoked by", "Revocation reason")
 
 
 def register_rows(store: Store, actor: Actor, now: datetime) -> list[RegisterRow]:
@@ -95,14 +103,27 @@ def register_rows(store: Store, actor: Actor, now: datetime) -> list[RegisterRow
     return store.registry.rows(actor, now)
 
 
+def register_status(row: RegisterRow) -> CertificateStatus | None:
+    """The status the register shows and counts: None for a trainer or manager who holds no certificate, since
+    only technicians need one (they are not "not certified")."""
+    if row.status is CertificateStatus.NOT_CERTIFIED and row.role is not Role.TECHNICIAN:
+        return None
+    return row.status
+
+
 def filter_rows(rows: Iterable[RegisterRow], wanted: RegisterFilter, tz_name: str = "UTC") -> list[RegisterRow]:
+    needle = wanted.name_contains.strip().casefold()
     out = []
     for row in rows:
         if wanted.locations and (row.location or "") not in wanted.locations:
             continue
-        if wanted.statuses and row.status not in wanted.statuses:
+        if wanted.statuses and register_status(row) not in wanted.statuses:
+            continue
+        if wanted.roles and row.role not in wanted.roles:
             continue
         if not wanted.include_inactive and not row.active:
+            continue
+        if needle and needle not in row.full_name.casefold() and needle not in row.username.casefold():
             continue
         if wanted.date_from or wanted.date_to:
             if row.deciding is None:
@@ -116,9 +137,12 @@ def filter_rows(rows: Iterable[RegisterRow], wanted: RegisterFilter, tz_name: st
 
 
 def status_counts(rows: Iterable[RegisterRow]) -> dict[CertificateStatus, int]:
+    """How many people show each status; trainers and managers without a certificate are not counted."""
     counts = {status: 0 for status in CertificateStatus}
     for row in rows:
-        counts[row.status] += 1
+        status = register_status(row)
+        if status is not None:
+            counts[status] += 1
     return counts
 
 
@@ -127,17 +151,56 @@ def register_records(rows: Iterable[RegisterRow], tz_name: str = "UTC") -> Itera
     on the certificate."""
     zone = timezones.zone(tz_name)
     for row in rows:
-        cert, score = row.deciding, row.exam_score
+        cert, score, status = row.deciding, row.exam_score, register_status(row)
+        revoked = cert if cert is not None and cert.revoked_at is not None else None
         yield (row.full_name, row.username, row.location or "", row.role.value, "yes" if row.active else "no",
                cert.code if cert else "", cert.title if cert else "",
                cert.issued_at.astimezone(zone).date() if cert else None,
                cert.expires_at.astimezone(zone).date() if cert else None,
-               STATUS_LABELS[row.status], None if score is None else round(score * 100, 1), row.signoffs)
+               "" if status is None else STATUS_LABELS[status], None if score is None else round(score * 100, 1),
+               row.signoffs, revoked.revoked_at.astimezone(zone).date() if revoked and revoked.revoked_at else None,
+               (revoked.revoked_by_name or "") if revoked else "", (revoked.revoked_reason or "") if revoked else "")
 
 
 def register_frame(rows: Iterable[RegisterRow], tz_name: str = "UTC") -> pd.DataFrame:
-    """The register as a table, for the page to show (the files are written from the rows themselves)."""
+    """The register as a table, for the command line's export (the page's files are written from the rows)."""
     return pd.DataFrame(list(register_records(rows, tz_name)), columns=list(REGISTER_COLUMNS))
+
+
+def register_table(rows: Iterable[RegisterRow], tz_name: str = "UTC") -> pd.DataFrame:
+    """The register as the page shows it: dates as YYYY-MM-DD text (it sorts in date order) and blank when there
+    is none, where a table would print "None"."""
+    return _blank_dates(register_frame(rows, tz_name))
+
+
+def _blank_dates(frame: pd.DataFrame) -> pd.DataFrame:
+    for column in DATE_COLUMNS:
+        frame[column] = ["" if day is None else day.isoformat() for day in frame[column]]
+    return frame
+
+
+def certificate_history(store: Store, actor: Actor, user_id: UserId, now: datetime,
+                        tz_name: str = "UTC") -> pd.DataFrame:
+    """Every certificate the person ever held, newest first (HISTORY_COLUMNS): its dates, its status at `now`,
+    and when, why and by whom it was revoked; blank where there is nothing to say."""
+    require_manager(actor, "read the certification register")
+    return history_frame(store.registry.history(actor, user_id), now, tz_name)
+
+
+def history_frame(entries: Iterable[tuple[Certificate, str | None]], now: datetime,
+                  tz_name: str = "UTC") -> pd.DataFrame:
+    zone = timezones.zone(tz_name)
+    records = [(cert.code, cert.title, cert.issued_at.astimezone(zone).date(),
+                cert.expires_at.astimezone(zone).date(), STATUS_LABELS[cert.status(now)], round(cert.score * 100, 1),
+                None if cert.revoked_at is None else cert.revoked_at.astimezone(zone).date(),
+                (revoked_by or "") if cert.revoked else "", (cert.revoked_reason or "") if cert.revoked else "")
+               for cert, revoked_by in entries]
+    return _blank_dates(pd.DataFrame(records, columns=list(HISTORY_COLUMNS)))
+
+
+def revocation_question(holder_name: str, code: str, reason: str) -> str:
+    """What the manager confirms before a certificate is revoked: who, which certificate and why."""
+    return f"Revoke {holder_name}'s certificate {code} because '{reason.strip()}'?"
 
 
 def attempts_frame(store: Store, actor: Actor, location: str | None = None) -> pd.DataFrame:
@@ -378,14 +441,26 @@ def _row_problems(value: dict[str, str], existing: set[str], seen: dict[str, int
 
 
 def import_users(store: Store, actor: Actor, data: bytes) -> list[NewAccount]:
-    """All accounts of the file, or none: any bad row rejects the whole file."""
+    """All accounts of the file, or none: any bad row rejects the whole file, and the refusal is audited."""
     require_manager(actor, "import accounts")
-    parsed = parse_user_csv(data, (u.username for u in store.accounts.list_users()))
+    try:
+        parsed = parse_user_csv(data, (u.username for u in store.accounts.list_users()))
+    except ImportRejected as rejected:
+        # The file holds no passwords (they are made after it is read); the first problem says enough.
+        reason = rejected.problems[0] if rejected.problems else str(rejected)
+        store.audit.record(actor, "import_rejected", "accounts",
+                           {"reason": reason[:REJECTED_REASON_MAX], "rows": _data_rows(data)})
+        raise
     passwords = [one_time_password() for _ in parsed]
     batch = [auth.new_account(u, n, r, hash_one_time_password(p), loc, must_change_password=True)
              for (u, n, r, loc), p in zip(parsed, passwords)]
     ids = store.accounts.create_many(batch, actor, "csv import")
     return [NewAccount(i, u, n, r, loc, p) for i, (u, n, r, loc), p in zip(ids, parsed, passwords)]
+
+
+def _data_rows(data: bytes) -> int:
+    """How many non-blank lines follow the header: the size of a refused upload, even one that is not CSV."""
+    return max(0, sum(1 for line in data.splitlines() if line.strip()) - 1)
 
 
 def reset_password(store: Store, actor: Actor, user_id: UserId) -> str:

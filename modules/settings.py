@@ -20,7 +20,7 @@ from typing import Annotated, Any
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, SecretStr, ValidationError
 from pydantic_core import PydanticCustomError
 
 from modules.core import timezones
@@ -69,6 +69,20 @@ def _time_zone(name: str) -> str:
     return name
 
 
+def _email_address(setting: str) -> Any:
+    """A validator for an optional e-mail address setting: blank, or something@somewhere."""
+
+    def check(address: str) -> str:
+        address = address.strip()
+        if address and not re.fullmatch(r"[^@\s<>]+@[^@\s<>]+", address):
+            raise PydanticCustomError(
+                "setting", "{setting} must be an e-mail address such as training@clinic.example.",
+                {"setting": setting})
+        return address
+
+    return AfterValidator(check)
+
+
 class Settings(BaseModel):
     """The app's settings; field names are what code reads, aliases are the names people set."""
 
@@ -100,6 +114,28 @@ class Settings(BaseModel):
     session_hours: int = Field(
         12, ge=1, le=7 * 24, validation_alias="TRAINING_SESSION_HOURS",
         description="A signed-in session ends this many hours after sign-in, however active.")
+
+    # E-mail for expiry reminders (`python -m modules send-reminders`): off while the host is blank.
+    smtp_host: str = Field(
+        "", validation_alias="TRAINING_SMTP_HOST",
+        description="Mail server for expiry reminders; blank (the default) sends no e-mail.")
+    smtp_port: int = Field(
+        587, ge=1, le=65535, validation_alias="TRAINING_SMTP_PORT",
+        description="The mail server's port: 465 is TLS from the start, any other port must offer STARTTLS.")
+    smtp_user: str = Field(
+        "", validation_alias="TRAINING_SMTP_USER",
+        description="User name for the mail server; blank when it needs no sign-in.")
+    smtp_password: SecretStr = Field(
+        SecretStr(""), validation_alias="TRAINING_SMTP_PASSWORD",
+        description="The mail server password (or use TRAINING_SMTP_PASSWORD_FILE); never printed.")
+    smtp_password_file: str = Field(
+        "", validation_alias="TRAINING_SMTP_PASSWORD_FILE",
+        description="A file holding the mail server password, read when TRAINING_SMTP_PASSWORD is blank.")
+    smtp_from: Annotated[str, _email_address("TRAINING_SMTP_FROM")] = Field(
+        "", validation_alias="TRAINING_SMTP_FROM", description="The address reminders are sent from.")
+    smtp_manager_to: Annotated[str, _email_address("TRAINING_SMTP_MANAGER_TO")] = Field(
+        "", validation_alias="TRAINING_SMTP_MANAGER_TO",
+        description="The manager's address, which receives the digest of certificates expiring soon.")
 
     @property
     def zone(self) -> ZoneInfo:

@@ -8,7 +8,8 @@ Python loops run over technicians, attempts, questions or distinct answers.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import textwrap
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any, cast
@@ -18,7 +19,7 @@ import pandas as pd
 
 from modules import analytics
 from modules.auth import verify_password
-from modules.banks import BankSet, Module, Problem
+from modules.banks import BankSet, Module, Problem, Question
 from modules.core.errors import AuthError, PermissionDenied, TrainingError
 from modules.core.item_sums import TRUE_FALSE_OPTIONS, ScopeSums
 from modules.core.records import Actor, Attempt, ResponseRecord, Signoff, User
@@ -38,6 +39,21 @@ class SignoffRejected(TrainingError):
 
 def module_label(module: Module) -> str:
     return f"{module.order}. {module.title}"
+
+
+CASE_PREVIEW = 60  # characters of a client case kept in a table row; the question's own view shows it whole
+
+
+def listed_question(question: Question) -> str:
+    """A question as a table lists it: its client case, cut short at a word, before the whole prompt."""
+    if not question.scenario:
+        return question.prompt
+    return f"Case: {textwrap.shorten(question.scenario, CASE_PREVIEW, placeholder=' …')} | {question.prompt}"
+
+
+def question_texts(banks: BankSet) -> dict[str, str]:
+    """Every question of the banks as a table lists it (`listed_question`), by id."""
+    return {question_id: listed_question(q) for question_id, q in banks.questions.items()}
 
 
 # ---- a technician's attempts -----------------------------------------------------------------------
@@ -163,25 +179,106 @@ def load_item_analysis(store: Store, kind: AttemptKind, module_id: str | None, f
     return item_analysis(store.item_sums.read(kind, module_id, first_only), prompts)
 
 
-FIGURES = {"facility": "Facility %", "sd": "SD %", "discrimination_index": "Discrimination index %",
-           "discriminative_efficiency": "Discriminative efficiency %", "effective_weight": "Effective weight %"}
+# Short heads, so the table fits a laptop screen; Moodle's full names are in each column's help.
+FIGURES = {"facility": "Facility %", "sd": "SD %", "discrimination_index": "Discrimination %",
+           "discriminative_efficiency": "Efficiency %", "effective_weight": "Weight %"}
+FIGURE_HELP = {"facility": "Facility index: the share of responses that were right.",
+               "sd": "Standard deviation of the marks on this question.",
+               "discrimination_index": "Discrimination index: correlation of this question with the rest of the test.",
+               "discriminative_efficiency": "Discriminative efficiency: the discrimination index as a share of the "
+                                            "most this question could reach. Below 15% it does not discriminate.",
+               "effective_weight": "Effective weight: this question's share of the spread of the total marks."}
+# What estimates how a question separates strong from weak trainees: noise until enough people have answered it.
+ESTIMATES = ("discrimination_index", "discriminative_efficiency", "effective_weight")
 
 
-def item_display(table: pd.DataFrame, sort_by: str = "facility", ascending: bool = True,
-                 as_text: bool = False) -> pd.DataFrame:
-    """Sorted on the numbers; percentages like Moodle's report. With `as_text` (for CSV) every figure is
-    formatted and an undefined one reads "n/a"; otherwise figures stay numbers (NaN where undefined)."""
+def no_verdict(responses: int, needed: int) -> str:
+    return f"{responses} of {needed} responses needed: no verdict yet"
+
+
+def item_report(table: pd.DataFrame, min_responses: int, texts: Mapping[str, str] | None = None) -> pd.DataFrame:
+    """`table` (ItemAnalysis.table) judged only where a question has at least `min_responses` responses; below
+    that it gets no flag, no discrimination figures and a hint saying how many responses it still needs. Adds
+    `enough`; `texts` (from `question_texts`) replaces the bare prompts of the questions still in the banks."""
+    report = table.copy()
+    enough = report["attempts"] >= min_responses
+    report["enough"] = enough
+    for column in ESTIMATES:
+        report[column] = report[column].where(enough)
+    report["flags"] = report["flags"].where(enough, "")
+    waiting = [no_verdict(int(n), min_responses) for n in report["attempts"]]
+    report["hint"] = report["hint"].where(enough, pd.Series(waiting, index=report.index, dtype=object))
+    if texts is not None:
+        report["prompt"] = [texts.get(q, prompt) for q, prompt in zip(report["question_id"], report["prompt"])]
+    return report
+
+
+def item_display(table: pd.DataFrame, sort_by: str = "facility", ascending: bool = True) -> pd.DataFrame:
+    """Sorted on the numbers; percentages like Moodle's report, kept as numbers (NaN where undefined or withheld),
+    so a CSV holds numbers too. What to do and the flags come first, where they are read without scrolling."""
     ordered = table.sort_values(sort_by, ascending=ascending, na_position="last", kind="stable")
-    shown = pd.DataFrame({"Question": ordered["question_id"], "Prompt": ordered["prompt"],
+    shown = pd.DataFrame({"Question": ordered["question_id"], "Flags": ordered["flags"],
+                          "What to do": ordered["hint"], "Prompt": ordered["prompt"],
                           "Attempts": ordered["attempts"].astype("int64")})
     for column, label in FIGURES.items():
         scale = 100 if column in ("facility", "sd") else 1  # marks are out of 1; the others are already %
-        figure = (ordered[column] * scale).round(1)
-        shown[label] = figure.map(lambda v: analytics.format_stat(v, 1)) if as_text else figure
+        shown[label] = (ordered[column].astype(float) * scale).round(1)
     shown["Options chosen"] = ordered["options"]
-    shown["Flags"] = ordered["flags"]
-    shown["What to do"] = ordered["hint"]
     return shown.reset_index(drop=True)
+
+
+def chart_points(report: pd.DataFrame) -> pd.DataFrame:
+    """One point per judged question for the facility / discrimination plot: facility % against discriminative
+    efficiency % (the figure the flag reads), "flagged" or "no flag", and the flags in words. Questions with too
+    few responses, or whose efficiency is undefined (everyone scored the same), are left out."""
+    judged = report[report["enough"].astype(bool) & report["discriminative_efficiency"].notna()]
+    return pd.DataFrame({
+        "question": judged["question_id"], "text": judged["prompt"], "attempts": judged["attempts"],
+        "facility": (judged["facility"].astype(float) * 100).round(1),
+        "discrimination": judged["discriminative_efficiency"].astype(float).round(1),
+        "verdict": np.where(judged["flags"] == "", "no flag", "flagged"),
+        "flags": judged["flags"].where(judged["flags"] != "", "none"),
+    }).reset_index(drop=True)
+
+
+def flag_zones() -> pd.DataFrame:
+    """Where on the facility % (x) / efficiency % (y) plot a question is flagged, from analytics' thresholds."""
+    hard, easy = analytics.TOO_HARD_BELOW * 100, analytics.TOO_EASY_ABOVE * 100
+    flat = analytics.MIN_DISCRIMINATIVE_EFFICIENCY
+    rows = [(analytics.ItemFlag.TOO_HARD.value, 0.0, hard, -100.0, 100.0),
+            (analytics.ItemFlag.TOO_EASY.value, easy, 100.0, -100.0, 100.0),
+            (analytics.ItemFlag.DOES_NOT_DISCRIMINATE.value, 0.0, 100.0, -100.0, flat)]
+    return pd.DataFrame(rows, columns=["zone", "x0", "x1", "y0", "y1"])
+
+
+def option_shares(options: pd.DataFrame, question_id: str) -> pd.DataFrame:
+    """How often each option of one choice question was chosen, for its bar chart: the option with "(key)" after
+    the key, chosen %, counts, and its role in words. Empty for ordering and matching questions."""
+    mine = options[options["question_id"] == question_id]
+    key = mine["is_key"].astype(bool)
+    role = np.where(key, "key", np.where(mine["unpicked_distractor"].astype(bool), "wrong option nobody picks",
+                                         "wrong option"))
+    return pd.DataFrame({
+        "option": mine["option"].astype(str) + np.where(key, " (key)", ""),
+        "chosen": (mine["share"].astype(float) * 100).round(1),
+        "times_chosen": mine["times_chosen"], "times_shown": mine["times_shown"], "role": role,
+    }).reset_index(drop=True)
+
+
+def average_mark(test: analytics.QuizStatistics) -> str:
+    """The average total "of" the marks available (one per question slot), e.g. "31.2 of 40"."""
+    average = analytics.format_stat(test.average, 1)
+    return average if average == "n/a" else f"{average} of {test.items}"
+
+
+def reliability_text(test: analytics.QuizStatistics) -> str:
+    """The whole-test reliability in a sentence, with the reading of Cronbach's alpha it rests on."""
+    if test.reliability == "n/a":
+        return ("Reliability: not known yet. Cronbach's alpha needs at least two attempts whose marks differ, "
+                "and more than one question.")
+    return (f"Reliability: {test.reliability}. Cronbach's alpha is {analytics.format_stat(test.cic, 1)}%; "
+            f"Moodle reads above {analytics.CIC_SATISFACTORY:.0f}% as satisfactory and below "
+            f"{analytics.CIC_UNSATISFACTORY:.0f}% as unsatisfactory.")
 
 
 def test_figures(test: analytics.QuizStatistics) -> pd.DataFrame:
@@ -216,7 +313,7 @@ def question_counts(banks: BankSet, by: str) -> pd.DataFrame:
 
 
 def never_answered(banks: BankSet, answered: set[str]) -> pd.DataFrame:
-    rows = [(module_label(m), q.id, q.type.value, q.difficulty.value, q.prompt)
+    rows = [(module_label(m), q.id, q.type.value, q.difficulty.value, listed_question(q))
             for m in banks.modules for q in m.questions if q.id not in answered]
     return pd.DataFrame(rows, columns=["Module", "Question", "Type", "Difficulty", "Prompt"])
 
@@ -252,6 +349,9 @@ def sign_off(store: Store, trainer: User, technician_id: UserId, treated_on: dat
             raise SignoffRejected("Add a comment: what should the technician work on before the next practical?")
     found = store.accounts.credentials(trainer.username)
     if not password or found is None or not verify_password(found[1], password):
+        # A refused signature is worth a trace (someone may be trying a trainer's account); never the password.
+        store.audit.record(Actor(trainer.id, trainer.role), "signoff_refused", f"user:{technician_id}",
+                           {"reason": "wrong password"})
         raise AuthError("That is not your password: enter your own password to sign.")
     return store.signoffs.record(technician_id, Actor(trainer.id, trainer.role), treated_on,
                                 {item: bool(ticked.get(item)) for item in items}, comment.strip(), outcome,

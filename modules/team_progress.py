@@ -1,5 +1,6 @@
-"""Team progress: one row per technician (best quiz score per module, the latest exam, certification, last activity),
-the filters, orders and pages the Team page offers, and the questions the people on screen keep missing.
+"""Team progress: one row per technician (best quiz score per module, the latest exam, certification, last activity,
+the group they are in), the filters, orders and pages the Team page offers, and the questions the people on screen
+keep missing.
 
 Everything per technician is aggregated in the database (the store's `reports`, grouped by technician) and joined
 here in vectorised pandas, so a chain of clinics with thousands of technicians costs a few grouped reads. The
@@ -11,15 +12,17 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from enum import Enum
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
 from modules.banks import BankSet, Module
-from modules.certificates import current_status
+from modules.certificates import current_certificate
 from modules.core.records import Actor, Certificate, require_staff
 from modules.core.types import CertificateStatus, UserId
+from modules.policy import Policy
 from modules.review import flagged_for_trainer
 from modules.store import Store
 from modules.team import module_label
@@ -32,12 +35,68 @@ PAGE_SIZE = 100
 ORDERS = ("Name", "Longest inactive first", "Fewest modules passed first", "Location")
 
 
-def certification_statuses(certificates: Iterable[Certificate], now: datetime) -> dict[int, CertificateStatus]:
-    """Each certificate holder's current status (technicians without one are NOT_CERTIFIED by omission)."""
+class Group(str, Enum):
+    """Where a technician stands, for the Team page's Monday-morning questions; each person is in exactly one."""
+
+    NOT_STARTED = "not started"
+    STUDYING = "studying"
+    BEHIND = "behind"
+    READY = "ready for the exam"
+    FAILED = "failed the exam"
+    CERTIFIED = "certified"
+    EXPIRING = "expiring"
+    EXPIRED = "expired"
+
+
+# The first group whose rule holds wins. Certificates and exam results are records that each call for one action
+# (renew, debrief and resit, recertify), so they come before the activity clock; "behind" then catches everyone else
+# who has stalled, before the stage they stalled at. A revoked certificate counts as none: its holder is grouped by
+# their exam and activity like anyone not certified.
+PRECEDENCE = (Group.EXPIRING, Group.CERTIFIED, Group.FAILED, Group.EXPIRED, Group.BEHIND, Group.READY,
+              Group.STUDYING, Group.NOT_STARTED)
+
+
+def held_certificates(certificates: Iterable[Certificate], now: datetime) -> dict[int, Certificate]:
+    """The certificate that decides each holder's status (see certificates.current_certificate)."""
     held: dict[int, list[Certificate]] = {}
     for cert in certificates:
         held.setdefault(int(cert.user_id), []).append(cert)
-    return {user_id: current_status(theirs, now) for user_id, theirs in held.items()}
+    deciding = {user_id: current_certificate(theirs, now) for user_id, theirs in held.items()}
+    return {user_id: cert for user_id, cert in deciding.items() if cert is not None}
+
+
+def certification_statuses(certificates: Iterable[Certificate], now: datetime) -> dict[int, CertificateStatus]:
+    """Each certificate holder's current status (technicians without one are NOT_CERTIFIED by omission)."""
+    return {user_id: cert.status(now) for user_id, cert in held_certificates(certificates, now).items()}
+
+
+def team_groups(table: pd.DataFrame, module_count: int, policy: Policy) -> pd.Series:
+    """Each row's Group value, by PRECEDENCE: expiring and certified (a live certificate), failed the exam (the
+    latest finished exam not passed, so no certificate since), expired, behind (no activity for
+    policy.behind_after_days days, counted from the account's creation when never active), ready for the exam (every
+    module quiz passed and the competent sign-offs the policy asks for), studying (did anything), not started.
+
+    Needs team_table's columns and `signoffs` (competent practical sign-offs)."""
+    status = table["certification"]
+    rules = {
+        Group.EXPIRING: status == CertificateStatus.EXPIRING.value,
+        Group.CERTIFIED: status == CertificateStatus.CERTIFIED.value,
+        Group.FAILED: table["exam_passed"].eq(False),
+        Group.EXPIRED: status == CertificateStatus.EXPIRED.value,
+        Group.BEHIND: table["days_inactive"] >= policy.behind_after_days,
+        Group.READY: (table["modules_passed"] >= module_count) & (table["signoffs"] >= policy.signoffs_required),
+        Group.STUDYING: table["last_activity"].notna(),
+    }
+    conditions = [rules[g].to_numpy(dtype=bool) for g in PRECEDENCE if g in rules]
+    choices = [g.value for g in PRECEDENCE if g in rules]
+    return pd.Series(np.select(conditions, choices, default=Group.NOT_STARTED.value), index=table.index,
+                     name="group")
+
+
+def group_counts(table: pd.DataFrame) -> dict[Group, int]:
+    """How many rows are in each group, every group listed (in Group's order, the path a technician follows)."""
+    counts = table["group"].value_counts()
+    return {g: int(counts.get(g.value, 0)) for g in Group}
 
 
 def team_table(technicians: pd.DataFrame, best: pd.DataFrame, exams: pd.DataFrame, activity: pd.DataFrame,
@@ -91,20 +150,29 @@ def graded(store: Store) -> Graded:
     return Graded(store.reports.best_quiz_scores(), store.reports.exam_results())
 
 
-def load_team(store: Store, actor: Actor, banks: BankSet, now: datetime, kept: Graded | None = None) -> pd.DataFrame:
-    """The team table straight from the store (trainers and managers only); `kept` is the graded results if the
-    caller holds them for the current results_version. Accounts, certificates and activity are read every time."""
+def load_team(store: Store, actor: Actor, banks: BankSet, now: datetime, kept: Graded | None = None,
+              policy: Policy | None = None) -> pd.DataFrame:
+    """The team table straight from the store (trainers and managers only), with each person's competent sign-offs
+    (`signoffs`), certificate end (`certificate_expires`, NaT without one) and `group` under `policy` (the defaults
+    if None). `kept` is the graded results if the caller holds them for the current results_version. Accounts,
+    certificates, sign-offs and activity are read every time."""
     require_staff(actor, "see the team")
     reports, results = store.reports, kept or graded(store)
-    return team_table(reports.technicians(), results.best, results.exams, reports.last_activity(),
-                      certification_statuses(store.certificates.every(actor), now), banks.modules, now)
+    held = held_certificates(store.certificates.every(actor), now)
+    table = team_table(reports.technicians(), results.best, results.exams, reports.last_activity(),
+                       {user_id: cert.status(now) for user_id, cert in held.items()}, banks.modules, now)
+    table["signoffs"] = table["user_id"].map(reports.signoff_counts()).fillna(0).astype("int64")
+    ends = {user_id: cert.expires_at for user_id, cert in held.items()}
+    table["certificate_expires"] = pd.to_datetime(table["user_id"].map(ends), utc=True)
+    table["group"] = team_groups(table, len(banks.modules), policy or Policy())
+    return table
 
 
 def filter_team(table: pd.DataFrame, locations: Iterable[str] = (), statuses: Iterable[str] = (),
-                name: str = "") -> pd.DataFrame:
-    """Rows at any of `locations` (all if none) whose certification status is any of `statuses` (all if none) and
-    whose name contains `name` (any case); the status INACTIVE_FILTER picks technicians inactive for 14 days or
-    more."""
+                name: str = "", group: str | None = None) -> pd.DataFrame:
+    """Rows at any of `locations` (all if none) whose certification status is any of `statuses` (all if none),
+    whose name contains `name` (any case) and who are in `group` (a Group value; everyone if None); the status
+    INACTIVE_FILTER picks technicians inactive for 14 days or more."""
     locations, statuses = list(locations), list(statuses)
     keep = pd.Series(True, index=table.index)
     if locations:
@@ -113,6 +181,8 @@ def filter_team(table: pd.DataFrame, locations: Iterable[str] = (), statuses: It
         keep &= table["certification"].isin(statuses) | (table["inactive"] & (INACTIVE_FILTER in statuses))
     if name.strip():
         keep &= table["name"].str.contains(name.strip(), case=False, regex=False)
+    if group is not None:
+        keep &= table["group"] == Group(group).value
     return table[keep]
 
 
@@ -168,9 +238,9 @@ def module_progress(table: pd.DataFrame, modules: list[Module]) -> pd.DataFrame:
 
 def team_display(table: pd.DataFrame, modules: list[Module],
                  flagged: Iterable[tuple[int, str, int]] = ()) -> pd.DataFrame:
-    """The table as a trainer reads it: scores in percent (numbers, so columns sort), plain words elsewhere, and
-    the questions each person missed 4 times or more (from `flagged`, see often_missed)."""
-    shown = pd.DataFrame({"Name": table["name"], "Location": table["location"]})
+    """The table as a trainer reads it (load_team's columns): scores in percent (numbers, so columns sort), plain
+    words elsewhere, and the questions each person missed 4 times or more (from `flagged`, see often_missed)."""
+    shown = pd.DataFrame({"Name": table["name"], "Group": table["group"], "Location": table["location"]})
     for module in modules:
         shown[module_label(module)] = (table[f"score:{module.id}"] * 100).round(0)
     passed = table[[f"passed:{m.id}" for m in modules]].to_numpy()
@@ -179,8 +249,8 @@ def team_display(table: pd.DataFrame, modules: list[Module],
     shown["Exam"] = ["—" if p is None or pd.isna(p) else f"{s:.0%} {'passed' if p else 'not passed'}"
                      for s, p in zip(table["exam_score"], table["exam_passed"])]
     shown["Certification"] = table["certification"]
+    shown["Certificate ends"] = table["certificate_expires"]
     shown["Last activity"] = table["last_activity"]
-    shown["Inactive 14+ days"] = table["inactive"]
     missed: dict[int, list[str]] = {}
     for user_id, question_id, count in flagged:
         missed.setdefault(int(user_id), []).append(f"{question_id} ({count}×)")

@@ -1,16 +1,60 @@
-"""Accounts: add one or import many from CSV, deactivate or reactivate, reset a password, change a role."""
+"""Accounts: add one or import many from CSV, deactivate or reactivate, reset a password, change a role.
+
+One-time passwords (a new account, an import, a reset) stay on this page, with a sheet to print or download, until
+the manager dismisses them or the session ends; they are never written to the database or a log.
+"""
 
 import streamlit as st
 
-from modules import register, sessions
+from modules import clinic, password_sheet, register, sessions
 from modules.core.errors import ImportRejected
 from modules.core.types import Role
 from modules.pages import common, manager_common
+from modules.password_sheet import SheetEntry
+
+# No leading underscore, like manager_common.FLASH_KEY: sign-out and a session's end forget it with the rest.
+PASSWORDS_KEY = "one_time_passwords"
 
 common.require(Role.MANAGER)
 st.title("Accounts")
 manager_common.show_flash()
 store, actor = common.store(), common.actor()
+
+
+def keep_passwords(entries: list[SheetEntry]) -> None:
+    st.session_state[PASSWORDS_KEY] = password_sheet.merged(st.session_state.get(PASSWORDS_KEY, []), entries)
+
+
+def sheet_file(pending: list[SheetEntry], form: str):
+    """The sheet, made when the manager clicks; the download is audited (how many accounts, never a password)."""
+    def make() -> bytes:
+        store.audit.record(actor, "export", f"one-time-passwords:{form}", {"accounts": len(pending)})
+        if form == "csv":
+            return password_sheet.sheet_csv(pending)
+        return password_sheet.sheet_pdf(pending, clinic.clinic_name(store), clinic.public_address(store))
+    return make
+
+
+pending: list[SheetEntry] = st.session_state.get(PASSWORDS_KEY, [])
+if pending:
+    with st.container(border=True):
+        st.subheader("One-time passwords to hand out")
+        st.warning("Warning: these are kept only on this page until you choose Done or sign out, and are never "
+                   "stored. Print or download the sheet now; each person must change their password at first "
+                   "sign-in.")
+        st.dataframe([{"Name": e.full_name, "Username": e.username, "One-time password": e.one_time_password}
+                      for e in pending], hide_index=True, width="stretch")
+        pdf_column, csv_column, done_column = st.columns(3)
+        pdf_column.download_button("Password sheet (PDF, to print)", data=sheet_file(pending, "pdf"),
+                                   file_name="one-time-passwords.pdf", mime="application/pdf")
+        csv_column.download_button("Password sheet (CSV)", data=sheet_file(pending, "csv"),
+                                   file_name="one-time-passwords.csv", mime="text/csv")
+        if done_column.button("Done: forget these passwords", type="primary",
+                              help="Once handed out, the passwords are no longer needed here. A lost one is "
+                                   "replaced with Reset password."):
+            st.session_state.pop(PASSWORDS_KEY, None)
+            manager_common.flash("info", "The one-time passwords are forgotten. Reset a password to make a new one.")
+            st.rerun()
 with common.plain_errors():
     people = store.accounts.list_users()
 
@@ -30,10 +74,10 @@ with st.form("add-user", clear_on_submit=True):
 if add:
     with common.plain_errors():
         made = register.add_user(store, actor, username, full_name, role, location.strip() or None)
+    keep_passwords([SheetEntry(made.full_name, made.username, made.one_time_password)])
     manager_common.flash("success", f"Account {common.plain(made.username)} created. Give "
-                         f"{common.plain(made.full_name)} this one-time password; it is shown only now and must be "
-                         "changed at first sign-in:",
-                         code=made.one_time_password)
+                         f"{common.plain(made.full_name)} the one-time password below; it must be changed at first "
+                         "sign-in.")
     st.rerun()
 
 st.subheader("Import from CSV")
@@ -51,10 +95,8 @@ if st.button("Import accounts", disabled=upload is None):
             st.error(common.plain(str(rejected)))
             st.markdown("\n".join(f"- {common.plain(problem)}" for problem in rejected.problems))  # lines of the file
             st.stop()
-    table = [{"Username": a.username, "Name": a.full_name, "Role": a.role.value,
-              "One-time password": a.one_time_password} for a in created]
-    manager_common.flash("success", f"{len(created)} account(s) imported. Hand out these one-time passwords; "
-                         "they are shown only now.", table=table)
+    keep_passwords([SheetEntry(a.full_name, a.username, a.one_time_password) for a in created])
+    manager_common.flash("success", f"{len(created)} account(s) imported. Hand out the one-time passwords below.")
     st.rerun()
 
 st.subheader("Change an account")
@@ -82,9 +124,8 @@ if chosen is not None:
             st.rerun()
         if reset:
             password = register.reset_password(store, actor, person.id)
-            manager_common.flash("success",
-                                 f"New one-time password for {common.plain(person.full_name)}, shown only now:",
-                                 code=password)
+            keep_passwords([SheetEntry(person.full_name, person.username, password)])
+            manager_common.flash("success", f"New one-time password for {common.plain(person.full_name)} below.")
             st.rerun()
         if end_sessions:
             ended = sessions.end_for(store, person.id, actor, common.clock())

@@ -15,14 +15,21 @@ import pandas as pd
 import streamlit as st
 from streamlit.runtime.scriptrunner import get_script_run_ctx
 
-from modules import learning, sessions, settings
+from modules import learning, lesson_links, sessions, settings
 from modules.banks import BankSet, Module, lesson_parts, load_banks
 from modules.core import timezones
 from modules.core.clock import system_clock
 from modules.core.errors import TrainingError
 from modules.core.records import Actor, ResponseRecord
 from modules.core.types import AttemptId, Pool, QuestionType, Role
-from modules.grading import ShownQuestion, describe_answer, is_complete, response_record
+from modules.grading import (
+    ShownQuestion,
+    describe_answer,
+    is_complete,
+    marked_answer,
+    repeated_steps,
+    response_record,
+)
 from modules.policy import Policy, load_policy
 from modules.store import Store
 from modules.team import module_label
@@ -137,7 +144,10 @@ def record_practice_answer(user, attempt_id: AttemptId, record) -> None:
 
 
 def due_review_count(user) -> int:
-    return len(learning.due_cards(store(), user.id, practice_ids(), clock(), tz_name()))
+    """What the Review page offers today: questions being relearnt plus due ones within the daily cap."""
+    plan = learning.plan_review(store(), Actor(user.id, user.role), user.id, practice_ids(), clock(), tz_name(),
+                                policy()[0].review_daily_cap)
+    return len(plan.cards)
 
 
 def practice_ids() -> set[str]:
@@ -222,7 +232,8 @@ def plain_errors():
 def render_lesson(text: str) -> None:
     """Markdown with our own SVG diagrams: a line `![alt](diagrams/x.svg)` becomes an image.
 
-    `lesson_parts` shows no other image and reads a diagram only if check-banks would accept it.
+    `lesson_parts` shows no other image and reads a diagram only if check-banks would accept it. Each `##` and
+    `###` heading gets the anchor feedback links to (lesson_links.anchor), so a link opens the lesson at it.
     """
     for part in lesson_parts(banks_dir(), text):
         if part.kind == "diagram":
@@ -230,14 +241,43 @@ def render_lesson(text: str) -> None:
         elif part.kind == "not shown":
             st.caption(f"(diagram not shown: {part.body})")
         else:
-            st.markdown(part.body)
+            _markdown_with_anchors(part.body)
+
+
+def _markdown_with_anchors(markdown: str) -> None:
+    chunk: list[str] = []
+
+    def flush() -> None:
+        if "\n".join(chunk).strip():
+            st.markdown("\n".join(chunk))
+        chunk.clear()
+
+    for line in markdown.splitlines():
+        found = lesson_links.heading(line)
+        if found is None:
+            chunk.append(line)
+            continue
+        flush()
+        level, title = found
+        (st.header if level == 2 else st.subheader)(title, anchor=lesson_links.anchor(title))
+    flush()
+
+
+def show_question_text(shown: ShownQuestion) -> None:
+    """The client case (when there is one) and the prompt: a question is never shown without its case."""
+    if shown.scenario:
+        st.info(f"**Client case:** {shown.scenario}")
+    st.markdown(f"**{shown.prompt}**")
+
+
+def _and_join(numbers: list[int]) -> str:
+    words = [str(n) for n in numbers]
+    return words[0] if len(words) == 1 else ", ".join(words[:-1]) + " and " + words[-1]
 
 
 def question_input(shown: ShownQuestion, key: str, disabled: bool = False):
     """The widget that suits the question type; returns the answer in grading's form."""
-    if shown.scenario:
-        st.info(f"**Client case:** {shown.scenario}")
-    st.markdown(f"**{shown.prompt}**")
+    show_question_text(shown)
     if shown.type is QuestionType.SINGLE:
         return st.radio("Choose one answer", shown.options, index=None, key=key, disabled=disabled)
     if shown.type is QuestionType.TRUE_FALSE:
@@ -250,10 +290,14 @@ def question_input(shown: ShownQuestion, key: str, disabled: bool = False):
         return [option for i, option in enumerate(shown.options)
                 if st.checkbox(option, key=f"{key}-{i}", disabled=disabled)]
     if shown.type is QuestionType.ORDERING:
-        st.caption("Put the steps in order: choose the step for each position.")
-        return [st.selectbox(f"Step {i + 1}", shown.options, index=None, key=f"{key}-{i}", disabled=disabled,
-                             placeholder="Choose a step")
-                for i in range(len(shown.options))]
+        st.caption("Put the steps in order: choose the step for each position. Each step is used once.")
+        order = [st.selectbox(f"Step {i + 1}", shown.options, index=None, key=f"{key}-{i}", disabled=disabled,
+                              placeholder="Choose a step")
+                 for i in range(len(shown.options))]
+        for item, positions in repeated_steps(order).items():
+            st.warning(f"“{item}” is chosen for steps {_and_join(positions)}. Use each step once: change one of "
+                       "them to a step not used yet.")
+        return order
     st.caption("Match each item on the left with one on the right.")
     return {left: st.selectbox(left, shown.rights, index=None, key=f"{key}-{i}", disabled=disabled,
                                placeholder="Choose a match")
@@ -279,19 +323,59 @@ def preset_answer(shown: ShownQuestion, key: str, answer) -> None:
             st.session_state.setdefault(f"{key}-{i}", answer.get(left))
 
 
-def show_feedback(shown: ShownQuestion, answer, score: float) -> None:
+_YOUR_ANSWER = {QuestionType.ORDERING: "Your order", QuestionType.MATCHING: "Your matches",
+                QuestionType.MULTIPLE: "You picked"}
+
+
+def _marked_lines(shown: ShownQuestion, answer) -> str:
+    """Each option (step, pair) on its own line with its verdict in words, coloured as well, never a symbol alone."""
+    lines = []
+    for line in marked_answer(shown, answer):
+        verdict = line.verdict
+        if verdict:
+            colour = "green" if line.right else "red"
+            verdict = f" — :{colour}[**{verdict}**]"
+        lines.append(f"- {line.text}{verdict}")
+    return "\n".join(lines)
+
+
+def show_lesson_link(shown: ShownQuestion) -> bool:
+    """Where the point of the question is taught: a link to its lesson section (it opens in a new tab). False when
+    the module is gone and the raw source tag was shown instead."""
+    text = " ".join(part for part in (shown.scenario, shown.prompt, shown.explanation) if part)
+    link = lesson_links.lesson_link(banks(), shown.module_id, shown.question_id, text)
+    if link is None:  # the module is no longer in the banks: the source tag is all there is
+        st.caption(f"Source: {shown.source}")
+        return False
+    label = link.label.replace("[", "(").replace("]", ")")
+    st.markdown(f"**Read it again in the lesson:** [{label}]({link.url})")
+    return True
+
+
+def show_feedback(shown: ShownQuestion, answer, score: float, *, show_question: bool = False,
+                  show_source_tag: bool = False) -> None:
+    """Right or wrong, what was picked, every option marked in words, the explanation and the lesson to reread.
+
+    `show_question` puts the case and prompt first (for results and replays, where no question widget is on
+    screen); `show_source_tag` adds the raw source tag for trainers.
+    """
+    if show_question:
+        show_question_text(shown)
     if score == 1.0:
         st.success("Correct.")
     elif score > 0:
         st.warning(f"Partly right ({score:.0%}). The full answer: {describe_answer(shown, shown.key)}")
     else:
         st.error(f"Not quite. The right answer: {describe_answer(shown, shown.key)}")
+    st.markdown(f"{_YOUR_ANSWER.get(shown.type, 'Your answer')}: {describe_answer(shown, answer)}")
+    st.markdown(_marked_lines(shown, answer))
     st.markdown(f"**Why:** {shown.explanation}")
-    st.caption(f"Source: {shown.source}")
+    if show_lesson_link(shown) and show_source_tag:
+        st.caption(f"Source: {shown.source}")
 
 
 def ask(state: dict, shown: ShownQuestion, total: int, key: str,
-        on_check: Callable[[ResponseRecord], None] | None = None) -> float | None:
+        on_check: Callable[[ResponseRecord], None] | None = None, *, show_source_tag: bool = False) -> float | None:
     """One question of a Practice or Review run: the widgets, "Check answer", then feedback with the explanation.
 
     `state` is the run's session dict with `index`, `answers` and `scores` (keyed by position). Checking scores
@@ -314,5 +398,5 @@ def ask(state: dict, shown: ShownQuestion, total: int, key: str,
             st.rerun()
         return None
     score = state["scores"][index]
-    show_feedback(shown, state["answers"][index], score)
+    show_feedback(shown, state["answers"][index], score, show_source_tag=show_source_tag)
     return score

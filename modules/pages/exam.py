@@ -1,11 +1,36 @@
 """Certification exam: timed on the server, every answer saved as it is given, resumable after a reload."""
 
+from datetime import datetime, timedelta
+
 import streamlit as st
 
-from modules import certification
+from modules import certification, quiz
 from modules.core.types import Role
 from modules.grading import is_complete
 from modules.pages import common
+from modules.workspace import workspace_for
+
+# The timer's box stays in view while the questions scroll beneath it (below Streamlit's 3.75rem header); opaque, so
+# the questions do not show through. Our own constant CSS, never anything a person typed.
+STICKY_TIMER = ("<style>.st-key-exam-timer {position: sticky; top: 3.75rem; z-index: 100; background-color: #fff; "
+                "padding-bottom: 0.25rem;}</style>")
+
+
+@st.fragment(run_every=timedelta(seconds=20))
+def countdown(deadline: datetime, last_moment: datetime) -> None:
+    """Only this reruns on the timer, so answering is never interrupted."""
+    now = common.clock()
+    if now > last_moment:
+        st.rerun(scope="app")  # the whole page then closes the exam with the answers saved in time
+    seconds = (deadline - now).total_seconds()
+    if seconds <= 0:
+        st.error("Time is up: submit now. Answers given after the deadline are not counted.")
+        return
+    minutes = int(seconds // 60)
+    left = f"about **{minutes} min**" if minutes else "**under 1 min**"
+    alert = st.warning if minutes < 5 else st.info
+    alert(f"Time left: {left} (ends {common.local_time(deadline, '%H:%M')}). Every answer is saved as you give it.")
+
 
 user = common.require(Role.TECHNICIAN)
 bank_set = common.banks()
@@ -44,11 +69,14 @@ with common.plain_errors():
 
 if sitting is None:
     with common.plain_errors():
-        missing = certification.exam_missing(store, user, bank_set, policy)
+        workspace = workspace_for(store, user, bank_set, policy, common.clock(), common.tz_name(), reviews_due=0)
+    missing = workspace.still_required
     size = policy.exam_size([m.id for m in bank_set.modules])
     st.write(f"The exam draws {size} questions from every module's exam questions, lasts "
              f"{policy.exam_minutes} minutes and needs {policy.exam_pass_percent}% to pass. Your answers are saved "
              "as you give them; if the page reloads, you carry on where you were.")
+    if workspace.exam_note:
+        st.info(workspace.exam_note)
     if missing:
         st.warning("The exam unlocks when everything below is done:\n" + "\n".join(f"- {m}" for m in missing))
         st.stop()
@@ -59,23 +87,50 @@ if sitting is None:
     st.stop()
 
 now = common.clock()
-remaining = max(0, int((sitting.deadline - now).total_seconds() // 60))
-st.info(f"Time left: about **{remaining} min** (ends {common.local_time(sitting.deadline, '%H:%M')}). "
-        "Every answer is saved as you give it.")
+deadline = sitting.deadline or now  # an exam always has one; `or` only satisfies the type
+st.html(STICKY_TIMER)
+with st.container(key="exam-timer"):
+    countdown(deadline, quiz.answer_deadline(sitting.attempt, policy) or deadline)
+navigator = st.container()  # filled after the questions, so it shows this run's answers and flags
 saved = certification.saved_exam_answers(store, user, sitting, policy)
 answers = {}
+flagged: list[int] = []
 for position, shown in enumerate(sitting.shown):
     key = f"exam-{sitting.attempt.id}-{position}"
     common.preset_answer(shown, key, saved.get(position))
     with st.container(border=True):
         st.caption(f"Question {position + 1} of {len(sitting.shown)}")
         answers[position] = common.question_input(shown, key)
+        if st.toggle("Flag to come back to", key=f"flag-{sitting.attempt.id}-{position}"):
+            flagged.append(position + 1)
     if is_complete(shown, answers[position]) and answers[position] != saved.get(position):
         with common.plain_errors():
             certification.save_exam_answer(store, user, sitting, position, answers[position], policy, now)
         saved[position] = answers[position]
+unanswered = certification.unanswered_numbers(sitting, saved)
+answered = [n for n in range(1, len(sitting.shown) + 1) if n not in unanswered]
+with navigator:
+    st.markdown("Question navigator:\n"
+                f"- **Answered** ({len(answered)}): {', '.join(map(str, answered)) or 'none yet'}\n"
+                f"- **Not answered yet** ({len(unanswered)}): {', '.join(map(str, unanswered)) or 'none'}\n"
+                f"- **Flagged to come back to** ({len(flagged)}): {', '.join(map(str, flagged)) or 'none'}")
 st.caption(f"{len(saved)} of {len(sitting.shown)} answered.")
-if st.button("Submit the exam", type="primary"):
+# Submitting with gaps asks first, naming them; the same for flagged questions is left to the navigator above.
+if unanswered and st.session_state.get("exam_confirm") == sitting.attempt.id:
+    st.warning(f"Not answered yet: question(s) {', '.join(map(str, unanswered))}. They score 0 if you submit now. "
+               "Submit anyway?")
+    submit_anyway, keep_answering = st.columns(2)
+    submit = submit_anyway.button("Submit anyway", type="primary")
+    if keep_answering.button("Keep answering"):
+        del st.session_state["exam_confirm"]
+        st.rerun()
+else:
+    submit = st.button("Submit the exam", type="primary")
+    if submit and unanswered:
+        st.session_state["exam_confirm"] = sitting.attempt.id
+        st.rerun()
+if submit:
     with common.plain_errors():
         st.session_state["exam_outcome"] = certification.finish_exam(store, user, sitting, policy, common.clock())
+    st.session_state.pop("exam_confirm", None)
     st.rerun()

@@ -1,23 +1,56 @@
-"""Home: the modules in order with their objectives and a clear way in."""
+"""Home: for a technician, where they stand and the next step; for everyone, the modules in order."""
 
 import streamlit as st
 
+from modules.core.types import Role
 from modules.pages import common
+from modules.workspace import Destination, Stage, workspace_for
+
+# Where each next step leads, and the session key that hands the chosen module to that page.
+STEP_PAGES = {
+    Destination.LESSON: ("modules/pages/learn.py", "learn_module"),
+    Destination.QUIZ: ("modules/pages/quiz.py", "quiz_module"),
+    Destination.EXAM: ("modules/pages/exam.py", None),
+    Destination.REVIEW: ("modules/pages/review.py", None),
+}
+ALERT = {Stage.EXPIRED: st.error, Stage.REVOKED: st.error, Stage.EXPIRING: st.warning, Stage.CERTIFIED: st.success,
+         Stage.READY_FOR_EXAM: st.success}
 
 user = common.require()
 bank_set = common.banks()
 
 st.title("Microdermabrasion training")
-st.write(f"Welcome, {common.plain(user.full_name)}. Work through the modules in order: read the lesson, practise until "
-         "the answers feel easy, then take the graded quiz.")
-if user.role.value == "technician":
-    due = common.due_review_count(user)
-    if due:
-        st.info(f"**{due} question(s) due for review today.** A few minutes now keeps them fresh.")
+st.write(f"Welcome, {common.plain(user.full_name)}.")
+if user.role is Role.TECHNICIAN:
+    policy, _ = common.policy()
+    with common.plain_errors():
+        workspace = workspace_for(common.store(), user, bank_set, policy, common.clock(), common.tz_name(),
+                                  common.due_review_count(user))
+    ALERT.get(workspace.stage, st.info)(f"**{workspace.headline}.** {workspace.advice}")
+    step = workspace.next_step
+    if step is not None and st.button(step.label, type="primary", key="next-step"):
+        page, module_key = STEP_PAGES[step.destination]
+        if module_key and step.module_id:
+            st.session_state[module_key] = step.module_id
+        st.switch_page(page)
+    if workspace.reviews_due and (step is None or step.destination is not Destination.REVIEW):
+        st.info(f"**{workspace.reviews_due} question(s) due for review today.** A few minutes now keeps them fresh.")
         st.page_link("modules/pages/review.py", label="Start review", icon="🔁")
-if bank_set.problems and user.role.value != "technician":
-    st.warning(f"{len(bank_set.problems)} problem(s) in the question banks keep some modules offline. "
-               "See Bank health.")
+    if workspace.certificate is not None:
+        st.page_link("modules/pages/my_progress.py", label="My progress and certificate", icon="📄")
+    if workspace.modules:
+        total = len(workspace.modules)
+        st.progress(workspace.quizzes_passed / total,
+                    text=f"{workspace.quizzes_passed} of {total} module quizzes passed")
+        st.dataframe([{"Module": f"{m.order}. {m.title}", "Lesson": "Read" if m.lesson_read else "Not read yet",
+                       "Quiz": "Passed" if m.passed else "Not passed yet"} for m in workspace.modules],
+                     hide_index=True, width="stretch")
+else:
+    st.write("Work through the modules in order: read the lesson, practise until the answers feel easy, then take "
+             "the graded quiz.")
+    if bank_set.problems:
+        st.warning(f"{len(bank_set.problems)} problem(s) in the question banks keep some modules offline. "
+                   "See Bank health.")
 if not bank_set.modules:
     st.info("No modules are available yet.")
 for module in bank_set.modules:

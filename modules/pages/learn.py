@@ -1,4 +1,4 @@
-"""Learn: one module's lesson, with its diagrams."""
+"""Learn: one module's lesson, with its diagrams. Feedback links here as `learn?module=ID#section`."""
 
 import streamlit as st
 
@@ -6,6 +6,10 @@ from modules.core.types import Role
 from modules.pages import common
 
 user = common.require()
+# A lesson link names its module: choose it once, then the select box is the person's again.
+linked = st.query_params.get("module")
+if linked and st.session_state.get("learn_link_followed") != linked:
+    st.session_state["learn_module"] = st.session_state["learn_link_followed"] = linked
 module = common.choose_module(common.banks(), remember="learn_module")
 
 st.title(module.title)

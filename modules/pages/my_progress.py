@@ -7,23 +7,33 @@ from modules.certificates import STATUS_LABELS, certificate_filename, certificat
 from modules.core.records import Certificate
 from modules.core.types import CertificateStatus, Role
 from modules.pages import common
-from modules.progress import progress_for
+from modules.workspace import Destination, Stage, workspace_for
+
+# Where a next step leads, and the session key that hands the chosen module to that page (as on Home).
+STEP_PAGES = {
+    Destination.LESSON: ("modules/pages/learn.py", "learn_module"),
+    Destination.QUIZ: ("modules/pages/quiz.py", "quiz_module"),
+    Destination.EXAM: ("modules/pages/exam.py", None),
+    Destination.REVIEW: ("modules/pages/review.py", None),
+}
 
 user = common.require(Role.TECHNICIAN)
 st.title("My progress")
+policy, _ = common.policy()
 with common.plain_errors():
-    progress = progress_for(common.store(), user, common.banks(), common.clock())
     due = common.due_review_count(user)
+    workspace = workspace_for(common.store(), user, common.banks(), policy, common.clock(), common.tz_name(), due)
+progress = workspace.progress
 
 if due:
     st.info(f"{due} question(s) due for review today.")
-rows = [{"Module": m.title, "Lesson read": "✓" if m.lesson_read else "", "Practice answered": m.practice_answered,
+rows = [{"Module": m.title, "Lesson read": "Yes" if m.lesson_read else "Not yet",
+         "Practice answered": m.practice_answered,
          "Best graded score": "—" if m.best_score is None else f"{m.best_score:.0%}",
-         "Graded attempts": m.graded_attempts, "Passed": "✓" if m.passed else ""} for m in progress.modules]
+         "Graded attempts": m.graded_attempts, "Passed": "Yes" if m.passed else "Not yet"} for m in progress.modules]
 st.dataframe(rows, hide_index=True, width="stretch")
 
 st.subheader("Supervised practicals")
-policy, _ = common.policy()
 with common.plain_errors():
     practicals = common.store().signoffs.for_user(user.id)
     trainers: dict[int, str] = {u.id: u.full_name for u in common.store().accounts.list_users()}
@@ -49,6 +59,17 @@ for exam in progress.exams:
 st.subheader("Certificate")
 st.markdown(f"**Status:** {STATUS_LABELS[progress.status].capitalize()}")
 view = progress.certificate
+# Anyone not comfortably certified is told what comes next, with the way there.
+if workspace.stage is not Stage.CERTIFIED:
+    st.info(f"**{workspace.headline}.** {workspace.advice}")
+    if workspace.still_required and workspace.next_step is not None:  # otherwise the advice lists them
+        st.markdown("**Still required before the exam:**\n" + "\n".join(f"- {m}" for m in workspace.still_required))
+    step = workspace.next_step
+    if step is not None and st.button(step.label, type="primary"):
+        page, module_key = STEP_PAGES[step.destination]
+        if module_key and step.module_id:
+            st.session_state[module_key] = step.module_id
+        st.switch_page(page)
 
 
 def pdf_of(certificate: Certificate):
@@ -58,12 +79,15 @@ def pdf_of(certificate: Certificate):
                                    anchor=store.audit.head())
 
 
+# An old certificate stays downloadable (the record is the person's), but says plainly that it no longer counts.
+LAPSED = {CertificateStatus.EXPIRED: "expired", CertificateStatus.REVOKED: "revoked"}
 if view is not None:
-    st.write(f"Code **{view.code}** · issued {common.local_time(view.issued_at, '%d %b %Y')} · "
-             f"expires {common.local_time(view.expires_at, '%d %b %Y')}")
+    lapsed = LAPSED.get(progress.status)
+    ends = "expired" if progress.status is CertificateStatus.EXPIRED else "expires"
+    heading = "Certificate" if lapsed is None else f"Certificate ({lapsed}, no longer valid)"
+    st.write(f"{heading}: code **{view.code}** · issued {common.local_time(view.issued_at, '%d %b %Y')} · "
+             f"{ends} {common.local_time(view.expires_at, '%d %b %Y')}")
     st.download_button(
-        "Download my certificate (PDF)",
+        "Download my certificate (PDF)" if lapsed is None else f"Download my {lapsed} certificate (PDF)",
         data=pdf_of(view),
         file_name=certificate_filename(view), mime="application/pdf")
-    if progress.status is CertificateStatus.EXPIRING:
-        st.warning("Your certificate expires soon: take the exam again to recertify.")

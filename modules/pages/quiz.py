@@ -30,6 +30,7 @@ if outcome is not None:
             st.caption(f"Source: {shown.source}")
     if st.button("Back to quizzes"):
         del st.session_state["quiz_outcome"]
+        st.session_state.pop("quiz_module", None)  # so the next unpassed module comes up first
         st.rerun()
     st.stop()
 
@@ -39,8 +40,22 @@ if sitting is None:
     st.write(f"Each quiz draws {policy.quiz_questions} questions from the module. Pass mark "
              f"{policy.quiz_pass_percent}%; up to {policy.quiz_attempts_per_day} graded attempts per module a day. "
              "Your answers are saved as you give them, and you see your results after you submit.")
-    module = common.choose_module(bank_set)
-    if st.button("Start graded quiz", type="primary"):
+    with common.plain_errors():
+        standing = certification.quiz_standing(store, user, bank_set, policy, common.clock(), common.tz_name())
+    st.markdown(f"**Modules passed: {len(standing.passed)} of {len(bank_set.modules)}**\n" + "\n".join(
+        f"- {m.order}. {m.title}: {'passed' if m.id in standing.passed else 'not passed yet'}"
+        for m in bank_set.modules))
+    if "quiz_module" not in st.session_state:  # open on the first module still to pass (Home may have chosen one)
+        st.session_state["quiz_module"] = standing.first_unpassed([m.id for m in bank_set.modules])
+    module = common.choose_module(bank_set, remember="quiz_module")
+    refusal = standing.refusals.get(module.id)
+    if refusal:
+        st.warning(refusal)
+    else:
+        left = standing.left_today(module.id)
+        st.caption(f"Graded attempts today for this module: {standing.used_today.get(module.id, 0)} used, "
+                   f"{left} left (of {standing.per_day} a day).")
+    if st.button("Start graded quiz", type="primary", disabled=refusal is not None):
         with common.plain_errors():
             started = certification.start_quiz(store, user, bank_set, policy, module.id, common.clock(),
                                                common.tz_name())
@@ -72,10 +87,26 @@ for position, shown in enumerate(sitting.shown):
         with common.plain_errors():
             certification.save_quiz_answer(store, user, sitting, position, given, now)
         saved[position] = given
-unanswered = sum(1 for position in range(len(sitting.shown)) if saved.get(position) is None)
+unanswered = certification.unanswered_numbers(sitting, saved)
 if unanswered:
-    st.caption(f"{unanswered} question(s) not fully answered yet; they score 0 if you submit now.")
-if st.button("Submit quiz", type="primary"):
+    st.caption(f"{len(unanswered)} question(s) not fully answered yet; they score 0 if you submit now.")
+# Submitting with gaps asks first, naming them, so nobody loses marks to a question they scrolled past.
+confirming = bool(unanswered) and st.session_state.get("quiz_confirm") == sitting.attempt.id
+if confirming:
+    st.warning(f"Not answered yet: question(s) {', '.join(map(str, unanswered))}. They score 0 if you submit now. "
+               "Submit anyway?")
+    submit_anyway, keep_answering = st.columns(2)
+    submit = submit_anyway.button("Submit anyway", type="primary")
+    if keep_answering.button("Keep answering"):
+        del st.session_state["quiz_confirm"]
+        st.rerun()
+else:
+    submit = st.button("Submit quiz", type="primary")
+    if submit and unanswered:
+        st.session_state["quiz_confirm"] = sitting.attempt.id
+        st.rerun()
+if submit:
     with common.plain_errors():
         st.session_state["quiz_outcome"] = certification.finish_quiz(store, user, sitting, policy, common.clock())
+    st.session_state.pop("quiz_confirm", None)
     st.rerun()

@@ -1,5 +1,6 @@
-"""Certification register: who is certified, expiring or lapsed; exports, bulk certificates and revocation; the
-clinic's name and public address printed on certificates."""
+"""Certification register: who is certified, expiring or lapsed, filtered to fit a laptop; one person's certificate
+history; exports, bulk certificates and revocation (confirmed first); the clinic's name and public address printed
+on certificates."""
 
 import streamlit as st
 
@@ -7,6 +8,15 @@ from modules import clinic, register
 from modules.certificates import STATUS_LABELS
 from modules.core.types import CertificateStatus, Role
 from modules.pages import common, manager_common
+
+# The history's person picker lists the people shown; past this many it asks for narrower filters instead, since
+# every option travels to the browser on every run.
+HISTORY_PICK_MAX = 2_000
+# The columns on screen; the rest ("Show every column") and the files hold everything.
+COMPACT_COLUMNS = ["Name", "Location", "Role", "Certificate code", "Issued", "Expires", "Status", "Exam score (%)",
+                   "Revoked on", "Revoked by", "Revocation reason"]
+REVOKE_PENDING_KEY = "revoke_pending"  # (certificate id, reason) awaiting Confirm or Cancel
+REVOKE_FORM_KEY = "revoke_form"  # bumped after a revocation, so the form's widgets start empty
 
 common.require(Role.MANAGER)
 st.title("Certification register")
@@ -21,27 +31,51 @@ if warning := clinic.loopback_warning(address):
 counts = register.status_counts(rows)
 for column, status in zip(st.columns(len(CertificateStatus)), CertificateStatus):
     column.metric(STATUS_LABELS[status].capitalize(), counts[status])
+st.caption("Not certified counts technicians only: trainers and managers need no certificate.")
 
 with st.expander("Filters", expanded=True):
+    name_contains = st.text_input("Name or username contains")
+    first, second, third = st.columns(3)
     locations = sorted({row.location or "" for row in rows})
-    chosen_locations = st.multiselect("Location", locations, format_func=lambda place: place or "(no location)")
-    chosen_statuses = st.multiselect("Status", list(CertificateStatus),
-                                     format_func=lambda status: STATUS_LABELS[status])
+    chosen_locations = first.multiselect("Location", locations, format_func=lambda place: place or "(no location)")
+    chosen_roles = second.multiselect("Role", list(Role), format_func=lambda role: role.value.capitalize())
+    chosen_statuses = third.multiselect("Status", list(CertificateStatus),
+                                        format_func=lambda status: STATUS_LABELS[status])
     left, right = st.columns(2)
     date_field = left.radio("Date range applies to", ["expires", "issued"], horizontal=True,
                             format_func=lambda field: "Expiry date" if field == "expires" else "Issue date")
     date_from, date_to = manager_common.picked_dates(right.date_input("Between", value=[], format="DD/MM/YYYY"))
     include_inactive = st.checkbox("Include deactivated accounts", value=True)
 
-wanted = register.RegisterFilter(frozenset(chosen_locations), frozenset(chosen_statuses), date_field, date_from,
-                                 date_to, include_inactive)
+wanted = register.RegisterFilter(
+    locations=frozenset(chosen_locations), statuses=frozenset(chosen_statuses), date_field=date_field,
+    date_from=date_from, date_to=date_to, include_inactive=include_inactive, roles=frozenset(chosen_roles),
+    name_contains=name_contains)
 shown = register.filter_rows(rows, wanted, zone)
-frame = register.register_frame(shown, zone)
+every_column = st.toggle("Show every column")
 st.caption(f"{len(shown)} of {len(rows)} staff shown.")
-st.dataframe(frame, hide_index=True, width="stretch")
+st.dataframe(register.register_table(shown, zone), hide_index=True, width="stretch",
+             column_order=None if every_column else COMPACT_COLUMNS)
+
+st.subheader("One person's certificates")
+if len(shown) > HISTORY_PICK_MAX:
+    st.caption(f"Narrow the filters above to at most {HISTORY_PICK_MAX:,} people to choose one person.")
+else:
+    people = {row.user_id: row for row in shown}
+    person = st.selectbox("Person", list(people), index=0 if len(people) == 1 else None,
+                          placeholder="Choose a person",
+                          format_func=lambda uid: f"{people[uid].full_name} ({people[uid].username})")
+    if person is not None:
+        with common.plain_errors():
+            history = register.certificate_history(store, actor, person, now, zone)
+        if history.empty:
+            st.caption(common.plain(f"{people[person].full_name} has never held a certificate."))
+        else:
+            st.dataframe(history, hide_index=True, width="stretch")
 
 st.subheader("Export")
 filters = {"locations": sorted(chosen_locations), "statuses": sorted(s.value for s in chosen_statuses),
+           "roles": sorted(r.value for r in chosen_roles), "name_contains": name_contains.strip(),
            "date_field": date_field, "from": str(date_from or ""), "to": str(date_to or "")}
 stamp = now.strftime("%Y-%m-%d")
 mimes = {"csv": "text/csv", "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"}
@@ -78,19 +112,42 @@ st.download_button(
 st.subheader("Revoke a certificate")
 revocable = {row.deciding.id: (row.deciding.code, row.full_name) for row in rows  # id -> (code, holder)
              if row.deciding is not None and row.status is not CertificateStatus.REVOKED}
-with st.form("revoke", clear_on_submit=True):
+generation = st.session_state.setdefault(REVOKE_FORM_KEY, 0)
+with st.form("revoke"):  # not cleared on submit: after a refusal the chosen certificate stays chosen
     target = st.selectbox("Certificate", list(revocable), index=None, placeholder="Choose a certificate",
-                          format_func=lambda cid: f"{revocable[cid][0]} — {revocable[cid][1]}")
-    reason = st.text_input("Reason for revoking")
+                          format_func=lambda cid: f"{revocable[cid][0]} — {revocable[cid][1]}",
+                          key=f"revoke_target_{generation}")
+    reason = st.text_input("Reason for revoking", key=f"revoke_reason_{generation}")
     revoke = st.form_submit_button("Revoke certificate", type="primary")
 if revoke:
+    st.session_state.pop(REVOKE_PENDING_KEY, None)
     if target is None:
         st.error("Choose the certificate to revoke.")
+    elif not reason.strip():
+        st.error("Give the reason for revoking: it is kept with the record and shown in the register.")
     else:
-        with common.plain_errors():
-            store.certificates.revoke(target, actor, reason)
-        manager_common.flash("success", f"Certificate {revocable[target][0]} is revoked.")
-        st.rerun()
+        st.session_state[REVOKE_PENDING_KEY] = (target, reason.strip())
+pending = st.session_state.get(REVOKE_PENDING_KEY)
+if pending is not None and pending[0] not in revocable:  # revoked meanwhile, perhaps in another tab
+    st.session_state.pop(REVOKE_PENDING_KEY, None)
+    pending = None
+if pending is not None:
+    certificate_id, why = pending
+    code, holder = revocable[certificate_id]
+    with st.container(border=True):
+        st.warning(common.plain(register.revocation_question(holder, code, why)))
+        confirm_column, cancel_column = st.columns(2)
+        if confirm_column.button("Confirm: revoke it", type="primary"):
+            st.session_state.pop(REVOKE_PENDING_KEY, None)
+            with common.plain_errors():
+                store.certificates.revoke(certificate_id, actor, why)
+            st.session_state[REVOKE_FORM_KEY] = generation + 1
+            manager_common.flash("success", f"Certificate {code} is revoked.")
+            st.rerun()
+        if cancel_column.button("Cancel"):
+            st.session_state.pop(REVOKE_PENDING_KEY, None)
+            manager_common.flash("info", "Nothing was revoked.")
+            st.rerun()
 
 st.subheader("Clinic name and public address")
 with st.form("clinic"):

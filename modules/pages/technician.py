@@ -1,14 +1,17 @@
-"""Technician: the timeline of one technician's attempts, and any attempt replayed answer by answer."""
+"""Technician: the timeline of one technician's attempts, and any attempt replayed answer by answer (all answers or
+the wrong ones only)."""
 
 import streamlit as st
 
-from modules import review, team
+from modules import replay, review, team
 from modules.core.types import AttemptId, AttemptKind, QuestionType, Role
 from modules.pages import common, trainer_common
 
+st.set_page_config(layout="wide")
 common.require(Role.TRAINER, Role.MANAGER)
 bank_set = common.banks()
 st.title("Technician")
+st.page_link("modules/pages/team.py", label="Back to Team (your filters are kept)")
 person = trainer_common.choose_technician()
 with common.plain_errors():
     attempts = common.store().attempts.for_user(common.actor(), person.id)
@@ -65,8 +68,14 @@ if not answers:
     st.stop()
 right = sum(a.correct for a in answers)
 st.subheader(f"Attempt {attempt_id}: {right} of {len(answers)} right")
-st.caption("Each question exactly as it was shown then (from the stored snapshot), even if the bank changed since.")
-for item in answers:
+wrong_only = st.toggle("Wrong answers only", key="replay_wrong_only",
+                       help="Only the answers that were not fully right (partly right ones included)")
+st.caption("Each question exactly as it was shown then, in the same order, options as they were listed (from the "
+           "stored snapshot), even if the bank changed since.")
+items = replay.replay(answers, wrong_only)
+if not items:
+    st.success("Every answer in this attempt was right.")
+for item in items:
     shown_q = item.shown
     with st.container(border=True):
         if shown_q.scenario:
@@ -74,14 +83,18 @@ for item in answers:
         st.markdown(f"**{item.position + 1}. {shown_q.prompt}**")
         choices = team.shown_choices(item)
         if choices:
-            st.markdown("\n".join(f"- {'☑' if chosen else '☐'} {text}{'  ← key' if key else ''}"
-                                  for text, chosen, key in choices))
+            st.markdown("\n".join(
+                f"- {text}" + "".join((" — their answer" if chosen else "", " — correct" if key else ""))
+                for text, chosen, key in choices))
+        if shown_q.type is QuestionType.MATCHING:
+            st.caption("Choices as shown: " + " · ".join(shown_q.rights))
+            st.table(replay.matching_table(item), hide_index=True)
         elif shown_q.type is QuestionType.ORDERING:
             st.caption("Steps as shown: " + " · ".join(shown_q.options))
+            st.table(replay.ordering_table(item), hide_index=True)
         else:
-            st.caption("Left: " + " · ".join(shown_q.lefts) + " — right: " + " · ".join(shown_q.rights))
-        st.markdown(f"**Answer given:** {item.given}")
-        st.markdown(f"**Key:** {item.key}")
+            st.markdown(f"**Answer given:** {replay.answer_text(shown_q, item.answer)}")
+            st.markdown(f"**Key:** {replay.answer_text(shown_q, shown_q.key)}")
         timing = "" if item.seconds_taken is None else f" · {item.seconds_taken:.0f} s"
         message = f"{item.verdict.capitalize()}{timing}"
         (st.success if item.correct else st.error)(message)

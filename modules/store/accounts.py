@@ -100,22 +100,29 @@ class Accounts:
 
     def _change(self, user_id: UserId, actor: Actor | None, action: str, values: dict[str, Any],
                 detail: dict[str, Any], end_sessions: SessionEnd | None = None) -> None:
-        """One audited change of an account; `end_sessions` also ends its open sessions in the same transaction."""
-        with self._db.write(serialised=True) as conn:
-            before = conn.execute(select(users).where(users.c.id == user_id)).first()
-            if before is None:
-                raise StoreError("There is no such account.")
-            conn.execute(update(users).where(users.c.id == user_id).values(**values))
-            managers = select(func.count()).select_from(users).where(
-                users.c.role == Role.MANAGER.value, users.c.active.is_(True))
-            if before.role == Role.MANAGER.value and before.active and not conn.execute(managers).scalar():
-                raise LastManagerError(f"{before.full_name} is the last active manager; "
-                                       "make someone else a manager first.")
-            if end_sessions is not None:
-                ended = end_open_sessions(conn, user_id, end_sessions, actor.user_id if actor else None,
-                                          self._db.clock())
-                detail = {**detail, "sessions_ended": ended}
-            self._audit.append(conn, actor, action, f"user:{user_id}", detail)
+        """One audited change of an account; `end_sessions` also ends its open sessions in the same transaction.
+
+        A change that would leave no active manager is refused (LastManagerError); the refusal is recorded as
+        `last_manager_refused` in a transaction of its own, after the refused one has rolled back."""
+        try:
+            with self._db.write(serialised=True) as conn:
+                before = conn.execute(select(users).where(users.c.id == user_id)).first()
+                if before is None:
+                    raise StoreError("There is no such account.")
+                conn.execute(update(users).where(users.c.id == user_id).values(**values))
+                managers = select(func.count()).select_from(users).where(
+                    users.c.role == Role.MANAGER.value, users.c.active.is_(True))
+                if before.role == Role.MANAGER.value and before.active and not conn.execute(managers).scalar():
+                    raise LastManagerError(f"{before.full_name} is the last active manager; "
+                                           "make someone else a manager first.")
+                if end_sessions is not None:
+                    ended = end_open_sessions(conn, user_id, end_sessions, actor.user_id if actor else None,
+                                              self._db.clock())
+                    detail = {**detail, "sessions_ended": ended}
+                self._audit.append(conn, actor, action, f"user:{user_id}", detail)
+        except LastManagerError:
+            self._audit.record(actor, "last_manager_refused", f"user:{user_id}", {"refused": action, **detail})
+            raise
 
     def set_active(self, user_id: UserId, active: bool, actor: Actor | None) -> None:
         require_manager(actor, "activate or deactivate accounts")

@@ -12,6 +12,7 @@ app's back no longer matches its seal. The head of the chain (`head()`) is print
 from __future__ import annotations
 
 import json
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -104,11 +105,14 @@ class AuditLog:
 
     def rows(self, actor: Actor, *, who: str | None = None, action: str | None = None, actor_id: UserId | None = None,
              target: str | None = None, since: datetime | None = None, until: datetime | None = None,
-             limit: int | None = 1000) -> list[AuditRow]:
+             limit: int | None = 1000, actions: Collection[str] | None = None) -> list[AuditRow]:
         """Newest first, managers only. `who` is the username recorded on the row (covers 'system' and failed
-        sign-ins with unknown usernames); `actor_id` the account."""
+        sign-ins with unknown usernames); `actor_id` the account; `actions` keeps rows whose action is one of them
+        (the refused actions, say)."""
         require_manager(actor, "read the audit log")
         query: Select[Any] = select(audit_log).order_by(audit_log.c.id.desc()).limit(limit)
+        if actions is not None:
+            query = query.where(audit_log.c.action.in_(list(actions)))
         for column, value in ((audit_log.c.actor_username, who), (audit_log.c.action, action),
                               (audit_log.c.actor_id, actor_id), (audit_log.c.target, target)):
             if value is not None:

@@ -1,5 +1,5 @@
 """The certification register in one statement: every account with the certificate that decides its status, that
-status, its latest exam score and its count of competent practical sign-offs.
+status, its latest exam score and its count of competent practical sign-offs; and one person's certificate history.
 
 The database applies the rules itself: it picks the certificate `current_certificate` (modules.certificates)
 would (the non-revoked one that runs longest, else the latest revoked one) and gives it the status
@@ -53,6 +53,7 @@ class DecidingCertificate(NamedTuple):
     score: float
     revoked_at: datetime | None
     revoked_reason: str | None
+    revoked_by_name: str | None
 
 
 class RegisterRow(NamedTuple):
@@ -109,11 +110,22 @@ class Registry:
             RegisterRow(user_id, full_name, username, location, roles[role], bool(active), statuses[status],
                         None if cert_id is None else DecidingCertificate(
                             cert_id, code, attempt_id, title, utc(issued_at), utc(expires_at), score,  # type: ignore[arg-type]
-                            utc(revoked_at), reason),
+                            utc(revoked_at), reason, revoked_by),
                         exam_score, signoffs)
             for (user_id, full_name, username, location, role, active, status, cert_id, code, attempt_id, title,
-                 issued_at, expires_at, score, revoked_at, reason, exam_score, signoffs) in found
+                 issued_at, expires_at, score, revoked_at, reason, revoked_by, exam_score, signoffs) in found
         ]
+
+    def history(self, actor: Actor | None, user_id: UserId) -> list[tuple[Certificate, str | None]]:
+        """Every certificate the person ever held, newest first, each with the name of whoever revoked it (its
+        first revocation, as in the register), or None."""
+        require_manager(actor, "read the certification register")
+        with self._db.read() as conn:
+            found = conn.execute(HISTORY_QUERY, {"user_id": user_id}).all()
+        return [(Certificate(CertificateId(row.id), CertificateCode(row.code), UserId(row.user_id),
+                             None if row.attempt_id is None else AttemptId(row.attempt_id), row.title, row.issued_at,
+                             row.expires_at, row.score, row.full_name, row.revoked_at, row.reason), row.revoked_by)
+                for row in found]
 
 
 def _register_query() -> Select[Any]:
@@ -134,6 +146,7 @@ def _register_query() -> Select[Any]:
               .outerjoin(revocations, revocations.c.certificate_id == certificates.c.id).subquery("ranked"))
     deciding = select(ranked.c.id, ranked.c.user_id).where(ranked.c.rank == 1).subquery("deciding")
     first_revocation = certificate_revocations.alias("first_revocation")
+    revoker = users.alias("revoker")
     status = case(
         (certificates.c.id.is_(None), CertificateStatus.NOT_CERTIFIED.value),
         (revocations.c.revoked_at.is_not(None), CertificateStatus.REVOKED.value),
@@ -154,16 +167,38 @@ def _register_query() -> Select[Any]:
     return (select(users.c.id, users.c.full_name, users.c.username, users.c.location, users.c.role, users.c.active,
                    status, certificates.c.id, certificates.c.code, certificates.c.attempt_id, certificates.c.title,
                    certificates.c.issued_at, certificates.c.expires_at, certificates.c.score,
-                   revocations.c.revoked_at, first_revocation.c.reason, latest_exam.c.score,
+                   revocations.c.revoked_at, first_revocation.c.reason, revoker.c.full_name, latest_exam.c.score,
                    func.coalesce(competent.c.signoffs, 0))
             .outerjoin(deciding, deciding.c.user_id == users.c.id)
             .outerjoin(certificates, certificates.c.id == deciding.c.id)
             .outerjoin(revocations, revocations.c.certificate_id == certificates.c.id)
             .outerjoin(first_revocation, first_revocation.c.id == revocations.c.first_id)
+            .outerjoin(revoker, revoker.c.id == first_revocation.c.revoked_by)
             .outerjoin(latest_exam, latest_exam.c.user_id == users.c.id)
             .outerjoin(competent, competent.c.user_id == users.c.id)
             .order_by(users.c.full_name, users.c.id))
 
 
-# Built once: the statement never changes, the moment is a parameter.
+def _history_query() -> Select[Any]:
+    # As in the register: revoked from the first revocation, whose reason and author are the ones shown.
+    revocations = (select(certificate_revocations.c.certificate_id,
+                          func.min(certificate_revocations.c.revoked_at).label("revoked_at"),
+                          func.min(certificate_revocations.c.id).label("first_id"))
+                   .group_by(certificate_revocations.c.certificate_id).subquery("revocations"))
+    first_revocation = certificate_revocations.alias("first_revocation")
+    holder, revoker = users.alias("holder"), users.alias("revoker")
+    return (select(certificates.c.id, certificates.c.code, certificates.c.user_id, certificates.c.attempt_id,
+                   certificates.c.title, certificates.c.issued_at, certificates.c.expires_at, certificates.c.score,
+                   holder.c.full_name, revocations.c.revoked_at, first_revocation.c.reason,
+                   revoker.c.full_name.label("revoked_by"))
+            .join(holder, holder.c.id == certificates.c.user_id)
+            .outerjoin(revocations, revocations.c.certificate_id == certificates.c.id)
+            .outerjoin(first_revocation, first_revocation.c.id == revocations.c.first_id)
+            .outerjoin(revoker, revoker.c.id == first_revocation.c.revoked_by)
+            .where(certificates.c.user_id == bindparam("user_id"))
+            .order_by(certificates.c.issued_at.desc(), certificates.c.id.desc()))
+
+
+# Built once: the statements never change, the moment and the person are parameters.
 REGISTER_QUERY = _register_query()
+HISTORY_QUERY = _history_query()

@@ -26,9 +26,15 @@ def pass_quizzes(store, user, module_ids, now=NOW):
         assert certification.submit_quiz(store, user, sitting, answers, POLICY, now).passed
 
 
+def question_boxes(at):
+    """The bordered box of each question on a quiz or exam page (the page's other boxes hold no question)."""
+    return [c for c in at.main.children.values() if getattr(c, "type", "") == "flex_container"
+            and any(caption.value.startswith("Question ") for caption in c.caption)]
+
+
 def answer_all_on_page(at, right: bool):
     """Answer every question on a quiz or exam page, each in its own container, then rerun."""
-    for container in [c for c in at.main.children.values() if getattr(c, "type", "") == "flex_container"]:
+    for container in question_boxes(at):
         question = question_on_screen(container, BANKS)
         fill_answer(container, question, right)
     at.run()
@@ -49,10 +55,6 @@ def test_a_technician_passes_a_module_quiz_in_the_app(users, app_store):
     responses = app_store.attempts.responses(Actor(technician.id, technician.role), quizzes[0].id)
     assert len(responses) == POLICY.quiz_questions
     assert all(r.snapshot["prompt"] and r.content_hash for r in responses)
-
-
-def question_boxes(at):
-    return [c for c in at.main.children.values() if getattr(c, "type", "") == "flex_container"]
 
 
 def on_screen(box):
@@ -98,14 +100,15 @@ def test_a_reloaded_quiz_resumes_with_the_answers_given_so_far(users, app_store)
     assert sorted(r.position for r in responses) == list(range(POLICY.quiz_questions))  # each answer once
 
 
-def test_the_fourth_graded_attempt_of_the_day_is_refused(users, app_store):
+def test_the_fourth_graded_attempt_of_the_day_is_refused_before_it_is_tried(users, app_store):
     technician = users["technician"]
     for _ in range(POLICY.quiz_attempts_per_day):
         pass_quizzes(app_store, technician, ["mechanics"])
     at = open_app(technician, "quiz.py", clock=FixedClock(NOW))
     at.selectbox[0].set_value("mechanics").run()
-    next(b for b in at.button if b.label == "Start graded quiz").click().run()
+    # The limit is said up front, and the start button is off, rather than a refusal after the click.
     assert "next try opens at 00:00 on 24 Nov 2026" in texts(at)
+    assert next(b for b in at.button if b.label == "Start graded quiz").disabled
 
 
 def test_exam_is_locked_until_every_quiz_is_passed(users, app_store):

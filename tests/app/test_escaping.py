@@ -114,7 +114,7 @@ def hostile(app_store):
         cert = app_store.certificates.issue(tech.id, None, "Microdermabrasion technician", 0.9,
                                             now + timedelta(days=200))
     app_store.certificates.revoke(cert.id, people["manager"].actor, HOSTILE["link"])
-    quiet = technicians[1]  # the image name: quiet for 20 days, and keeps missing one question
+    quiet = technicians[-1]  # the image name: quiet for 20 days, and keeps missing one question
     for day in range(4):
         take_quiz(app_store, quiet.id, 9, now - timedelta(days=23 - day))
     people["technician"] = technicians[0]

@@ -68,7 +68,7 @@ def test_team_shows_progress_the_inactive_and_questions_missed_four_times(users,
     assert list(table["Name"]) == ["Quinn Quiet", "Tess Technician"]
     skin = [c for c in table.columns if c.startswith("1. ")][0]
     assert list(table[skin]) == [90, 90]
-    assert "No activity for 14 days or more: Quinn Quiet" in texts(at)
+    assert "Behind, no activity for 14 days or more: Quinn Quiet" in texts(at)
     assert len(at.get("vega_lite_chart")) == 1
     assert [e.label for e in at.expander] == ["Quinn Quiet"]
     tenth = BANKS.module(SKIN).questions[9]
@@ -77,7 +77,7 @@ def test_team_shows_progress_the_inactive_and_questions_missed_four_times(users,
     at.multiselect[0].set_value(["North"]).run()
     assert list(at.dataframe[0].value["Name"]) == ["Tess Technician"]
     at.multiselect[0].set_value([]).run()
-    at.multiselect[1].set_value(["inactive 14+ days"]).run()
+    at.segmented_control[0].set_value("behind").run()
     assert list(at.dataframe[0].value["Name"]) == ["Quinn Quiet"]
 
 
@@ -115,8 +115,8 @@ def test_team_shows_a_page_of_people_at_a_time_and_the_filters_apply_to_all_of_t
     assert list(at.dataframe[0].value["Name"]) == everyone[:100]
     assert "151 of 151 technician(s)" in texts(at)
     assert [e.label for e in at.expander] == []  # Tech 120 is on the next page
-    quiet = next(w.value for w in at.warning if w.value.startswith("No activity for 14 days or more"))
-    assert quiet.startswith("No activity for 14 days or more: Tech 000, Tech 001") and "and 141 more" in quiet
+    quiet = next(w.value for w in at.warning if w.value.startswith("Behind, no activity for 14 days or more"))
+    assert quiet.startswith("Behind, no activity for 14 days or more: Tech 000, Tech 001") and "and 141 more" in quiet
 
     rows = widget(at.selectbox, "Rows")
     assert rows.options == ["1–100", "101–151"]
@@ -149,7 +149,8 @@ def test_technician_page_replays_an_attempt_answer_by_answer(users, seeded):
     tenth = BANKS.module(SKIN).questions[9]
     assert "9 of 10 right" in shown
     assert f"**10. {tenth.prompt}**" in shown
-    assert sum(m.value.startswith("**Key:**") for m in at.markdown) == 10
+    # Choice questions say the key in a line; the matching and the ordering question lay it out in a table.
+    assert sum(m.value.startswith("**Key:**") for m in at.markdown) == 8 and len(at.table) == 2
     verdicts = [e.value for e in at.success] + [e.value for e in at.error]
     assert sum(v.startswith("Right") for v in verdicts) == 9 and sum(v.startswith("Wrong") for v in verdicts) == 1
     assert all(v.endswith("12 s") for v in verdicts)
@@ -169,7 +170,8 @@ def test_item_analysis_page_shows_figures_flags_and_a_csv(users, seeded):
     table = at.dataframe[1].value  # [0] is the whole-test statistics
     assert len(table) == 10 and "Facility %" in table.columns
     assert list(table["Question"])[0] == BANKS.module(SKIN).questions[9].id  # hardest first
-    assert "question(s) flagged" in texts(at)
+    assert "10 of 10 question(s) have fewer than 30 responses" in texts(at)
+    assert set(table["What to do"]) == {"2 of 30 responses needed: no verdict yet"}
     assert at.get("download_button")
     at.radio[1].set_value("All attempts").run()
     assert at.dataframe[1].value.set_index("Question").loc[BANKS.module(SKIN).questions[9].id, "Attempts"] == 5

@@ -7,7 +7,16 @@ from hypothesis import strategies as st
 
 from modules.banks import Question
 from modules.core.types import Difficulty, QuestionType
-from modules.grading import ShownQuestion, answer_key, describe_answer, grade, is_complete, show
+from modules.grading import (
+    ShownQuestion,
+    answer_key,
+    describe_answer,
+    grade,
+    is_complete,
+    marked_answer,
+    repeated_steps,
+    show,
+)
 
 texts = st.lists(st.text(min_size=1, max_size=12).filter(str.strip), min_size=3, max_size=6, unique=True)
 
@@ -111,3 +120,27 @@ def test_snapshot_round_trip_keeps_what_was_shown():
     shown = show(q, random.Random(3))
     assert ShownQuestion.from_snapshot(shown.to_snapshot()) == shown
     assert describe_answer(shown, {"Redness": "Hours", "Flaking": None}) == "Redness → Hours; Flaking → (none)"
+
+
+def test_marked_answer_keeps_the_shown_order_and_says_what_each_option_was():
+    shown = show(question(QuestionType.MULTIPLE, options=("A", "B", "C", "D"), answer=("A", "C")))
+    marks = [(m.text, m.verdict, m.right) for m in marked_answer(shown, ["C", "D"])]
+    assert marks == [("A", "Correct answer · you did not pick it", True), ("B", "", None),
+                     ("C", "Correct answer · your answer", True), ("D", "Your answer: not correct", False)]
+
+
+def test_marked_answer_of_true_false_and_ordering():
+    shown = show(question(QuestionType.TRUE_FALSE, answer=False))
+    assert [m.verdict for m in marked_answer(shown, True)] == ["Your answer: not correct",
+                                                                "Correct answer · you did not pick it"]
+    steps = show(question(QuestionType.ORDERING, items=("Cleanse", "Pass", "Moisturise")))
+    assert [(m.text, m.right) for m in marked_answer(steps, ["Cleanse", "Moisturise", "Pass"])] == [
+        ("Step 1: Cleanse", True), ("Step 2: Pass", False), ("Step 3: Moisturise", False)]
+    second = marked_answer(steps, ["Cleanse", "Moisturise", "Pass"])[1]
+    assert second.verdict == "your step 2: “Moisturise”, not correct"
+
+
+def test_repeated_steps_names_each_step_used_twice_with_its_positions():
+    assert repeated_steps(["B", "A", "B", None]) == {"B": [1, 3]}
+    assert repeated_steps(["A", "B", "C"]) == {}
+    assert repeated_steps([None, None]) == {}

@@ -88,6 +88,9 @@ def old_filter_rows(rows, wanted, tz_name):
             continue
         if wanted.statuses and row.status not in wanted.statuses:
             continue
+        # Since issue #16 only technicians are "not certified": staff without a certificate have no status.
+        if wanted.statuses and row.status is CertificateStatus.NOT_CERTIFIED and row.role is not Role.TECHNICIAN:
+            continue
         if not wanted.include_inactive and not row.active:
             continue
         if wanted.date_from or wanted.date_to:
@@ -106,16 +109,25 @@ def as_old(rows):
 
 
 def old_register_frame(rows, tz_name):
-    """The register table as it was built before (one dict per row), the reference for the streamed files."""
+    """The register table as it was built before (one dict per row), the reference for the streamed files; with
+    issue #16's changes: no status for staff without a certificate, and who revoked it, when and why."""
+    def revoked(row, value):
+        cert = row.certificate
+        return value(cert) if cert is not None and cert.revoked else None
+
     return pd.DataFrame([{
         "Name": row.full_name, "Username": row.username, "Location": row.location or "", "Role": row.role.value,
         "Active": "yes" if row.active else "no", "Certificate code": row.certificate.code if row.certificate else "",
         "Certificate": row.certificate.title if row.certificate else "",
         "Issued": local_day(row.certificate.issued_at, tz_name) if row.certificate else None,
         "Expires": local_day(row.certificate.expires_at, tz_name) if row.certificate else None,
-        "Status": STATUS_LABELS[row.status],
+        "Status": "" if row.role is not Role.TECHNICIAN and row.certificate is None else STATUS_LABELS[row.status],
         "Exam score (%)": None if row.exam_score is None else round(row.exam_score * 100, 1),
-        "Practical sign-offs": row.signoffs} for row in rows], columns=list(register.REGISTER_COLUMNS))
+        "Practical sign-offs": row.signoffs,
+        "Revoked on": revoked(row, lambda cert: local_day(cert.revoked_at, tz_name)),
+        "Revoked by": revoked(row, lambda cert: "Mia Manager") or "",
+        "Revocation reason": revoked(row, lambda cert: cert.revoked_reason) or ""} for row in rows],
+        columns=list(register.REGISTER_COLUMNS))
 
 
 def issue(store, user, issued_days_ago, valid_days, score=0.9, hour=9):
@@ -227,10 +239,12 @@ def test_the_streamed_register_files_hold_what_the_table_did(store, clock, manag
     assert [[c.value for c in row] for row in workbook["Audit anchor"].iter_rows()] == [["Audit anchor", "7:abc"]]
     for cells, record in zip(sheet.iter_rows(min_row=2), reference.itertuples(index=False), strict=True):
         values = [None if pd.isna(v) or v == "" else v for v in record]
-        values[7:9] = [None if day is None else datetime(day.year, day.month, day.day) for day in values[7:9]]
+        for column in (7, 8, 12):
+            day = values[column]
+            values[column] = None if day is None else datetime(day.year, day.month, day.day)
         assert [c.value for c in cells] == [neutralise_cell(v) for v in values]
         assert all(c.data_type == "s" for c in cells[:7] if c.value is not None)
-        assert all(c.is_date and "h" not in c.number_format for c in cells[7:9] if c.value is not None)
+        assert all(c.is_date and "h" not in c.number_format for c in (*cells[7:9], cells[12]) if c.value is not None)
 
 
 @pytest.mark.parametrize("seconds_after_issue_to_expiry, expected", [
@@ -284,7 +298,7 @@ def test_filters_and_counts(store, clock, manager):
     rows = register.register_rows(store, manager, clock())
     counts = register.status_counts(rows)
     assert counts[CertificateStatus.EXPIRING] == 1 and counts[CertificateStatus.CERTIFIED] == 1
-    assert counts[CertificateStatus.NOT_CERTIFIED] == 1
+    assert counts[CertificateStatus.NOT_CERTIFIED] == 0  # the manager holds none but is not "not certified"
     south = register.filter_rows(rows, register.RegisterFilter(locations=frozenset({"South"})))
     assert [r.username for r in south] == ["sam"]
     expiring = register.filter_rows(rows, register.RegisterFilter(statuses=frozenset({CertificateStatus.EXPIRING})))

@@ -1,4 +1,5 @@
-"""Spaced review: missed questions come back the next day, known ones drift out, trainers see repeat misses."""
+"""Spaced review: missed questions come back minutes later the same day, known ones drift out in days, trainers see
+repeat misses."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from fsrs import Card, Rating, State
 
 from modules.core.clock import FixedClock
 from modules.review import (
+    RELEARNING_STEP,
     ReviewCard,
     due_queue,
     end_of_local_day,
@@ -30,21 +32,26 @@ def missed(question_id: str = "skin-01", when: datetime = START, user_id: int = 
     return card
 
 
-def test_scheduler_uses_whole_days_and_no_fuzz():
+def test_scheduler_has_one_ten_minute_relearning_step_and_no_fuzz():
     scheduler = make_scheduler()
-    assert scheduler.learning_steps == ()
-    assert scheduler.relearning_steps == ()
+    assert scheduler.learning_steps == scheduler.relearning_steps == (timedelta(minutes=10),) == (RELEARNING_STEP,)
     assert scheduler.enable_fuzzing is False
 
 
-def test_first_miss_creates_a_card_due_the_next_day():
+def test_first_miss_creates_a_card_due_ten_minutes_later_the_same_day():
     card = missed()
-    assert card.due_at == START + timedelta(days=1)
+    assert card.due_at == START + timedelta(minutes=10)
     assert card.misses == 1
-    assert card.to_card().state == State.Review
-    # Not back later the same evening, back the next morning.
+    assert card.to_card().state == State.Learning and card.relearning
+    # Due today: a technician who has just missed it can review it the same day.
+    assert due_queue([card], START, BANK) == [card]
+
+
+def test_a_right_answer_after_the_step_moves_the_card_on_in_whole_days():
+    card = on_answer(missed(), 7, "skin-01", True, START + timedelta(minutes=10))
+    assert card.to_card().state == State.Review and not card.relearning
+    assert card.due_at - (START + timedelta(minutes=10)) >= timedelta(days=1)
     assert due_queue([card], START.replace(hour=23), BANK) == []
-    assert due_queue([card], START + timedelta(hours=17), BANK) == [card]
 
 
 def test_a_correct_answer_to_a_never_missed_question_stores_nothing():
@@ -52,13 +59,14 @@ def test_a_correct_answer_to_a_never_missed_question_stores_nothing():
     assert on_answer(None, 7, "skin-01", True, START, Rating.Easy) is None
 
 
-def test_a_lapse_of_a_known_question_comes_back_the_next_day_not_in_minutes():
+def test_a_lapse_of_a_known_question_comes_back_after_the_relearning_step():
     card = missed()
     for days in (1, 3):
         card = on_answer(card, 7, "skin-01", True, START + timedelta(days=days))
     lapse_time = card.due_at
     lapsed = on_answer(card, 7, "skin-01", False, lapse_time)
-    assert lapsed.due_at == lapse_time + timedelta(days=1)
+    assert lapsed.due_at == lapse_time + RELEARNING_STEP
+    assert lapsed.to_card().state == State.Relearning
     assert lapsed.misses == 2
 
 
@@ -126,15 +134,15 @@ def test_due_today_follows_the_clinics_zone():
     # 03:00 UTC on 10 March is still 9 March, 23:00 in New York (EDT, UTC-4).
     now = datetime(2025, 3, 10, 3, 0, tzinfo=UTC)
     assert end_of_local_day(now, "America/New_York") == datetime(2025, 3, 10, 4, 0, tzinfo=UTC)
-    tonight_ny = missed("skin-01", now - timedelta(days=1, minutes=-30))  # due 03:30 UTC
-    tomorrow_ny = missed("skin-02", now - timedelta(hours=22))  # due 05:00 UTC
+    tonight_ny = missed("skin-01", now + timedelta(minutes=20))  # due 03:30 UTC
+    tomorrow_ny = missed("skin-02", now + timedelta(hours=1, minutes=50))  # due 05:00 UTC
     cards = [tonight_ny, tomorrow_ny]
     assert due_queue(cards, now, BANK, "America/New_York") == [tonight_ny]
     assert len(due_queue(cards, now, BANK, "UTC")) == 2
 
     # 20:00 UTC is already 07:00 the next day in Sydney, whose day ends at 13:00 UTC.
     now = datetime(2025, 1, 10, 20, 0, tzinfo=UTC)
-    sydney_today = missed("mech-01", datetime(2025, 1, 10, 12, 0, tzinfo=UTC))  # due 11 Jan 12:00 UTC
+    sydney_today = missed("mech-01", datetime(2025, 1, 11, 11, 50, tzinfo=UTC))  # due 11 Jan 12:00 UTC
     assert len(due_queue([sydney_today], now, BANK, "Australia/Sydney")) == 1
     assert due_queue([sydney_today], now, BANK, "UTC") == []
 

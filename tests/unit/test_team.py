@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import random
 from datetime import date, timedelta
 
@@ -314,8 +315,8 @@ def test_exam_analysis_counts_the_final_answer_and_only_finished_attempts(store,
     assert (analysis.attempts, row["attempts"], row["facility"], row["prompt"]) == (1, 1, 1.0, q.prompt)
     # One attempt: no spread, so discrimination is undefined and reads "n/a", never a division error.
     assert np.isnan(row["discrimination_index"])
-    text = team.item_display(analysis.table, as_text=True)
-    assert text.loc[0, "Discrimination index %"] == "n/a" and text.loc[0, "Facility %"] == "100.0"
+    shown = team.item_display(analysis.table)
+    assert np.isnan(shown.loc[0, "Discrimination %"]) and shown.loc[0, "Facility %"] == 100.0
     assert team.test_figures(analysis.test).set_index("Figure").loc["Standard deviation", "Value"] == "n/a"
 
 
@@ -348,15 +349,14 @@ def test_results_version_changes_when_an_attempt_is_finished(store, clock):
 
 @hypothesis_settings(max_examples=40, deadline=None)
 @given(st.lists(st.lists(st.sampled_from([0.0, 0.5, 1.0]), min_size=3, max_size=3), min_size=1, max_size=8))
-def test_facility_stays_within_zero_and_one_and_undefined_figures_read_n_a(scores):
+def test_facility_stays_within_zero_and_one_and_undefined_figures_stay_undefined(scores):
     sums = accumulate(contribution([Mark(f"q{p}", p, score) for p, score in enumerate(row)]) for row in scores)
     analysis = team.item_analysis(sums, {})
     facility = analysis.table["facility"]
     assert facility.between(0, 1).all()
-    text = team.item_display(analysis.table, as_text=True)
+    shown = team.item_display(analysis.table).set_index("Question")
     undefined = analysis.table["discrimination_index"].isna().to_numpy()
-    assert (text.set_index("Question").loc[analysis.table["question_id"][undefined], "Discrimination index %"]
-            == "n/a").all()
+    assert shown.loc[analysis.table["question_id"][undefined], "Discrimination %"].isna().all()
 
 
 # ---- bank health ----------------------------------------------------------------------------------------
@@ -410,6 +410,25 @@ def test_a_sign_off_needs_the_trainers_own_password_and_every_item(store, clock,
     history = team.signoff_history([signed], {trainer.id: "Trent"})
     assert history.loc[0, "Signed by"] == "Trent" and history.loc[0, "Signed at"] == clock()
     assert history.loc[0, "Met"] == "; ".join(CHECKLIST) and history.loc[0, "Outcome"] == "Competent"
+
+
+def test_a_wrong_signing_password_is_audited_as_a_refused_sign_off_without_the_password(store, staff):
+    trainer, manager = staff
+    ann = person(store, "ann")
+    today = date(2025, 3, 3)
+    everything = {item: True for item in CHECKLIST}
+    with pytest.raises(AuthError, match="That is not your password"):
+        team.sign_off(store, trainer, ann.id, today, everything, "", "wrong password!", CHECKLIST, today)
+    (refused,) = store.audit.rows(manager.actor, action="signoff_refused")
+    assert (refused.actor_id, refused.actor_username, refused.target) == (trainer.id, "trent", f"user:{ann.id}")
+    assert json.loads(refused.detail) == {"reason": "wrong password"}
+    assert not any("wrong password!" in f"{row.target} {row.detail}" for row in store.audit.rows(manager.actor))
+    assert store.audit.verify_chain() is None
+    # A rule broken before the signature is checked refuses without an audit row; a good signature adds none.
+    with pytest.raises(team.SignoffRejected):
+        team.sign_off(store, trainer, ann.id, today + timedelta(days=1), everything, "", "wrong", CHECKLIST, today)
+    team.sign_off(store, trainer, ann.id, today, everything, "", PASSWORD, CHECKLIST, today)
+    assert len(store.audit.rows(manager.actor, action="signoff_refused")) == 1
 
 
 def test_a_not_yet_competent_practical_is_kept_with_what_was_missed_and_does_not_count(store, staff):
