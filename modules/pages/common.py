@@ -400,3 +400,22 @@ def ask(state: dict, shown: ShownQuestion, total: int, key: str,
     score = state["scores"][index]
     show_feedback(shown, state["answers"][index], score, show_source_tag=show_source_tag)
     return score
+
+
+# Where each of the workspace's next steps leads, and the session key that hands the chosen module to that page.
+_STEP_PAGES = {
+    "lesson": ("modules/pages/learn.py", "learn_module"),
+    "quiz": ("modules/pages/quiz.py", "quiz_module"),
+    "exam": ("modules/pages/exam.py", None),
+    "review": ("modules/pages/review.py", None),
+}
+
+
+def next_step_button(step, key: str = "next-step") -> None:
+    """The technician's next step (modules.workspace) as one button that opens its page on its module."""
+    if step is None or not st.button(step.label, type="primary", key=key):
+        return
+    page, module_key = _STEP_PAGES[step.destination.value]
+    if module_key and step.module_id:
+        st.session_state[module_key] = step.module_id
+    st.switch_page(page)

@@ -6,13 +6,6 @@ from modules.core.types import Role
 from modules.pages import common
 from modules.workspace import Destination, Stage, workspace_for
 
-# Where each next step leads, and the session key that hands the chosen module to that page.
-STEP_PAGES = {
-    Destination.LESSON: ("modules/pages/learn.py", "learn_module"),
-    Destination.QUIZ: ("modules/pages/quiz.py", "quiz_module"),
-    Destination.EXAM: ("modules/pages/exam.py", None),
-    Destination.REVIEW: ("modules/pages/review.py", None),
-}
 ALERT = {Stage.EXPIRED: st.error, Stage.REVOKED: st.error, Stage.EXPIRING: st.warning, Stage.CERTIFIED: st.success,
          Stage.READY_FOR_EXAM: st.success}
 
@@ -28,11 +21,7 @@ if user.role is Role.TECHNICIAN:
                                   common.due_review_count(user))
     ALERT.get(workspace.stage, st.info)(f"**{workspace.headline}.** {workspace.advice}")
     step = workspace.next_step
-    if step is not None and st.button(step.label, type="primary", key="next-step"):
-        page, module_key = STEP_PAGES[step.destination]
-        if module_key and step.module_id:
-            st.session_state[module_key] = step.module_id
-        st.switch_page(page)
+    common.next_step_button(step)
     if workspace.reviews_due and (step is None or step.destination is not Destination.REVIEW):
         st.info(f"**{workspace.reviews_due} question(s) due for review today.** A few minutes now keeps them fresh.")
         st.page_link("modules/pages/review.py", label="Start review", icon="🔁")

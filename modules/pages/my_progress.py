@@ -7,15 +7,7 @@ from modules.certificates import STATUS_LABELS, certificate_filename, certificat
 from modules.core.records import Certificate
 from modules.core.types import CertificateStatus, Role
 from modules.pages import common
-from modules.workspace import Destination, Stage, workspace_for
-
-# Where a next step leads, and the session key that hands the chosen module to that page (as on Home).
-STEP_PAGES = {
-    Destination.LESSON: ("modules/pages/learn.py", "learn_module"),
-    Destination.QUIZ: ("modules/pages/quiz.py", "quiz_module"),
-    Destination.EXAM: ("modules/pages/exam.py", None),
-    Destination.REVIEW: ("modules/pages/review.py", None),
-}
+from modules.workspace import Stage, workspace_for
 
 user = common.require(Role.TECHNICIAN)
 st.title("My progress")
@@ -65,11 +57,7 @@ if workspace.stage is not Stage.CERTIFIED:
     if workspace.still_required and workspace.next_step is not None:  # otherwise the advice lists them
         st.markdown("**Still required before the exam:**\n" + "\n".join(f"- {m}" for m in workspace.still_required))
     step = workspace.next_step
-    if step is not None and st.button(step.label, type="primary"):
-        page, module_key = STEP_PAGES[step.destination]
-        if module_key and step.module_id:
-            st.session_state[module_key] = step.module_id
-        st.switch_page(page)
+    common.next_step_button(step)
 
 
 def pdf_of(certificate: Certificate):

@@ -4,7 +4,7 @@ import streamlit as st
 
 from modules import certification
 from modules.core.types import Role
-from modules.grading import describe_answer, is_complete
+from modules.grading import is_complete
 from modules.pages import common
 
 user = common.require(Role.TECHNICIAN)
@@ -23,11 +23,9 @@ if outcome is not None:
         st.warning(f"The pass mark is {policy.quiz_pass_percent}%. Read the explanations below, revisit the "
                    "lesson and practise before your next try.")
     for number, (shown, answer, score) in enumerate(outcome.per_question, start=1):
-        with st.expander(f"{'✅' if score == 1 else '❌'} Question {number}: {shown.prompt}"):
-            st.write(f"Your answer: {describe_answer(shown, answer)}")
-            st.write(f"Right answer: {describe_answer(shown, shown.key)}")
-            st.markdown(f"**Why:** {shown.explanation}")
-            st.caption(f"Source: {shown.source}")
+        verdict = "right" if score == 1 else ("partly right" if score > 0 else "not right")
+        with st.expander(f"Question {number} ({verdict}): {shown.prompt}"):
+            common.show_feedback(shown, answer, score, show_question=True)
     if st.button("Back to quizzes"):
         del st.session_state["quiz_outcome"]
         st.session_state.pop("quiz_module", None)  # so the next unpassed module comes up first

@@ -177,3 +177,18 @@ def test_an_exam_left_open_past_the_deadline_is_closed_with_the_answers_saved_in
     exam = app_store.attempts.for_user(Actor(technician.id, technician.role), technician.id, AttemptKind.EXAM)[0]
     assert exam.result.closed_by == "deadline"
     assert exam.result.score == 1 / len(sitting.shown)
+
+
+def test_quiz_results_say_right_or_not_in_words_with_each_answer_marked(users, app_store):
+    """The result list never relies on a symbol (the test browser had no emoji font), and each item shows what was
+    picked against every option, as practice feedback does."""
+    at = open_app(users["technician"], "quiz.py", clock=FixedClock(NOW))
+    next(b for b in at.button if b.label == "Start graded quiz").click().run()
+    answer_all_on_page(at, right=False)
+    next(b for b in at.button if b.label == "Submit quiz").click().run()
+    labels = [e.label for e in at.expander]
+    assert len(labels) == POLICY.quiz_questions
+    assert all("(not right)" in label for label in labels) and not any("❌" in label for label in labels)
+    first = texts(at.expander[0])
+    assert any(said in first for said in ("Your answer:", "You picked:", "Your order:", "Your matches:"))
+    assert "The right answer" in first
