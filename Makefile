@@ -3,6 +3,7 @@ PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
+AXE := node_modules/axe-core/axe.min.js
 
 .PHONY: run test lint check bench demo migrate clean
 
@@ -15,8 +16,14 @@ $(STAMP): requirements.txt
 run: $(STAMP)
 	$(PY) -m streamlit run app.py --server.address 127.0.0.1 --server.port 8501
 
-test: lint
+test: lint $(AXE)
 	$(PY) -m pytest
+
+# axe-core for the browser accessibility checks (tests/e2e/axe.py), at the version package-lock.json pins. Without
+# npm those checks skip on a developer machine (and fail under CI, whose .ci/run installs npm).
+$(AXE): package.json package-lock.json
+	@if command -v npm >/dev/null; then npm ci --no-audit --no-fund --loglevel=error && touch $(AXE); \
+	else echo "npm not found: the accessibility checks in tests/e2e will skip (apt-get install npm)"; fi
 
 # The codebase checks itself: lint and types (strict on the domain, the store and the core) before any test.
 lint: $(STAMP)
@@ -46,4 +53,4 @@ demo: $(STAMP)
 	TRAINING_DB_URL=sqlite:///progress/demo.db $(PY) -m streamlit run app.py --server.address 127.0.0.1 --server.port 8501
 
 clean:
-	rm -rf $(VENV) .pytest_cache
+	rm -rf $(VENV) .pytest_cache node_modules

@@ -11,7 +11,7 @@ from streamlit.runtime.scriptrunner import get_script_run_ctx
 
 from modules import web, web_sessions
 from modules.core.types import Role
-from modules.pages import common, gate
+from modules.pages import common, gate, theme
 
 app = st.App(__file__, routes=web.ROUTES + web_sessions.ROUTES,
              middleware=[Middleware(web.SecurityMiddleware), Middleware(web_sessions.SessionGate)])
@@ -67,6 +67,7 @@ def pages_for(user) -> dict[str, list]:
 def route() -> None:
     """One run of the page script: every run resolves the session from the store (common.current_user)."""
     st.set_page_config(page_title="Microdermabrasion training", page_icon="🩺", layout="centered")
+    theme.style()
     common.check_start()
     user = common.current_user()
     page = st.navigation(pages_for(user), position="sidebar" if user else "hidden", expanded=True)
@@ -81,6 +82,7 @@ def route() -> None:
     with st.sidebar:
         st.caption(f"Signed in as **{common.plain(user.full_name)}** ({user.role.value})")
         gate.sign_out_button(common.session_token())
+        theme.menu_folds_after_choice()
     page.run()
 
 

@@ -5,6 +5,8 @@ Pages stay short and call the domain; only this package imports streamlit.
 
 from __future__ import annotations
 
+import base64
+import html
 import re
 from collections.abc import Callable
 from contextlib import contextmanager
@@ -237,11 +239,19 @@ def render_lesson(text: str) -> None:
     """
     for part in lesson_parts(banks_dir(), text):
         if part.kind == "diagram":
-            st.image(part.body, caption=part.alt, width="stretch")
+            st.html(diagram_html(part.body, part.alt))
         elif part.kind == "not shown":
             st.caption(f"(diagram not shown: {part.body})")
         else:
             _markdown_with_anchors(part.body)
+
+
+def diagram_html(svg: str, alt: str) -> str:
+    """A lesson diagram as an image with its text alternative (st.image gives the <img> no alt), captioned."""
+    source = "data:image/svg+xml;base64," + base64.b64encode(svg.encode("utf-8")).decode("ascii")
+    words = html.escape(alt, quote=True)
+    return (f'<figure style="margin:0 0 1rem 0"><img src="{source}" alt="{words}" style="max-width:100%">'
+            f"<figcaption>{words}</figcaption></figure>")
 
 
 def _markdown_with_anchors(markdown: str) -> None:

@@ -189,6 +189,49 @@ def clinic(server) -> Clinic:
     store.close()
 
 
+@dataclass(frozen=True)
+class Site:
+    """A second app on its own database, for the whole-site checks (every page, every role): seeded with one person
+    of each role and a certified technician, so the pages show tables, results and a certificate. The journeys'
+    server keeps the empty database its first journey needs."""
+
+    server: Server
+    clinic: Clinic
+    certificate_code: str
+
+    @property
+    def url(self) -> str:
+        return self.server.url
+
+
+# Who the whole-site checks sign in as, per role: (username, full name, role).
+SITE_PEOPLE = {
+    "technician": ("tara", "Tara Technician", Role.TECHNICIAN),
+    "trainer": ("trent", "Trent Trainer", Role.TRAINER),
+    "manager": ("mara", "Mara Manager", Role.MANAGER),
+}
+
+
+@pytest.fixture(scope="session")
+def site(browser, tmp_path_factory) -> Iterator[Site]:
+    folder = tmp_path_factory.mktemp("site")
+    db_url = f"sqlite:///{folder / 'site.db'}"
+    with running_app(db_url, folder) as started:
+        store = Store.open(db_url, audit_key=settings.audit_key())
+        banks = load_banks(BANKS_DIR)
+        policy, _ = load_policy(BANKS_DIR, banks)
+        seeded = Clinic(store, banks, policy)
+        for username, full_name, role in SITE_PEOPLE.values():
+            seeded.ensure_user(username, full_name, role)
+        code = seeded.pass_exam(seeded.user(SITE_PEOPLE["technician"][0]))
+        learner = seeded.ensure_user("theo", "Theo Learner", Role.TECHNICIAN)
+        seeded.pass_quizzes(learner, [banks.modules[0].id])
+        try:
+            yield Site(started, seeded, code)
+        finally:
+            store.close()
+
+
 @pytest.hookimpl(wrapper=True)
 def pytest_runtest_makereport(item, call):
     report = yield
@@ -224,3 +267,18 @@ def screens(request, browser, server):
             for page in context.pages:
                 page.screenshot(path=str(ARTIFACTS / f"FAILED-{journey}-{number}.png"), animations="disabled")
         context.close()
+
+
+def open_signed_in(screens, site: Site, role: str, **context):
+    """A new tab on the site, signed in through its sign-in form as the site's person of `role`."""
+    username, _, _ = SITE_PEOPLE[role]
+    screen = screens(base_url=site.url, **context)
+    screen.open("signin")
+    screen.sign_in(username, site.clinic.passwords[username])
+    return screen
+
+
+def menu_paths(screen) -> list[str]:
+    """The address of every page the menu offers this person, in menu order ("/" is Home)."""
+    return screen.page.get_by_test_id("stSidebarNav").get_by_role("link").evaluate_all(
+        "links => links.map(link => new URL(link.href).pathname)")
