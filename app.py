@@ -36,6 +36,7 @@ MENU = [
     ("bank_health.py", "Bank health", "bank-health", STAFF, "Trainer"),
     ("signoff.py", "Practical sign-off", "signoff", STAFF, "Trainer"),
     ("register.py", "Certification register", "register", {MANAGER}, "Manager"),
+    ("expiring.py", "Expiring certificates", "expiring", {MANAGER}, "Manager"),
     ("accounts.py", "Accounts", "accounts", {MANAGER}, "Manager"),
     ("audit.py", "Audit log", "audit", {MANAGER}, "Manager"),
     ("verify.py", "Verify a certificate", "verify", EVERYONE, "Help"),

@@ -14,7 +14,7 @@ from modules.core.types import Role
 from tests.app.conftest import PASSWORD, ROOT, open_app, open_page_directly, texts
 from tests.helpers import behind_the_store
 
-MANAGER_PAGES = ["register.py", "accounts.py", "audit.py"]
+MANAGER_PAGES = ["register.py", "expiring.py", "accounts.py", "audit.py"]
 
 
 @pytest.fixture

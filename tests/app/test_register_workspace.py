@@ -126,3 +126,9 @@ def test_the_expiring_page_refuses_everyone_but_managers(users, clinic, role, no
     assert not at.exception
     assert "You do not have access to this page." in [e.value for e in at.error]
     assert not at.dataframe and "Sam Lee" not in texts(at)
+
+
+def test_a_manager_reaches_expiring_certificates_from_the_menu(users, clinic, no_smtp):
+    at = open_app(users["manager"], "expiring.py")
+    assert not at.exception
+    assert "Within 30 days (1)" in texts(at)
