@@ -39,6 +39,7 @@ _LABELS = {
     "user_deactivated": "Account deactivated",
     "role_changed": "Role changed",
     "location_changed": "Location changed",
+    "email_changed": "E-mail address changed",
     "password_changed": "Password changed",
     "sessions_ended": "Sessions ended",
     "clinic_setting_changed": "Clinic setting changed",
@@ -253,6 +254,15 @@ def _location_changed(w: _Words) -> str:
     return f"Moved {w.about()} to {location}." if location else f"Cleared the location of {w.about()}."
 
 
+def _email_changed(w: _Words) -> str:
+    email = w.fields.get("email")
+    if w.row.actor_id is not None and w.row.target == f"user:{w.row.actor_id}":
+        return f"{w.about()} set their own e-mail address to {email}." if email else \
+            f"{w.about()} cleared their own e-mail address."
+    return f"Set the e-mail address of {w.about()} to {email}." if email else \
+        f"Cleared the e-mail address of {w.about()}."
+
+
 def _password_changed(w: _Words) -> str:
     own = w.row.actor_id is not None and w.row.target == f"user:{w.row.actor_id}"
     if own:
@@ -335,6 +345,9 @@ def _reminder_sent(w: _Words) -> str:
     text = f"Sent the expiry reminder for {w.about()}"
     text += f" of {w.account(holder)}" if holder is not None else ""
     text += f" (expires within {days} days)" if days is not None else ""
+    if to == "holder":  # the person's own reminder, to the address their account had then
+        address = w.fields.get("address")
+        return _sentence(text + " to them" + (f" at {address}" if address else ""))
     return _sentence(text + (f" to the {to}" if to else ""))
 
 
@@ -355,6 +368,7 @@ _BUILDERS: dict[str, Callable[[_Words], str]] = {
     "user_deactivated": _user_deactivated,
     "role_changed": _role_changed,
     "location_changed": _location_changed,
+    "email_changed": _email_changed,
     "password_changed": _password_changed,
     "sessions_ended": _sessions_ended,
     "clinic_setting_changed": _clinic_setting_changed,

@@ -32,6 +32,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import replace
 from datetime import datetime, timedelta
+from email.utils import parseaddr
 from functools import lru_cache
 from pathlib import Path
 
@@ -48,6 +49,8 @@ from modules.store import Store
 MIN_LENGTH = 8  # characters other than spaces
 MAX_LENGTH = 256  # generous (NIST asks for >= 64) while keeping one hash cheap enough
 MAX_TEXT = 200  # a full name or a location, as the schema declares them
+EMAIL_MAX = 254  # the longest address SMTP carries, as the schema declares it
+EMAIL_HINT = "Write it as name@clinic.example: one @, and a dot in the part after it."
 CONTEXT_WORDS = ("microdermabrasion", "cytopen", "password")  # plus the clinic's name, from the settings
 USERNAME_IN_PASSWORD_FROM = 4  # a username this long may not appear inside the password (any one may not equal it)
 
@@ -287,25 +290,50 @@ def _plain_text(value: str, what: str) -> str:
     return text
 
 
+def checked_email(text: str | None) -> str | None:
+    """An optional e-mail address, trimmed and lower-cased; blank means none. AuthError unless it is one plain
+    address (no display name, no spaces) with a dot in the domain: a typo is caught, not a reminder lost."""
+    address = (text or "").strip()
+    if not address:
+        return None
+    local, _, domain = address.partition("@")
+    labels = domain.split(".")
+    plain_address = parseaddr(address)[1] == address and not any(ch.isspace() for ch in address)
+    if len(address) > EMAIL_MAX:
+        raise AuthError(f"The e-mail address must be at most {EMAIL_MAX} characters long.")
+    if (not plain_address or not local or "@" in domain or len(labels) < 2 or not all(labels)
+            or any(unicodedata.category(ch) in _CONTROL or ch in _BIDI_CONTROLS for ch in address)):
+        raise AuthError(f"{address[:60]!r} is not an e-mail address. {EMAIL_HINT}")
+    return address.lower()
+
+
 def new_account(username: str, full_name: str, role: Role | str, password_hash: str, location: str | None = None,
-                must_change_password: bool = False) -> AccountDraft:
-    """An account that passes the account rules (username, name, location), ready for the store."""
+                must_change_password: bool = False, email: str | None = None) -> AccountDraft:
+    """An account that passes the account rules (username, name, location, e-mail address), ready for the store."""
     name = _plain_text(full_name, "full name")
     if not name:
         raise AuthError("Please give the person's full name.")
     place = _plain_text(location or "", "location")
     return AccountDraft(normal_username(username), name, Role(role), place or None, password_hash,
-                        must_change_password)
+                        must_change_password, checked_email(email))
 
 
 def create_user(store: Store, username: str, full_name: str, role: Role | str, password: str,
                 location: str | None = None, actor: Actor | None = None, must_change_password: bool = False, *,
-                only_if_no_users: bool = False) -> UserId:
+                only_if_no_users: bool = False, email: str | None = None) -> UserId:
     """A new account checked against every rule; actor None means the system (first run, seeding, the CLI)."""
     require_manager(actor, "create accounts")  # before the slow hash
-    account = new_account(username, full_name, role, "", location, must_change_password)
+    account = new_account(username, full_name, role, "", location, must_change_password, email)
     account = replace(account, password_hash=checked_password(password, account.username))
     return store.accounts.create(account, actor, only_if_no_users=only_if_no_users)
+
+
+def set_email(store: Store, user_id: UserId, email: str | None, actor: Actor | None) -> str | None:
+    """Set (or, when blank, clear) an account's e-mail address: the person themself or a manager. Returns the
+    address as stored."""
+    address = checked_email(email)
+    store.accounts.set_email(user_id, address, actor)
+    return address
 
 
 def set_password(store: Store, user_id: UserId, password: str, actor: Actor | None,

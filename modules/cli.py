@@ -431,21 +431,20 @@ def send_reminders(args: argparse.Namespace) -> int:
         store.close()
     if config is None:
         print(reminders.NOT_CONFIGURED)
-    if not run.due:
+    if not run.due and not run.personal:
         print(f"No reminders due: every certificate ending within {max(days)} days has had its reminder.")
         return 0
     if args.dry_run:
-        where = f"to {config.manager_address}" if config else "(nowhere: SMTP is not configured)"
-        print(f"Dry run, nothing sent or recorded. Would send {len(run.due)} reminder(s) in one e-mail {where}:")
+        where = f"to the manager ({config.manager_address})" if config else "(nowhere: SMTP is not configured)"
+        print(f"Dry run, nothing sent or recorded. Would send {len(run.due)} reminder(s) {where}:")
     else:
-        print(f"Sent {len(run.due)} reminder(s) in one e-mail to {config.manager_address if config else ''}:")
-    print("\n".join(reminders.digest_lines(run.due, zone, now)))
-    print(reminders.NO_TECHNICIAN_ADDRESSES)
+        print(f"Sent {len(run.due)} reminder(s) to the manager ({config.manager_address if config else ''}):")
+    print("\n".join(reminders.summary_lines(run, zone, now)))
     return 0
 
 
 COMMANDS.append(Command("expiring", "List who holds a certificate ending within --days (default 30), by reminder "
                                     "window.", _expiring_args, guarded(expiring)))
-COMMANDS.append(Command("send-reminders", "E-mail the manager the certificates expiring soon, once per reminder "
-                                          "window (for cron; --dry-run prints it).", _send_reminders_args,
-                        guarded(send_reminders)))
+COMMANDS.append(Command("send-reminders", "E-mail the manager, and each holder with an address, the certificates "
+                                          "expiring soon, once per reminder window (for cron; --dry-run prints it).",
+                        _send_reminders_args, guarded(send_reminders)))

@@ -41,6 +41,7 @@ from modules.store import ATTEMPT_COLUMNS, RegisterRow, Store
 CURRENT = frozenset({CertificateStatus.CERTIFIED, CertificateStatus.EXPIRING})
 FORMATS = ("csv", "xlsx")
 IMPORT_COLUMNS = ("username", "full_name", "role", "location")
+OPTIONAL_IMPORT_COLUMNS = ("email",)  # a file without them imports as before
 MAX_IMPORT_ROWS = 2_000
 MAX_IMPORT_BYTES = 1_000_000  # 2,000 accounts fit in a fifth of this; refused before the file is read
 MAX_PROBLEMS_SHOWN = 50  # a list of 100,000 problems froze the manager's browser tab
@@ -328,6 +329,7 @@ class NewAccount:
     role: Role
     location: str | None
     one_time_password: str = field(repr=False)
+    email: str | None = None
 
 
 def one_time_password() -> str:
@@ -343,14 +345,14 @@ def hash_one_time_password(password: str) -> str:
 
 
 def add_user(store: Store, actor: Actor | None, username: str, full_name: str, role: Role | str,
-             location: str | None = None) -> NewAccount:
+             location: str | None = None, email: str | None = None) -> NewAccount:
     password = one_time_password()
     user_id = auth.create_user(store, username, full_name, Role(role), password, location or None, actor=actor,
-                                must_change_password=True)
+                                must_change_password=True, email=email)
     user = store.accounts.get(user_id)
     if user is None:  # only a concurrent removal could get here: the account was created just above
         raise TrainingError("The new account could not be read back; look for it in the list and try again.")
-    return NewAccount(user_id, user.username, user.full_name, user.role, user.location, password)
+    return NewAccount(user_id, user.username, user.full_name, user.role, user.location, password, user.email)
 
 
 def _username_ok(text: str) -> bool:
@@ -360,9 +362,12 @@ def _username_ok(text: str) -> bool:
         return False
 
 
-def parse_user_csv(data: bytes, taken: Iterable[str]) -> list[tuple[str, str, Role, str | None]]:
-    """Rows of (username, full_name, role, location), or ImportRejected listing the problems by line (the first
-    MAX_PROBLEMS_SHOWN of them, then how many more)."""
+ImportRow = tuple[str, str, Role, str | None, str | None]  # username, full name, role, location, e-mail address
+
+
+def parse_user_csv(data: bytes, taken: Iterable[str]) -> list[ImportRow]:
+    """Rows of (username, full_name, role, location, email), or ImportRejected listing the problems by line (the
+    first MAX_PROBLEMS_SHOWN of them, then how many more). The email column is optional."""
     if len(data) > MAX_IMPORT_BYTES:
         raise ImportRejected(f"The file was not imported: it is larger than {MAX_IMPORT_BYTES // 1_000_000} MB. "
                              f"Split it into files of at most {MAX_IMPORT_ROWS} accounts.")
@@ -380,16 +385,16 @@ def parse_user_csv(data: bytes, taken: Iterable[str]) -> list[tuple[str, str, Ro
                              [f"line {reader.line_num}: {reason}"]) from error
 
 
-def _parse_rows(reader: Any, taken: Iterable[str]) -> list[tuple[str, str, Role, str | None]]:
+def _parse_rows(reader: Any, taken: Iterable[str]) -> list[ImportRow]:
     header = [h.strip().lower() for h in next(reader, [])]
     missing = [c for c in IMPORT_COLUMNS if c not in header]
     if missing:
         raise ImportRejected("The file was not imported.",
                              [f"line 1: the header lacks the column(s) {', '.join(missing)}"])
-    where = {name: header.index(name) for name in IMPORT_COLUMNS}
+    where = {name: header.index(name) for name in (*IMPORT_COLUMNS, *OPTIONAL_IMPORT_COLUMNS) if name in header}
     existing = {name.lower() for name in taken}
     seen: dict[str, int] = {}
-    rows: list[tuple[str, str, Role, str | None]] = []
+    rows: list[ImportRow] = []
     problems: list[str] = []
     read = 0
     for cells in reader:
@@ -401,11 +406,12 @@ def _parse_rows(reader: Any, taken: Iterable[str]) -> list[tuple[str, str, Role,
             raise ImportRejected("The file was not imported. Nothing was changed.",
                                  [f"the file has more than {MAX_IMPORT_ROWS} rows; split it"])
         value = {name: cells[i].strip() if i < len(cells) else "" for name, i in where.items()}
+        value.setdefault("email", "")
         found = _row_problems(value, existing, seen, line)
         problems.extend(f"line {line}: {problem}" for problem in found)
         if not found:
             rows.append((value["username"].lower(), value["full_name"], Role(value["role"].lower()),
-                         value["location"] or None))
+                         value["location"] or None, auth.checked_email(value["email"])))
     if not rows and not problems:
         problems.append("line 2: the file has no accounts in it")
     if problems:
@@ -432,6 +438,10 @@ def _row_problems(value: dict[str, str], existing: set[str], seen: dict[str, int
     role = value["role"]
     if role.lower() not in {r.value for r in Role}:
         found.append(f"unknown role {role[:40]!r} (use technician, trainer or manager)")
+    try:
+        auth.checked_email(value["email"])
+    except AuthError as error:
+        found.append(str(error))
     if not found:
         try:  # the account rules themselves (length, control characters), per line rather than failing the batch
             auth.new_account(username, value["full_name"], role.lower(), "", value["location"] or None)
@@ -452,10 +462,10 @@ def import_users(store: Store, actor: Actor, data: bytes) -> list[NewAccount]:
                            {"reason": reason[:REJECTED_REASON_MAX], "rows": _data_rows(data)})
         raise
     passwords = [one_time_password() for _ in parsed]
-    batch = [auth.new_account(u, n, r, hash_one_time_password(p), loc, must_change_password=True)
-             for (u, n, r, loc), p in zip(parsed, passwords)]
+    batch = [auth.new_account(u, n, r, hash_one_time_password(p), loc, must_change_password=True, email=e)
+             for (u, n, r, loc, e), p in zip(parsed, passwords)]
     ids = store.accounts.create_many(batch, actor, "csv import")
-    return [NewAccount(i, u, n, r, loc, p) for i, (u, n, r, loc), p in zip(ids, parsed, passwords)]
+    return [NewAccount(i, u, n, r, loc, p, e) for i, (u, n, r, loc, e), p in zip(ids, parsed, passwords)]
 
 
 def _data_rows(data: bytes) -> int:

@@ -1,10 +1,11 @@
 """Expiry reminders: who holds a current certificate that ends within the policy's reminder windows
-(`reminder_days`, e.g. 30, 60 and 90 days), and the e-mail that tells the manager about each one once per window.
+(`reminder_days`, e.g. 30, 60 and 90 days), and the e-mails that say so once per certificate and window.
 
-Accounts hold no e-mail address, so the manager receives one digest and tells the technicians; nothing is sent
-unless the SMTP settings are filled in. Every reminder sent is an audit row (`reminder_sent`, target
-`certificate:<code>`, detail `{"window_days": N}`), which is also how a later run knows to skip it. The sender is
-injected, so tests never open a connection. Nothing here imports streamlit.
+Each person whose account has an e-mail address gets their own reminder; the manager gets one digest of every
+certificate due, which names those without an address so the manager can tell them. Nothing is sent unless the
+SMTP settings are filled in. Every reminder sent is an audit row (`reminder_sent`, target `certificate:<code>`,
+detail `{"window_days": N, "to": "manager" | "holder", ...}`), which is also how a later run knows to skip it, for
+each recipient apart. The sender is injected, so tests never open a connection. Nothing here imports streamlit.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ import json
 import smtplib
 import ssl
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from email.message import EmailMessage
 from pathlib import Path
@@ -35,8 +36,9 @@ SMTP_TIMEOUT_SECONDS = 30
 IMPLICIT_TLS_PORT = 465
 NOT_CONFIGURED = ("E-mail reminders are off: SMTP is not configured (set TRAINING_SMTP_HOST, TRAINING_SMTP_FROM and "
                   "TRAINING_SMTP_MANAGER_TO). Nothing is sent.")
-NO_TECHNICIAN_ADDRESSES = ("Accounts hold no e-mail address, so technicians are not e-mailed: the manager receives one "
-                           "list and tells them.")
+NO_TECHNICIAN_ADDRESSES = ("Each person whose account has an e-mail address also gets their own reminder; the "
+                           "manager's e-mail names those without one, to be told in person.")
+TO_MANAGER, TO_HOLDER = "manager", "holder"  # the audit detail's "to": who a reminder went to
 _CURRENT = (CertificateStatus.CERTIFIED, CertificateStatus.EXPIRING)
 
 
@@ -63,6 +65,7 @@ class Expiring:
     title: str
     expires_at: datetime
     window_days: int
+    email: str | None = None  # the holder's own address, if their account has one
 
     def days_left(self, now: datetime) -> int:
         """Whole days left, rounded up: a certificate ending in 3 hours has 1 day left."""
@@ -70,13 +73,25 @@ class Expiring:
 
 
 @dataclass(frozen=True)
+class PersonalReminder:
+    """One holder's own reminder: its message (None without SMTP), whether the mail server took it, and if it
+    refused, why (nothing is recorded then, so the next run tries again)."""
+
+    entry: Expiring
+    message: EmailMessage | None
+    sent: bool = False
+    error: str | None = None
+
+
+@dataclass(frozen=True)
 class ReminderRun:
-    """What `send_reminders` found due, the digest it made (None when there was nothing to say or no SMTP),
-    and whether it was sent."""
+    """What `send_reminders` found due for the manager's digest, the digest it made (None when there was nothing to
+    say or no SMTP) and whether it was sent, and each holder's own reminder due."""
 
     due: list[Expiring]
     message: EmailMessage | None
     sent: bool
+    personal: list[PersonalReminder] = field(default_factory=list)
 
 
 Sender = Callable[[SmtpConfig, EmailMessage], None]
@@ -133,9 +148,13 @@ def expiring(rows: Iterable[RegisterRow], now: datetime, window_days: Sequence[i
 
 
 def expiring_for(store: Store, actor: Actor | None, now: datetime, window_days: Sequence[int]) -> list[Expiring]:
-    """`expiring` over the register as it stands at `now` (managers only)."""
+    """`expiring` over the register as it stands at `now`, with each holder's e-mail address (managers only)."""
     require_manager(actor, "list expiring certificates")
-    return expiring(store.registry.rows(actor, now), now, window_days)
+    found = expiring(store.registry.rows(actor, now), now, window_days)
+    if not found:
+        return found
+    addresses = {user.id: user.email for user in store.accounts.list_users(active_only=True)}
+    return [replace(entry, email=addresses.get(entry.user_id)) for entry in found]
 
 
 EXPIRING_COLUMNS = ("Name", "Username", "Location", "Role", "Certificate code", "Expires", "Days left",
@@ -152,64 +171,149 @@ def expiring_frame(entries: Iterable[Expiring], now: datetime, tz_name: str,
                         columns=list(EXPIRING_COLUMNS))
 
 
-def sent_reminders(store: Store, actor: Actor | None) -> set[tuple[str, int]]:
-    """(certificate code, window) of every reminder already sent, from the audit log."""
+def sent_reminders(store: Store, actor: Actor | None, to: str = TO_MANAGER) -> set[tuple[str, int]]:
+    """(certificate code, window) of every reminder already sent to `to` (the manager or the holder), from the
+    audit log."""
     sent = set()
     for row in store.audit.rows(actor or COMMAND_LINE, action=REMINDER_SENT, limit=None):
         try:
-            window = int(json.loads(row.detail)["window_days"])
+            detail = json.loads(row.detail)
+            window = int(detail["window_days"])
         except (ValueError, KeyError, TypeError):
             continue  # not one of ours: never a reason to skip a reminder
-        sent.add((row.target.removeprefix("certificate:"), window))
+        if detail.get("to", TO_MANAGER) == to:
+            sent.add((row.target.removeprefix("certificate:"), window))
     return sent
 
 
-def digest(due: Sequence[Expiring], clinic_name: str, tz_name: str, now: datetime,
-           config: SmtpConfig) -> EmailMessage:
-    """One plain-text e-mail to the manager listing every reminder due, grouped by window."""
+def digest(due: Sequence[Expiring], clinic_name: str, tz_name: str, now: datetime, config: SmtpConfig,
+           refused: Sequence[PersonalReminder] = ()) -> EmailMessage:
+    """One plain-text e-mail to the manager listing every reminder due, grouped by window, then who has no address
+    to be reminded at and whose own reminder the mail server refused."""
     message = EmailMessage()
-    message["Subject"] = f"{clinic_name}: {len(due)} certificate(s) expiring soon"
+    message["Subject"] = (f"{clinic_name}: {len(due)} certificate(s) expiring soon" if due else
+                          f"{clinic_name}: {len(refused)} expiry reminder(s) could not be sent")
     message["From"] = config.from_address
     message["To"] = config.manager_address
-    message.set_content("\n".join(digest_lines(due, tz_name, now) + ["", NO_TECHNICIAN_ADDRESSES]) + "\n")
+    lines = [*digest_lines(due, tz_name, now), "", *no_address_lines(due, tz_name)] if due else []
+    if refused:
+        lines += [*([""] if lines else []),
+                  f"Their own reminder could not be sent; the next run tries again ({len(refused)}):"]
+        lines += [f"  {reminder.entry.full_name} ({reminder.entry.email}): {reminder.error}" for reminder in refused]
+    message.set_content("\n".join([*lines, "", NO_TECHNICIAN_ADDRESSES]) + "\n")
     return message
 
 
+def no_address_lines(entries: Sequence[Expiring], tz_name: str) -> list[str]:
+    """Who among `entries` has no e-mail address and must be told in person; one line when everyone has one."""
+    missing = [entry for entry in entries if not entry.email]
+    if not missing:
+        return ["Everyone listed has an e-mail address and gets their own reminder."]
+    return [f"No e-mail address on their account, so tell them in person ({len(missing)}):",
+            *(f"  {entry.full_name} ({entry.location or 'no location'}), certificate {entry.code}, expires "
+              f"{display_date(entry.expires_at, tz_name)}" for entry in missing)]
+
+
+def personal_message(entry: Expiring, clinic_name: str, tz_name: str, now: datetime,
+                     config: SmtpConfig) -> EmailMessage:
+    """A plain-text reminder to the holder of an expiring certificate, at their own address."""
+    if not entry.email:
+        raise TrainingError(f"{entry.full_name} has no e-mail address to send a reminder to.")
+    expires = display_date(entry.expires_at, tz_name)
+    message = EmailMessage()
+    message["Subject"] = f"{clinic_name}: your certificate expires on {expires}"
+    message["From"] = config.from_address
+    message["To"] = entry.email
+    message.set_content("\n".join([
+        f"Dear {entry.full_name},",
+        "",
+        f"Your certificate \"{entry.title}\" (code {entry.code}) expires on {expires}, in {entry.days_left(now)} "
+        "day(s).",
+        "To stay certified, sign in to the training app and pass the certification exam again before then.",
+        "Your manager has been told as well.",
+        "",
+        clinic_name,
+    ]) + "\n")
+    return message
+
+
+def personal_lines(reminders: Sequence[PersonalReminder], tz_name: str) -> list[str]:
+    """Each holder's own reminder as a line of text, for the command line."""
+    return [f"  {r.entry.full_name} <{r.entry.email}>, certificate {r.entry.code}, expires "
+            f"{display_date(r.entry.expires_at, tz_name)} (within {r.entry.window_days} days)"
+            + (f": NOT SENT, {r.error}" if r.error else "") for r in reminders]
+
+
 def digest_lines(entries: Sequence[Expiring], tz_name: str, now: datetime) -> list[str]:
-    """The entries as lines of text, under a heading per window: for the e-mail and the command line."""
+    """The entries as lines of text, under a heading per window, each with the holder's address or the lack of
+    one: for the e-mail and the command line."""
     lines: list[str] = []
     for window in sorted({entry.window_days for entry in entries}):
         group = [entry for entry in entries if entry.window_days == window]
         lines.append(f"Expiring within {window} days ({len(group)}):")
         lines += [f"  {entry.full_name} ({entry.location or 'no location'}), certificate {entry.code}, expires "
-                  f"{display_date(entry.expires_at, tz_name)} ({entry.days_left(now)} day(s) left)"
-                  for entry in group]
+                  f"{display_date(entry.expires_at, tz_name)} ({entry.days_left(now)} day(s) left); "
+                  + (f"e-mail {entry.email}" if entry.email else "no e-mail address") for entry in group]
+    return lines
+
+
+def summary_lines(run: ReminderRun, tz_name: str, now: datetime) -> list[str]:
+    """What a run sent (or, on a dry run, would send): the manager's list and each holder's own reminder."""
+    lines = digest_lines(run.due, tz_name, now)
+    if run.due:
+        lines += no_address_lines(run.due, tz_name)
+    if run.personal:
+        lines.append(f"Their own reminder, each to their own address ({len(run.personal)}):")
+        lines += personal_lines(run.personal, tz_name)
     return lines
 
 
 def send_reminders(store: Store, actor: Actor | None, now: datetime, window_days: Sequence[int], clinic_name: str,
                    tz_name: str, config: SmtpConfig | None, *, dry_run: bool = False,
                    sender: Sender | None = None, actor_username: str | None = None) -> ReminderRun:
-    """Send the manager one digest of the reminders not yet sent for their window, then record each one.
+    """Send each holder with an address their own reminder, and the manager one digest, of the reminders not yet
+    sent to them for their window; record each one as the mail server takes it.
 
     Nothing is sent on a dry run or without `config`; the audit log is written only after the mail server took
-    the message, so a failed send is tried again on the next run."""
+    the message, so a failed send is tried again on the next run. A holder's reminder the server refuses does not
+    stop the others: the manager's digest names it (and is sent for it alone if need be)."""
     require_manager(actor, "send expiry reminders")
-    already = sent_reminders(store, actor)
-    due = [entry for entry in expiring_for(store, actor, now, window_days)
-           if (entry.code, entry.window_days) not in already]
-    if not due or config is None:
-        return ReminderRun(due, None, False)
-    message = digest(due, clinic_name, tz_name, now, config)
+    found = expiring_for(store, actor, now, window_days)
+    to_manager, to_holders = sent_reminders(store, actor, TO_MANAGER), sent_reminders(store, actor, TO_HOLDER)
+    due = [entry for entry in found if (entry.code, entry.window_days) not in to_manager]
+    holders = [entry for entry in found if entry.email and (entry.code, entry.window_days) not in to_holders]
+    if config is None:
+        return ReminderRun(due, None, False, [PersonalReminder(entry, None) for entry in holders])
+    messages = [(entry, personal_message(entry, clinic_name, tz_name, now, config)) for entry in holders]
     if dry_run:
-        return ReminderRun(due, message, False)
-    (sender or smtp_send)(config, message)
-    auditing = None if actor == COMMAND_LINE else actor
+        message = digest(due, clinic_name, tz_name, now, config) if due else None
+        return ReminderRun(due, message, False, [PersonalReminder(entry, mail) for entry, mail in messages])
+    send, auditing = sender or smtp_send, None if actor == COMMAND_LINE else actor
+    personal = [_send_personal(store, entry, mail, send, config, auditing, actor_username)
+                for entry, mail in messages]
+    refused = [reminder for reminder in personal if reminder.error]
+    if not due and not refused:
+        return ReminderRun(due, None, False, personal)
+    message = digest(due, clinic_name, tz_name, now, config, refused)
+    send(config, message)
     for entry in due:
         store.audit.record(auditing, REMINDER_SENT, f"certificate:{entry.code}",
-                           {"window_days": entry.window_days, "user_id": entry.user_id, "to": "manager"},
+                           {"window_days": entry.window_days, "user_id": entry.user_id, "to": TO_MANAGER},
                            actor_username=actor_username)
-    return ReminderRun(due, message, True)
+    return ReminderRun(due, message, True, personal)
+
+
+def _send_personal(store: Store, entry: Expiring, message: EmailMessage, send: Sender, config: SmtpConfig,
+                   auditing: Actor | None, actor_username: str | None) -> PersonalReminder:
+    """Send one holder's reminder and record it; a refusal comes back as the reminder's error, recorded nowhere."""
+    try:
+        send(config, message)
+    except TrainingError as error:
+        return PersonalReminder(entry, message, error=str(error))
+    store.audit.record(auditing, REMINDER_SENT, f"certificate:{entry.code}",
+                       {"window_days": entry.window_days, "user_id": entry.user_id, "to": TO_HOLDER,
+                        "address": entry.email}, actor_username=actor_username)
+    return PersonalReminder(entry, message, sent=True)
 
 
 def smtp_send(config: SmtpConfig, message: EmailMessage) -> None:

@@ -81,6 +81,7 @@ class User:
     active: bool
     must_change_password: bool
     created_at: datetime
+    email: str | None = None  # optional: where this person's own expiry reminders go
 
     @property
     def actor(self) -> Actor:
@@ -245,3 +246,4 @@ class AccountDraft:
     location: str | None
     password_hash: str
     must_change_password: bool = False
+    email: str | None = None

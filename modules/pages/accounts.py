@@ -1,4 +1,5 @@
-"""Accounts: add one or import many from CSV, deactivate or reactivate, reset a password, change a role.
+"""Accounts: add one or import many from CSV, deactivate or reactivate, reset a password, change a role or an
+e-mail address.
 
 One-time passwords (a new account, an import, a reset) stay on this page, with a sheet to print or download, until
 the manager dismisses them or the session ends; they are never written to the database or a log.
@@ -6,7 +7,7 @@ the manager dismisses them or the session ends; they are never written to the da
 
 import streamlit as st
 
-from modules import clinic, password_sheet, register, sessions
+from modules import auth, clinic, password_sheet, register, sessions
 from modules.core.errors import ImportRejected
 from modules.core.types import Role
 from modules.pages import common, manager_common
@@ -59,7 +60,7 @@ with common.plain_errors():
     people = store.accounts.list_users()
 
 st.dataframe([{"Name": p.full_name, "Username": p.username, "Role": p.role.value, "Location": p.location or "",
-               "Active": "yes" if p.active else "no",
+               "E-mail": p.email or "", "Active": "yes" if p.active else "no",
                "Must change password": "yes" if p.must_change_password else ""} for p in people],
              hide_index=True, width="stretch")
 ROLES = [role.value for role in Role]
@@ -70,10 +71,11 @@ with st.form("add-user", clear_on_submit=True):
     full_name = st.text_input("Full name")
     role = st.selectbox("Role", ROLES)
     location = st.text_input("Location")
+    email = st.text_input("E-mail address (optional)", help="Where their own certificate expiry reminders go.")
     add = st.form_submit_button("Add user", type="primary")
 if add:
     with common.plain_errors():
-        made = register.add_user(store, actor, username, full_name, role, location.strip() or None)
+        made = register.add_user(store, actor, username, full_name, role, location.strip() or None, email)
     keep_passwords([SheetEntry(made.full_name, made.username, made.one_time_password)])
     manager_common.flash("success", f"Account {common.plain(made.username)} created. Give "
                          f"{common.plain(made.full_name)} the one-time password below; it must be changed at first "
@@ -81,7 +83,8 @@ if add:
     st.rerun()
 
 st.subheader("Import from CSV")
-st.caption("Columns: username, full_name, role, location. A file with any bad row is rejected whole.")
+st.caption("Columns: username, full_name, role, location, and optionally email. A file with any bad row is "
+           "rejected whole.")
 upload = st.file_uploader("CSV file of accounts", type=["csv"])
 if st.button("Import accounts", disabled=upload is None):
     if upload is None:  # the file was removed just as the button was pressed
@@ -135,3 +138,13 @@ if chosen is not None:
             store.accounts.set_role(person.id, Role(new_role), actor)
             manager_common.flash("success", f"{common.plain(person.full_name)} is now a {new_role}.")
             st.rerun()
+    with st.form(f"email-{person.id}"):
+        new_email = st.text_input("E-mail address", value=person.email or "",
+                                  help="Where their own certificate expiry reminders go; leave blank for none.")
+        save_email = st.form_submit_button("Save e-mail address")
+    if save_email:
+        with common.plain_errors():
+            stored = auth.set_email(store, person.id, new_email, actor)
+        done = f"is now {stored}" if stored else "is cleared"
+        manager_common.flash("success", common.plain(f"The e-mail address of {person.full_name} {done}."))
+        st.rerun()

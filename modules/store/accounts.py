@@ -1,4 +1,5 @@
-"""Accounts as stored: create, read, change role, location, status and password hash, and the sign-in counters.
+"""Accounts as stored: create, read, change role, location, e-mail address, status and password hash, and the
+sign-in counters.
 
 The account rules (password strength, hashing, the sign-in policy) live in `modules.auth`; this part stores what
 that decides. Every change is audited in the same transaction, and the last active manager can never be removed.
@@ -22,7 +23,7 @@ from modules.store.sessions import end_open_sessions
 
 def _user(row: Row[Any]) -> User:
     return User(UserId(row.id), row.username, row.full_name, Role(row.role), row.location, bool(row.active),
-                bool(row.must_change_password), row.created_at)
+                bool(row.must_change_password), row.created_at, row.email)
 
 
 class Accounts:
@@ -55,7 +56,7 @@ class Accounts:
                 user_id = UserId(inserted_id(conn.execute(insert(users).values(
                     username=account.username, full_name=account.full_name, role=account.role.value,
                     location=account.location, password_hash=account.password_hash, active=True,
-                    must_change_password=account.must_change_password, created_at=now))))
+                    must_change_password=account.must_change_password, created_at=now, email=account.email))))
                 detail: dict[str, Any] = {"username": account.username, "role": account.role.value,
                                           "location": account.location}
                 if via is not None:
@@ -136,6 +137,12 @@ class Accounts:
     def set_location(self, user_id: UserId, location: str | None, actor: Actor | None) -> None:
         require_manager(actor, "change locations")
         self._change(user_id, actor, "location_changed", {"location": location}, {"location": location})
+
+    def set_email(self, user_id: UserId, email: str | None, actor: Actor | None) -> None:
+        """Own change (actor is the user) or a manager's; None clears it. `modules.auth.set_email` checks it first."""
+        if actor is not None and actor.user_id != user_id:
+            require_manager(actor, "change another person's e-mail address")
+        self._change(user_id, actor, "email_changed", {"email": email}, {"email": email})
 
     def set_password_hash(self, user_id: UserId, password_hash: str, actor: Actor | None,
                           must_change_password: bool = False) -> None:

@@ -128,6 +128,7 @@ users = Table(
     Column("active", Boolean, nullable=False),
     Column("must_change_password", Boolean, nullable=False),
     Column("created_at", UTCDateTime, nullable=False),
+    Column("email", String(254)),  # optional, for expiry reminders (254: the longest address SMTP carries)
     CheckConstraint("role IN ('technician', 'trainer', 'manager')", name="role"),
 )
 

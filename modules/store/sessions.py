@@ -33,14 +33,14 @@ class StoredSession:
 
 def _session(row: Row[Any]) -> StoredSession:
     user = User(UserId(row.user_id), row.username, row.full_name, Role(row.role), row.location, bool(row.active),
-                bool(row.must_change_password), row.user_created_at)
+                bool(row.must_change_password), row.user_created_at, row.email)
     return StoredSession(SessionId(row.id), user, row.created_at, row.last_seen_at, row.idle_expires_at,
                          row.expires_at, row.ended_at, SessionEnd(row.end_reason) if row.end_reason else None)
 
 
 # Built once: every run of every page makes this read, and building the statement cost more than running it.
 _FIND = select(sessions, users.c.username, users.c.full_name, users.c.role, users.c.location, users.c.active,
-               users.c.must_change_password, users.c.created_at.label("user_created_at")
+               users.c.must_change_password, users.c.created_at.label("user_created_at"), users.c.email
                ).join(users, users.c.id == sessions.c.user_id).where(sessions.c.token_hash == bindparam("token_hash"))
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 
 import pytest
 from sqlalchemy import create_engine, select
@@ -173,3 +174,87 @@ def test_a_refused_change_in_the_accounts_page_is_in_the_log(users, app_store):
     assert [r.actor_id for r in refused] == [manager.id]
     assert app_store.accounts.get(manager.id).active
     assert sessions.open_count(app_store, manager.id, app_store.clock()) == 1  # the refused change ended none
+
+
+# ---- e-mail addresses for expiry reminders --------------------------------------------------------------------
+
+
+def as_read(markdown: str) -> str:
+    """Markdown source as a person reads it: the escapes `common.plain` adds (`\\@`, `\\.`) are not shown."""
+    return re.sub(r"\\(.)", r"\1", markdown)
+
+
+def accounts_table(at):
+    return next(frame.value for frame in at.dataframe if "E-mail" in frame.value.columns)
+
+
+def add_user_with_email(at, username: str, email: str) -> None:
+    form = {t.label: t for t in at.text_input}
+    form["Username"].input(username)
+    form["Full name"].input("Nora New")
+    form["E-mail address (optional)"].input(email)
+    button(at, "Add user").click().run()
+
+
+def test_a_manager_adds_an_account_with_an_address_and_it_shows_in_the_table(users, app_store):
+    at = open_app(users["manager"], "accounts.py")
+    add_user_with_email(at, "nora", "Nora.New@Clinic.Example")
+    assert not at.exception
+    assert app_store.accounts.find("nora").email == "nora.new@clinic.example"
+    table = accounts_table(at)
+    assert table[table["Username"] == "nora"]["E-mail"].tolist() == ["nora.new@clinic.example"]
+    assert app_store.accounts.find("nora").must_change_password
+
+
+def test_a_bad_address_is_said_plainly_and_adds_no_account(users, app_store):
+    at = open_app(users["manager"], "accounts.py")
+    add_user_with_email(at, "nora", "nora at clinic")
+    assert not at.exception
+    assert [as_read(e.value) for e in at.error] == [
+        "'nora at clinic' is not an e-mail address. Write it as name@clinic.example: one @, and a dot in the part "
+        "after it."]
+    assert app_store.accounts.find("nora") is None
+
+
+def test_a_manager_changes_a_person_s_address(users, app_store):
+    manager, tess = users["manager"], users["technician"]
+    at = open_app(manager, "accounts.py")
+    next(s for s in at.selectbox if s.label == "Account").set_value(tess.id).run()
+    next(t for t in at.text_input if t.label == "E-mail address").input("tess@clinic.example")
+    button(at, "Save e-mail address").click().run()
+    assert not at.exception
+    assert app_store.accounts.get(tess.id).email == "tess@clinic.example"
+    assert "The e-mail address of Tess Technician is now tess@clinic.example." in as_read(texts(at))
+    [row] = app_store.audit.rows(manager.actor, action="email_changed")
+    assert (row.actor_id, row.target) == (manager.id, f"user:{tess.id}")
+
+
+def test_a_person_sets_and_clears_their_own_address(users, app_store):
+    tess = users["technician"]
+    at = open_app(tess, "account.py")
+    field = next(t for t in at.text_input if t.label == "E-mail address")
+    assert field.value == ""
+    field.input("Tess@Clinic.Example")
+    button(at, "Save e-mail address").click().run()
+    assert not at.exception and "Your e-mail address is now tess@clinic.example." in as_read(texts(at))
+    assert app_store.accounts.get(tess.id).email == "tess@clinic.example"
+    assert next(t for t in at.text_input if t.label == "E-mail address").value == "tess@clinic.example"
+
+    next(t for t in at.text_input if t.label == "E-mail address").input("")
+    button(at, "Save e-mail address").click().run()
+    assert app_store.accounts.get(tess.id).email is None and "is cleared" in texts(at)
+    rows = app_store.audit.rows(users["manager"].actor, action="email_changed")
+    assert [(row.actor_id, row.target) for row in rows] == [(tess.id, f"user:{tess.id}")] * 2
+
+
+def test_a_person_s_bad_address_is_refused_plainly(users, app_store):
+    tess = users["technician"]
+    app_store.accounts.set_email(tess.id, "tess@clinic.example", tess.actor)
+    at = open_app(tess, "account.py")
+    next(t for t in at.text_input if t.label == "E-mail address").input("tess@clinic")
+    button(at, "Save e-mail address").click().run()
+    assert not at.exception
+    assert [as_read(e.value) for e in at.error] == [
+        "'tess@clinic' is not an e-mail address. Write it as name@clinic.example: one @, and a dot in the part "
+        "after it."]
+    assert app_store.accounts.get(tess.id).email == "tess@clinic.example"

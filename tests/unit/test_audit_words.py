@@ -64,6 +64,9 @@ SENTENCES = [
     ("role_changed", "user:2", {"role": "trainer"}, "Changed the role of Tess Technician (tess) to trainer."),
     ("location_changed", "user:2", {"location": "South"}, "Moved Tess Technician (tess) to South."),
     ("location_changed", "user:2", {"location": None}, "Cleared the location of Tess Technician (tess)."),
+    ("email_changed", "user:2", {"email": "tess@clinic.example"},
+     "Set the e-mail address of Tess Technician (tess) to tess@clinic.example."),
+    ("email_changed", "user:2", {"email": None}, "Cleared the e-mail address of Tess Technician (tess)."),
     ("password_changed", "user:2", {"must_change_password": True, "sessions_ended": 1},
      "Reset the password of Tess Technician (tess) to a one-time password, to be changed at the next sign-in. "
      "1 open session(s) ended."),
@@ -99,6 +102,10 @@ SENTENCES = [
     ("reminder_sent", "certificate:MDA-7K2Q", {"window_days": 30, "user_id": 2, "to": "manager"},
      "Sent the expiry reminder for certificate MDA-7K2Q of Tess Technician (tess) (expires within 30 days) "
      "to the manager."),
+    ("reminder_sent", "certificate:MDA-7K2Q",
+     {"window_days": 30, "user_id": 2, "to": "holder", "address": "tess@clinic.example"},
+     "Sent the expiry reminder for certificate MDA-7K2Q of Tess Technician (tess) (expires within 30 days) "
+     "to them at tess@clinic.example."),
     ("sealed", "attempt_results:15", {"digest": "0123456789abcdef0123"},
      "Sealed the result of attempt 15 into the log's chain (digest 0123456789ab...)."),
 ]

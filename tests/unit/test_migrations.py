@@ -638,3 +638,33 @@ def test_0007_gives_back_every_snapshot_written_the_0006_way(db_url: str) -> Non
             assert conn.scalar(shown_differently) > 0
         # The tables 0007 rebuilt or changed keep every guard (the clinic test checks every history table).
         assert_history_is_append_only(engine, ("attempts", "responses", "question_versions"))
+
+
+# ---- 0009: accounts gain an optional e-mail address --------------------------------------------------------
+
+
+def test_0009_keeps_every_account_without_an_address_until_one_is_set(db_url: str) -> None:
+    when = datetime(2026, 11, 2, 9, 0, tzinfo=UTC)
+    accounts = [(1, "mia", "Mia Manager", "manager", "North", True), (2, "sam", "Sam Lee", "technician", None, True),
+                (3, "old", "Olga Left", "technician", "South", False)]
+    with opened(db_url) as engine, engine.begin() as conn:
+        command.upgrade(alembic_config(conn), "0008")
+        for user_id, username, name, role, location, active in accounts:
+            conn.execute(text("INSERT INTO users (id, username, full_name, role, location, password_hash, active, "
+                              "must_change_password, created_at) VALUES (:id, :username, :name, :role, :location, "
+                              "'x', :active, false, :when)"),
+                         {"id": user_id, "username": username, "name": name, "role": role, "location": location,
+                          "active": active, "when": when})
+    store = Store.open(db_url, audit_key=settings.audit_key())  # 0008 -> head
+    try:
+        people = store.accounts.list_users()
+        assert sorted((p.id, p.username, p.full_name, p.role.value, p.location, p.active, p.email) for p in people) == [
+            (*account, None) for account in accounts]
+        mia, sam = store.accounts.find("mia"), store.accounts.find("sam")
+        store.accounts.set_email(sam.id, "sam@clinic.example", mia.actor)
+        assert store.accounts.get(sam.id).email == "sam@clinic.example"
+        assert store.accounts.find("old").email is None
+    finally:
+        store.close()
+    with opened(db_url) as engine:
+        assert current_revision(engine) == head_revision()

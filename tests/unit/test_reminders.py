@@ -3,6 +3,7 @@ the `expiring` and `send-reminders` commands."""
 
 from __future__ import annotations
 
+import json
 from datetime import timedelta
 
 import pytest
@@ -33,8 +34,8 @@ class FakeSmtp:
         self.sent.append((config, message))
 
 
-def certify(store, username, name, days_left, location="North", role=Role.TECHNICIAN, active=True):
-    user = store.accounts.get(auth.create_user(store, username, name, role, PASSWORD, location))
+def certify(store, username, name, days_left, location="North", role=Role.TECHNICIAN, email=None):
+    user = store.accounts.get(auth.create_user(store, username, name, role, PASSWORD, location, email=email))
     cert = store.certificates.issue(user.id, None, "Microdermabrasion technician", 0.9,
                                     store.clock() + timedelta(days=days_left))
     return user, cert
@@ -86,7 +87,7 @@ def test_a_reminder_is_sent_once_per_window_and_recorded(store, clock, manager, 
     assert message["To"] == "manager@clinic.example" and message["From"] == "training@clinic.example"
     body = message.get_content()
     assert "Tess Ten" in body and "Fay Fortyfive" in body and "Eli Eighty" in body and "Fred Far" not in body
-    assert "technicians are not e-mailed" in body
+    assert "No e-mail address on their account, so tell them in person (3):" in body  # nobody has one here
     assert "mail-secret" not in message.as_string()
     audited = store.audit.rows(manager.actor, action="reminder_sent")
     assert len(audited) == 3 and {row.target for row in audited} == {
@@ -128,6 +129,116 @@ def test_a_failed_send_records_nothing_so_the_next_run_tries_again(store, manage
                                     sender=smtp).sent
 
 
+# ------------------------------------------------------------------------------- each holder's own reminder
+
+
+def sent_to(smtp: FakeSmtp) -> list[str]:
+    return [message["To"] for _, message in smtp.sent]
+
+
+def holder_rows(store, actor):
+    return [row for row in store.audit.rows(actor, action="reminder_sent") if json.loads(row.detail)["to"] == "holder"]
+
+
+@pytest.fixture
+def addressed_staff(store, manager):
+    """Tess (10 days left) has an e-mail address; Fay (45 days) has none."""
+    return {"ten": certify(store, "ten", "Tess Ten", 10, email="Tess@Clinic.Example"),
+            "forty": certify(store, "forty", "Fay Fortyfive", 45, location="South")}
+
+
+def send(store, actor, clock, smtp, **options):
+    return reminders.send_reminders(store, actor, clock(), WINDOWS, "Glow Clinic", "UTC", CONFIG, sender=smtp,
+                                    **options)
+
+
+def test_a_holder_with_an_address_gets_their_own_reminder_and_the_digest_names_who_has_none(
+        store, clock, manager, addressed_staff):
+    smtp = FakeSmtp()
+    run = send(store, manager.actor, clock, smtp)
+    assert sent_to(smtp) == ["tess@clinic.example", "manager@clinic.example"]
+    own = smtp.sent[0][1]
+    tess_code = addressed_staff["ten"][1].code
+    assert own["From"] == "training@clinic.example" and "13 March 2025" in own["Subject"]
+    assert tess_code in own.get_content() and "Fay" not in own.get_content()  # nobody else's certificate
+    digest = smtp.sent[1][1].get_content()
+    no_address = digest[digest.index("No e-mail address on their account"):]
+    assert "Fay Fortyfive (South)" in no_address and "Tess Ten" not in no_address.split("\n\n")[0]
+    assert [(r.entry.username, r.sent, r.error) for r in run.personal] == [("ten", True, None)]
+    (row,) = holder_rows(store, manager.actor)
+    assert row.target == f"certificate:{tess_code}"
+    assert json.loads(row.detail) == {"window_days": 30, "user_id": addressed_staff["ten"][0].id, "to": "holder",
+                                      "address": "tess@clinic.example"}
+
+
+def test_each_holder_gets_exactly_one_reminder_per_window(store, clock, manager, addressed_staff):
+    smtp = FakeSmtp()
+    send(store, manager.actor, clock, smtp)
+    assert send(store, manager.actor, clock, smtp).personal == [] and len(smtp.sent) == 2  # nothing new
+
+    clock.advance(days=16)  # Fay enters the 30-day window; Tess is still in it and has had hers
+    send(store, manager.actor, clock, smtp)
+    assert sent_to(smtp)[2:] == ["manager@clinic.example"]
+
+    fay = addressed_staff["forty"][0]
+    auth.set_email(store, fay.id, "fay@clinic.example", fay.actor)  # the manager knows; Fay has not been e-mailed
+    run = send(store, manager.actor, clock, smtp)
+    assert sent_to(smtp)[3:] == ["fay@clinic.example"] and run.due == [] and not run.sent
+    assert send(store, manager.actor, clock, smtp).personal == [] and len(smtp.sent) == 4
+    assert len(holder_rows(store, manager.actor)) == 2
+
+
+def test_a_dry_run_builds_every_message_and_sends_and_records_none(store, manager, clock, addressed_staff):
+    smtp = FakeSmtp()
+    run = send(store, manager.actor, clock, smtp, dry_run=True)
+    assert smtp.sent == [] and store.audit.rows(manager.actor, action="reminder_sent") == []
+    assert run.message is not None and [(r.entry.username, r.sent) for r in run.personal] == [("ten", False)]
+    assert run.personal[0].message["To"] == "tess@clinic.example"
+    printed = "\n".join(reminders.summary_lines(run, "UTC", clock()))
+    assert "Tess Ten (North), certificate" in printed and "e-mail tess@clinic.example" in printed
+    assert "Fay Fortyfive (South)" in printed and "no e-mail address" in printed
+    assert "Their own reminder, each to their own address (1):" in printed
+
+
+def test_nothing_reaches_a_holder_without_smtp(store, manager, clock, addressed_staff):
+    smtp = FakeSmtp()
+    run = reminders.send_reminders(store, manager.actor, clock(), WINDOWS, "Glow Clinic", "UTC", None, sender=smtp)
+    assert smtp.sent == [] and store.audit.rows(manager.actor, action="reminder_sent") == []
+    assert [(r.entry.username, r.message, r.sent) for r in run.personal] == [("ten", None, False)]
+
+
+class RefusingOne(FakeSmtp):
+    """A mail server that refuses one recipient and takes every other message."""
+
+    def __init__(self, refused: str):
+        super().__init__()
+        self.refused = refused
+
+    def __call__(self, config, message):
+        if message["To"] == self.refused:
+            raise TrainingError(f"The server refused {self.refused}.")
+        super().__call__(config, message)
+
+
+def test_a_refused_holder_reminder_is_named_to_the_manager_and_tried_again(store, clock, manager, addressed_staff):
+    smtp = RefusingOne("tess@clinic.example")
+    run = send(store, manager.actor, clock, smtp)
+    assert sent_to(smtp) == ["manager@clinic.example"] and run.sent
+    assert "Tess Ten (tess@clinic.example): The server refused tess@clinic.example." in smtp.sent[0][1].get_content()
+    assert holder_rows(store, manager.actor) == []
+    smtp.refused = ""  # the address was fixed at the server's end
+    again = send(store, manager.actor, clock, smtp)
+    assert sent_to(smtp)[1:] == ["tess@clinic.example"] and not again.sent  # the manager has had this list
+
+
+def test_reminders_recorded_before_holders_had_addresses_count_as_the_manager_s(store, manager, clock,
+                                                                               addressed_staff):
+    code = addressed_staff["forty"][1].code
+    store.audit.record(manager.actor, "reminder_sent", f"certificate:{code}", {"window_days": 60})
+    assert reminders.sent_reminders(store, manager.actor) == {(code, 60)}
+    assert reminders.sent_reminders(store, manager.actor, reminders.TO_HOLDER) == set()
+
+
 def smtp_settings(**values) -> settings.Settings:
     return settings.Settings.model_validate(values)
 
@@ -159,7 +270,7 @@ def cli_store(tmp_path, monkeypatch):
             monkeypatch.delenv(name, raising=False)
     store = Store.open(url, audit_key=settings.audit_key())
     manager = store.accounts.get(auth.create_user(store, "mia", "Mia Manager", Role.MANAGER, PASSWORD, "North"))
-    certify(store, "ten", "Tess Ten", 10)
+    certify(store, "ten", "Tess Ten", 10, email="tess@clinic.example")
     certify(store, "forty", "Fay Fortyfive", 45, location="South")
     yield store, manager
     store.close()
@@ -194,8 +305,10 @@ def test_send_reminders_dry_run_prints_what_it_would_send(cli_store, monkeypatch
     monkeypatch.setattr(reminders, "smtp_send", smtp)
     assert main(["send-reminders", "--dry-run"]) == 0
     out = capsys.readouterr().out
-    assert "Dry run, nothing sent or recorded. Would send 2 reminder(s) in one e-mail to manager@clinic.example" in out
-    assert "Tess Ten" in out and "Fay Fortyfive" in out
+    assert "Dry run, nothing sent or recorded. Would send 2 reminder(s) to the manager (manager@clinic.example)" in out
+    # Both: the manager's list, and who gets their own reminder at which address and who has none.
+    assert "Tess Ten (North)" in out and "; e-mail tess@clinic.example" in out
+    assert "Fay Fortyfive (South)" in out and "; no e-mail address" in out
     assert smtp.sent == [] and store.audit.rows(manager.actor, action="reminder_sent") == []
 
 
@@ -205,9 +318,9 @@ def test_send_reminders_sends_once_then_has_nothing_due(cli_store, monkeypatch, 
     smtp = FakeSmtp()
     monkeypatch.setattr(reminders, "smtp_send", smtp)
     assert main(["send-reminders"]) == 0
-    assert "Sent 2 reminder(s) in one e-mail to manager@clinic.example" in capsys.readouterr().out
+    assert "Sent 2 reminder(s) to the manager (manager@clinic.example)" in capsys.readouterr().out
     assert main(["send-reminders"]) == 0
     assert "No reminders due" in capsys.readouterr().out
-    assert len(smtp.sent) == 1
+    assert [message["To"] for _, message in smtp.sent] == ["tess@clinic.example", "manager@clinic.example"]
     recorded = store.audit.rows(COMMAND_LINE, action="reminder_sent")
-    assert len(recorded) == 2 and {row.actor_username for row in recorded} == {"command-line"}
+    assert len(recorded) == 3 and {row.actor_username for row in recorded} == {"command-line"}
