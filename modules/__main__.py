@@ -5,13 +5,13 @@ from __future__ import annotations
 import argparse
 import sys
 
-from modules import cli
+from modules import cli, credentials, gift, moodle_xml, xapi
 
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m modules", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    for command in cli.COMMANDS:
+    for command in [*cli.COMMANDS, *gift.COMMANDS, *moodle_xml.COMMANDS, *credentials.COMMANDS, *xapi.COMMANDS]:
         sub = commands.add_parser(command.name, help=command.help, description=command.help)
         command.add_arguments(sub)
         sub.set_defaults(run=command.run)

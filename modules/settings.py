@@ -137,6 +137,22 @@ class Settings(BaseModel):
         "", validation_alias="TRAINING_SMTP_MANAGER_TO",
         description="The manager's address, which receives the digest of certificates expiring soon.")
 
+    # Open Badges 3.0 credentials (modules/credentials.py): the clinic's signing key, kept outside the database.
+    credential_key_file: Path = Field(
+        PROJECT_ROOT / "progress" / "credential-key.pem", validation_alias="TRAINING_CREDENTIAL_KEY_FILE",
+        description="File holding the Ed25519 key that signs each certificate's digital credential (made on first "
+                    "use; every instance of a chain of clinics needs the same file; back it up separately).")
+
+    # A learning record store for xAPI statements (`python -m modules export-xapi --post`): off while blank.
+    lrs_endpoint: str = Field(
+        "", validation_alias="TRAINING_LRS_ENDPOINT",
+        description="The learning record store's xAPI endpoint (…/xAPI/); blank (the default) sends nothing.")
+    lrs_user: str = Field(
+        "", validation_alias="TRAINING_LRS_USER", description="The LRS's key or user name for HTTP Basic auth.")
+    lrs_password: SecretStr = Field(
+        SecretStr(""), validation_alias="TRAINING_LRS_PASSWORD",
+        description="The LRS's secret for HTTP Basic auth; never printed.")
+
     @property
     def zone(self) -> ZoneInfo:
         return timezones.zone(self.timezone)

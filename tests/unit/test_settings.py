@@ -103,9 +103,11 @@ def test_every_setting_is_declared_once_with_a_default_and_help():
                                        "TRAINING_SESSION_IDLE_MINUTES", "TRAINING_SESSION_HOURS",
                                        "TRAINING_SMTP_HOST", "TRAINING_SMTP_PORT", "TRAINING_SMTP_USER",
                                        "TRAINING_SMTP_PASSWORD", "TRAINING_SMTP_PASSWORD_FILE", "TRAINING_SMTP_FROM",
-                                       "TRAINING_SMTP_MANAGER_TO"]
+                                       "TRAINING_SMTP_MANAGER_TO", "TRAINING_CREDENTIAL_KEY_FILE",
+                                       "TRAINING_LRS_ENDPOINT", "TRAINING_LRS_USER", "TRAINING_LRS_PASSWORD"]
     for setting in settings.SETTINGS.values():
-        # Mail is off until configured: its settings are blank by default.
-        assert setting.help and (setting.default or setting.name.startswith("TRAINING_SMTP_")), setting.name
+        # Mail and the learning record store are off until configured: their settings are blank by default.
+        off_until_set = setting.name.startswith(("TRAINING_SMTP_", "TRAINING_LRS_"))
+        assert setting.help and (setting.default or off_until_set), setting.name
     with pytest.raises(KeyError):
         settings.get("TRAINING_UNDECLARED")

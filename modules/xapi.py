@@ -1,0 +1,7 @@
+"""xAPI statements for a learning record store (issue #17)."""
+
+from __future__ import annotations
+
+from modules.cli import Command
+
+COMMANDS: list[Command] = []
