@@ -97,12 +97,17 @@ def question_widgets(i: int, q) -> list[str]:
 
 def bare_exam_script(shown) -> str:
     """The exam page's widgets for exactly the questions drawn, written out as literals: no logic at all."""
-    lines = ["import streamlit as st", "def page():", "  st.title('Certification exam')",
-             "  st.info('Time left: about **45 min**')"]
+    lines = ["import streamlit as st", "from datetime import timedelta",
+             "@st.fragment(run_every=timedelta(seconds=20))", "def timer():",
+             "  st.info('Time left: about **45 min** (ends 10:45). Every answer is saved as you give it.')",
+             "def page():", "  st.title('Certification exam')", "  st.html('<style>.st-key-t {top: 0}</style>')",
+             "  with st.container(key='t'):", "    timer()", "  navigator = st.container()"]
     for i, q in enumerate(shown):
         lines += ["  with st.container(border=True):", f"    st.caption('Question {i + 1} of {len(shown)}')"]
         lines += question_widgets(i, q)
-    lines += [f"  st.caption('0 of {len(shown)} answered.')", "  st.button('Submit the exam', type='primary')"]
+        lines += [f"    st.toggle('Flag to come back to', key='flag-{i}')"]
+    lines += ["  with navigator:", "    st.markdown('Question navigator: all answered')",
+              f"  st.caption('0 of {len(shown)} answered.')", "  st.button('Submit the exam', type='primary')"]
     return "\n".join(lines) + "\n" + SHELL
 
 
