@@ -12,6 +12,10 @@ imports streamlit.
   `GET /verify/{code}.json`. Both allow each client address 30 requests a minute (429 with Retry-After beyond),
   so nobody can walk the code space from one machine. The Streamlit page at /verify (no code in the path) stays
   for people inside the app.
+- The clinic's Open Badges 3.0 credentials (modules.credentials) are checked without signing in: its public key as a
+  JWKS at `GET /credentials/jwks.json` and as a did:web document at `GET /.well-known/did.json` (also `/did.json`,
+  where did:web looks when the public address has a path), and the signed revocation list at
+  `GET /credentials/status/revocation`. Any site may fetch them (a wallet in a browser does).
 """
 
 from __future__ import annotations
@@ -292,10 +296,58 @@ async def verify_json(request: Request) -> Response:
                          "status": record.verdict}, headers=_NO_STORE)
 
 
+# ----------------------------------------------------------------------------------- credential documents
+
+_PUBLIC_DOCUMENT = {"access-control-allow-origin": "*"}
+
+
+def _credential_document(kind: str) -> tuple[str, str]:
+    """(body, media type) of a public credential document; runs in a worker thread."""
+    import json
+
+    from modules import clinic, credentials
+    from modules.core.clock import system_clock
+    from modules.register import COMMAND_LINE
+
+    store = _store(settings.get("TRAINING_DB_URL"))
+    address, key = clinic.public_address(store), credentials.signing_key()
+    if kind == "jwks":
+        return json.dumps(credentials.jwks(address, key)), "application/jwk-set+json"
+    if kind == "did":
+        return json.dumps(credentials.did_document(address, key)), "application/did+json"
+    revoked = credentials.revoked_ids(store.certificates.every(COMMAND_LINE))
+    listing = credentials.status_list_credential(address, revoked, system_clock())
+    return credentials.sign(listing, address, key), credentials.MEDIA_TYPE
+
+
+def _credential_route(kind: str, cache_control: str) -> Callable[[Request], Awaitable[Response]]:
+    async def serve(request: Request) -> Response:
+        from modules.core.errors import TrainingError
+
+        try:
+            body, media_type = await run_in_threadpool(_credential_document, kind)
+        except TrainingError:
+            return JSONResponse({"error": "Credentials cannot be checked just now."}, status_code=503,
+                                headers={**_NO_STORE, **_PUBLIC_DOCUMENT})
+        return Response(body, media_type=media_type, headers={"cache-control": cache_control, **_PUBLIC_DOCUMENT})
+
+    return serve
+
+
+# The key changes only when the key file is replaced; the revocation list changes whenever a certificate is revoked.
+credential_jwks = _credential_route("jwks", "max-age=3600")
+did_document = _credential_route("did", "max-age=3600")
+revocation_list = _credential_route("status", "no-store")
+
+
 # The JSON twin comes first: "/verify/{code}" would also match "ABCD.json". Streamlit's own page at /verify (no
 # code in the path) is untouched: st.App serves these routes before its own and its page shell for the rest.
 ROUTES = [
     Route("/healthz", healthz, methods=["GET"]),
     Route("/verify/{code}.json", verify_json, methods=["GET"]),
     Route("/verify/{code}", verify_page, methods=["GET"]),
+    Route("/credentials/jwks.json", credential_jwks, methods=["GET"]),
+    Route("/.well-known/did.json", did_document, methods=["GET"]),
+    Route("/did.json", did_document, methods=["GET"]),
+    Route("/credentials/status/revocation", revocation_list, methods=["GET"]),
 ]

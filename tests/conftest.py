@@ -123,6 +123,22 @@ def audit_key_file(tmp_path_factory):
 
 
 @pytest.fixture(scope="session", autouse=True)
+def credential_key_file(tmp_path_factory):
+    """The credential signing key's path, in a temporary folder for the whole run (made on first use there), so no
+    test writes progress/credential-key.pem into the checkout."""
+    path = tmp_path_factory.mktemp("credential") / "credential-key.pem"
+    previous = os.environ.get("TRAINING_CREDENTIAL_KEY_FILE")
+    os.environ["TRAINING_CREDENTIAL_KEY_FILE"] = str(path)
+    settings.reload()
+    yield path
+    if previous is None:
+        os.environ.pop("TRAINING_CREDENTIAL_KEY_FILE", None)
+    else:
+        os.environ["TRAINING_CREDENTIAL_KEY_FILE"] = previous
+    settings.reload()
+
+
+@pytest.fixture(scope="session", autouse=True)
 def cheap_password_hashing():
     """argon2 at the lowest cost for the whole session: production cost made hashing most of the suite's CPU.
 

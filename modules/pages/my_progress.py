@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from modules import clinic, team
+from modules import clinic, credentials, team
 from modules.certificates import STATUS_LABELS, certificate_filename, certificate_pdf, verify_url
 from modules.core.records import Certificate
 from modules.core.types import CertificateStatus, Role
@@ -67,6 +67,11 @@ def pdf_of(certificate: Certificate):
                                    anchor=store.audit.head())
 
 
+def credential_of(certificate: Certificate):
+    store = common.store()
+    return lambda: credentials.issue(certificate, clinic.clinic_name(store), clinic.public_address(store)).encode()
+
+
 # An old certificate stays downloadable (the record is the person's), but says plainly that it no longer counts.
 LAPSED = {CertificateStatus.EXPIRED: "expired", CertificateStatus.REVOKED: "revoked"}
 if view is not None:
@@ -79,3 +84,10 @@ if view is not None:
         "Download my certificate (PDF)" if lapsed is None else f"Download my {lapsed} certificate (PDF)",
         data=pdf_of(view),
         file_name=certificate_filename(view), mime="application/pdf")
+    if lapsed is None:  # a lapsed certificate's credential would only say so: the PDF keeps the record
+        st.download_button(
+            "Download my digital credential (Open Badges 3.0)", data=credential_of(view),
+            file_name=certificate_filename(view).removesuffix(".pdf") + ".jwt", mime=credentials.MEDIA_TYPE)
+        st.caption("A .jwt file holding your certificate as an Open Badges 3.0 credential, signed by the clinic: add "
+                   "it to a digital wallet or send it to an employer, who can check it against the clinic's "
+                   "published key.")
