@@ -63,7 +63,7 @@ _SESSION_REASONS = {
 }
 _CLINIC_SETTINGS = {"clinic_name": "the clinic's name", "public_address": "the clinic's public address"}
 _EXPORTS = {"register": "the certification register", "attempts": "the attempts", "audit": "the audit log",
-            "one-time-passwords": "a one-time password sheet"}
+            "one-time-passwords": "a one-time password sheet", "xapi": "the xAPI statements"}
 _SEALED_RECORDS = {"attempt_results": "the result of attempt", "certificates": "certificate record",
                    "certificate_revocations": "revocation record", "practical_signoffs": "practical sign-off"}
 _ISO_MOMENT = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d+)?(?:[+-]\d\d:\d\d|Z)")
