@@ -2,9 +2,45 @@
 
 import streamlit as st
 
-from modules import bank_health, reliability, team
+from modules import bank_health, gift, reliability, team
+from modules.core.errors import ImportRejected
 from modules.core.types import Role
 from modules.pages import common
+
+
+def gift_preview() -> None:
+    """What a Moodle GIFT file would give, before anything is written: nothing here touches the banks."""
+    st.subheader("Import from Moodle (GIFT): preview")
+    st.caption("Upload a GIFT file (Moodle's question bank export) to see the questions it would give, the ones "
+               "that cannot be mapped and why, and the module YAML. Nothing is written: download the YAML, complete "
+               "what it marks TODO, add it to the question banks and run the bank check.")
+    upload = st.file_uploader("GIFT file", type=["txt", "gift"])
+    if upload is None:
+        return
+    module_id = st.text_input("Module id for the new file", value=gift.suggested_module_id(upload.name))
+    with common.plain_errors():
+        try:
+            imported = gift.import_gift(upload.name, upload.getvalue(), module_id.strip(),
+                                        frozenset(bank_set.questions))
+        except ImportRejected as rejected:
+            st.error(common.plain(str(rejected)))
+            st.markdown("\n".join(f"- {common.plain(problem)}" for problem in rejected.problems))  # file's lines
+            return
+    module = imported.module
+    count = len(module.questions) if module is not None else 0
+    st.info(f"{count} question(s) would be imported; {len(imported.skipped)} skipped.")
+    if module is not None and module.questions:
+        st.dataframe(gift.preview_rows(module), hide_index=True)
+    if imported.notes:
+        st.dataframe([{"Line": n.line, "What": n.kind, "Why": n.message} for n in imported.notes], hide_index=True)
+    if module is None:
+        st.error("This YAML would not pass the bank check, so it cannot be added as it is:")
+        st.markdown("\n".join(f"- line {p.line}: {common.plain(p.message)}" for p in imported.problems))
+        return
+    st.code(imported.yaml, language="yaml")
+    st.download_button("Download the YAML", data=lambda: imported.yaml.encode("utf-8"),
+                       file_name=f"{module.id}.yaml", mime="application/x-yaml")
+
 
 common.require(Role.TRAINER, Role.MANAGER)
 bank_set = common.banks()
@@ -23,6 +59,7 @@ else:
 st.subheader("Questions per module")
 if not bank_set.modules:
     st.info("No module loads right now.")
+    gift_preview()
     st.stop()
 st.caption(f"{len(bank_set.modules)} module(s), {len(bank_set.questions)} question(s).")
 by_type, by_difficulty, by_pool = st.tabs(["By type", "By difficulty", "By pool"])
@@ -65,3 +102,5 @@ else:
     st.caption(f"{len(never)} question(s) nobody has answered in practice, a quiz, review or the exam: "
                "item figures for them will appear once they have been.")
     st.dataframe(never, hide_index=True)
+
+gift_preview()
