@@ -54,7 +54,7 @@ wanted = register.RegisterFilter(
 shown = register.filter_rows(rows, wanted, zone)
 every_column = st.toggle("Show every column")
 st.caption(f"{len(shown)} of {len(rows)} staff shown.")
-st.dataframe(register.register_table(shown, zone), hide_index=True, width="stretch",
+st.dataframe(register.register_table(shown, zone), hide_index=True, width="stretch", placeholder="",
              column_order=None if every_column else COMPACT_COLUMNS)
 
 st.subheader("One person's certificates")
@@ -71,7 +71,7 @@ else:
         if history.empty:
             st.caption(common.plain(f"{people[person].full_name} has never held a certificate."))
         else:
-            st.dataframe(history, hide_index=True, width="stretch")
+            st.dataframe(history, hide_index=True, width="stretch", placeholder="")
 
 st.subheader("Export")
 filters = {"locations": sorted(chosen_locations), "statuses": sorted(s.value for s in chosen_statuses),

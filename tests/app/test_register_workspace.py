@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+import pandas as pd
 import pytest
 
 from modules import auth, settings
@@ -42,6 +43,8 @@ def test_the_register_filters_by_role_and_name_and_leaves_missing_dates_blank(us
     assert {m.label: m.value for m in at.metric}["Not certified"] == "1"  # Nina; not Maya (manager) or Tom (trainer)
     table = at.dataframe[0].value.set_index("Name")
     assert table.loc["Nina None", ["Issued", "Expires"]].tolist() == ["", ""]
+    # A number that is missing (no exam sat yet) shows as an empty cell too, not a grey "None".
+    assert pd.isna(table.loc["Nina None", "Exam score (%)"]) and at.dataframe[0].proto.placeholder == ""
     widget(at.multiselect, "Role").set_value([Role.TRAINER]).run()
     assert list(at.dataframe[0].value["Name"]) == ["Tom Trainer"]
     widget(at.multiselect, "Role").set_value([Role.TECHNICIAN]).run()

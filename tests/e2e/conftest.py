@@ -18,6 +18,7 @@ import urllib.request
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
 
 import pytest
@@ -29,6 +30,7 @@ from modules.core.records import Actor, User
 from modules.core.types import AttemptKind, Role
 from modules.grading import answer_key
 from modules.policy import Policy, load_policy
+from modules.quiz import Outcome
 from modules.store import Store
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -144,49 +146,70 @@ class Clinic:
             existing = self.store.accounts.find(username)
         return existing
 
-    def pass_quizzes(self, user: User, module_ids: list[str]) -> None:
+    def take_quiz(self, user: User, module_id: str, wrong: int = 0, now: datetime | None = None) -> Outcome:
+        """A graded quiz through the same code the quiz page calls, answered with the key except for the first
+        `wrong` questions, which are left unanswered (they score 0)."""
+        now = now or system_clock()
+        sitting = certification.start_quiz(self.store, user, self.banks, self.policy, module_id, now, "UTC",
+                                           random.Random(module_id))
+        answers = {i: answer_key(self.banks.question(s.question_id)) for i, s in enumerate(sitting.shown)
+                   if i >= wrong}
+        return certification.submit_quiz(self.store, user, sitting, answers, self.policy, now)
+
+    def pass_quizzes(self, user: User, module_ids: list[str], now: datetime | None = None) -> None:
         """Graded quizzes passed through the same code the quiz page calls, answered with the key."""
-        now = system_clock()
         for module_id in module_ids:
-            sitting = certification.start_quiz(self.store, user, self.banks, self.policy, module_id, now, "UTC",
-                                               random.Random(module_id))
-            answers = {i: answer_key(self.banks.question(s.question_id)) for i, s in enumerate(sitting.shown)}
-            assert certification.submit_quiz(self.store, user, sitting, answers, self.policy, now).passed
+            assert self.take_quiz(user, module_id, now=now).passed
 
     def finished_exams(self, user: User):
         attempts = self.store.attempts.for_user(Actor(user.id, user.role), user.id, AttemptKind.EXAM)
         return [a for a in attempts if a.result is not None]
 
-    def sign_off_competent(self, user: User, count: int, trainer: str = "tom") -> None:
+    def sign_off_competent(self, user: User, count: int, trainer: str = "tom", now: datetime | None = None) -> None:
         """Supervised practicals signed off as competent through the store, as the sign-off page records them."""
         signer = self.ensure_user(trainer, "Tom Trainer", Role.TRAINER)
         for _ in range(count):
-            self.store.signoffs.record(user.id, Actor(signer.id, signer.role), system_clock().date(),
+            self.store.signoffs.record(user.id, Actor(signer.id, signer.role), (now or system_clock()).date(),
                                        {item: True for item in self.policy.checklist}, "Seeded by the journeys")
 
-    def pass_exam(self, user: User) -> str:
-        """Quizzes, practicals and the exam passed through the certification code; returns the certificate code."""
-        self.pass_quizzes(user, [m.id for m in self.banks.modules])
+    def sit_exam(self, user: User, passing: bool = True, trainer: str = "tom",
+                 now: datetime | None = None) -> Outcome:
+        """Quizzes and practicals passed, then the exam through the certification code: every answer the key, or
+        (passing=False) none given at all."""
+        now = now or system_clock()
+        self.pass_quizzes(user, [m.id for m in self.banks.modules], now)
         competent = sum(1 for s in self.store.signoffs.for_user(user.id) if s.competent)
-        self.sign_off_competent(user, max(0, self.policy.signoffs_required - competent))
-        now = system_clock()
+        self.sign_off_competent(user, max(0, self.policy.signoffs_required - competent), trainer, now)
         sitting = certification.start_or_resume_exam(self.store, user, self.banks, self.policy, now,
                                                      random.Random(user.id))
-        for position, shown in enumerate(sitting.shown):
+        for position, shown in enumerate(sitting.shown if passing else ()):
             certification.save_exam_answer(self.store, user, sitting, position,
                                            answer_key(self.banks.question(shown.question_id)), self.policy, now)
         outcome = certification.finish_exam(self.store, user, sitting, self.policy, now)
-        assert outcome.passed
-        return outcome.certificate_code
+        assert outcome.passed is passing
+        return outcome
+
+    def pass_exam(self, user: User, trainer: str = "tom", now: datetime | None = None) -> str:
+        """Quizzes, practicals and the exam passed through the certification code; returns the certificate code."""
+        return self.sit_exam(user, True, trainer, now).certificate_code
+
+
+@contextmanager
+def clinic_on(db_url: str) -> Iterator[Clinic]:
+    """The database at `db_url` as the tests see it (the live banks and policy); its store closed on leaving."""
+    store = Store.open(db_url, audit_key=settings.audit_key())
+    banks = load_banks(BANKS_DIR)
+    policy, _ = load_policy(BANKS_DIR, banks)
+    try:
+        yield Clinic(store, banks, policy)
+    finally:
+        store.close()
 
 
 @pytest.fixture(scope="session")
-def clinic(server) -> Clinic:
-    store = Store.open(server.db_url, audit_key=settings.audit_key())
-    banks = load_banks(BANKS_DIR)
-    policy, _ = load_policy(BANKS_DIR, banks)
-    yield Clinic(store, banks, policy)
-    store.close()
+def clinic(server) -> Iterator[Clinic]:
+    with clinic_on(server.db_url) as seen:
+        yield seen
 
 
 @dataclass(frozen=True)
@@ -216,20 +239,13 @@ SITE_PEOPLE = {
 def site(browser, tmp_path_factory) -> Iterator[Site]:
     folder = tmp_path_factory.mktemp("site")
     db_url = f"sqlite:///{folder / 'site.db'}"
-    with running_app(db_url, folder) as started:
-        store = Store.open(db_url, audit_key=settings.audit_key())
-        banks = load_banks(BANKS_DIR)
-        policy, _ = load_policy(BANKS_DIR, banks)
-        seeded = Clinic(store, banks, policy)
+    with running_app(db_url, folder) as started, clinic_on(db_url) as seeded:
         for username, full_name, role in SITE_PEOPLE.values():
             seeded.ensure_user(username, full_name, role)
         code = seeded.pass_exam(seeded.user(SITE_PEOPLE["technician"][0]))
         learner = seeded.ensure_user("theo", "Theo Learner", Role.TECHNICIAN)
-        seeded.pass_quizzes(learner, [banks.modules[0].id])
-        try:
-            yield Site(started, seeded, code)
-        finally:
-            store.close()
+        seeded.pass_quizzes(learner, [seeded.banks.modules[0].id])
+        yield Site(started, seeded, code)
 
 
 @pytest.hookimpl(wrapper=True)
@@ -241,8 +257,9 @@ def pytest_runtest_makereport(item, call):
 
 
 @pytest.fixture
-def screens(request, browser, server):
-    """Open browser tabs as `screens()` (each its own context: a separate person); closed after the test.
+def screens(request, browser):
+    """Open browser tabs as `screens()` (each its own context: a separate person); closed after the test. A tab
+    opens on the journeys' server unless given another `base_url` (that server starts only when first needed).
 
     A failing journey leaves a screenshot of every open tab in tests/e2e/artifacts/FAILED-*.png.
     """
@@ -259,7 +276,7 @@ def screens(request, browser, server):
         context = browser.new_context(**options)
         context.set_default_timeout(20_000)
         opened.append(context)
-        return Screen(context.new_page(), base_url or server.url, ARTIFACTS, journey)
+        return Screen(context.new_page(), base_url or request.getfixturevalue("server").url, ARTIFACTS, journey)
 
     yield open_screen
     for number, context in enumerate(opened):

@@ -21,6 +21,7 @@ from modules.grading import answer_key
 CASE_PREFIX = "Client case:"
 FINISHED = ForwardMsg.ScriptFinishedStatus.FINISHED_SUCCESSFULLY
 MAX_SHOT_HEIGHT = 12_000
+PHONE_MAX_WIDTH = 768  # Streamlit folds the menu away when the window narrows to this or less
 _CONTENT_HEIGHT = """() => Math.max(...Array.from(
     document.querySelectorAll('[data-testid="stMain"], [data-testid="stSidebarContent"]'), e => e.scrollHeight), 0)"""
 # The bold lines and the info boxes of one question, read in one round trip (a page of 40 questions is slow to query
@@ -28,6 +29,15 @@ _CONTENT_HEIGHT = """() => Math.max(...Array.from(
 _READ_QUESTION = """block => [
     Array.from(block.querySelectorAll('p > strong'), e => e.innerText),
     Array.from(block.querySelectorAll('[data-testid="stAlertContentInfo"]'), e => e.innerText)]"""
+
+
+# st.dataframe's geometry in pixels (Streamlit's defaults): the heading row, each row, the selection box's middle.
+_GRID_HEADER, _GRID_ROW, _ROW_MARKER_X = 36, 35, 15
+_READ_GRID = """table => {
+    const text = cell => cell.textContent.trim();
+    return [Array.from(table.querySelectorAll('thead th'), text),
+            Array.from(table.querySelectorAll('tbody tr'), row => Array.from(row.querySelectorAll('td'), text))];
+}"""
 
 
 def _run_finished(payload) -> bool:
@@ -75,14 +85,36 @@ class Screen:
         """
         path = self.artifacts / f"{self.journey}-{name}.png"
         size = self.page.viewport_size
+        self.drawn()
         height = self.page.evaluate(_CONTENT_HEIGHT)
         if height > size["height"]:
-            self.page.set_viewport_size({"width": size["width"], "height": min(height, MAX_SHOT_HEIGHT)})
+            self.resize({"width": size["width"], "height": min(height, MAX_SHOT_HEIGHT)})
         try:
             self.page.screenshot(path=str(path), animations="disabled")
         finally:
-            self.page.set_viewport_size(size)
+            self.resize(size)
         return path
+
+    def drawn(self) -> None:
+        """Wait until every element is drawn: tables and charts show a grey placeholder (a skeleton) for a moment
+        after they arrive and after the window changes size."""
+        expect(self.page.get_by_test_id("stSkeleton")).to_have_count(0)
+
+    def resize(self, viewport: dict) -> None:
+        """Make the window `viewport` big (as a person turning a tablet or narrowing a window) and wait for the
+        page to be drawn again at that size."""
+        narrow_before = self.page.viewport_size["width"] <= PHONE_MAX_WIDTH
+        self.page.set_viewport_size(viewport)
+        if narrow_before and viewport["width"] > PHONE_MAX_WIDTH and self.sidebar.count():
+            # Narrowing the window folded the menu away; widening it unfolds it again, a moment later.
+            expect(self.sidebar).to_have_attribute("data-collapsed", "false")
+        self.drawn()
+
+    def open_menu(self) -> None:
+        """Unfold the sidebar menu if it is folded away (as on a phone), and see it open."""
+        if self.sidebar.get_attribute("data-collapsed") == "true":
+            self.page.get_by_test_id("stExpandSidebarButton").click()
+        expect(self.sidebar).to_have_attribute("data-collapsed", "false")
 
     @property
     def main(self) -> Locator:
@@ -166,9 +198,7 @@ class Screen:
 
     def go(self, title: str, heading: str | None = None) -> None:
         """Open a page from the sidebar menu (within the session) and wait for its title."""
-        expand = self.page.get_by_test_id("stExpandSidebarButton")
-        if expand.is_visible():  # on a phone the menu starts folded away
-            expand.click()
+        self.open_menu()  # on a phone the menu starts folded away
         with self.rerun():
             self.menu_link(title).click()
         expect(self.heading(heading or title)).to_be_visible()
@@ -206,6 +236,18 @@ class Screen:
                 option.click()
         expect(combobox).to_have_value(value)
 
+    def add_choice(self, combobox: Locator, value: str) -> None:
+        """Add `value` to a multiselect: open it, click the option, close the list, see the value's chip."""
+        self.open_list(combobox)
+        with self.rerun():
+            self.page.get_by_role("option", name=value, exact=True).click()
+        if self.page.get_by_role("listbox").count():
+            self.page.keyboard.press("Escape")
+        expect(self.page.get_by_role("listbox")).to_have_count(0)
+        chosen = combobox.locator("xpath=ancestor::*[@data-testid='stMultiSelect'][1]").get_by_role(
+            "group", name="Selected values")
+        expect(chosen.get_by_label(value, exact=True)).to_have_count(1)
+
     def download(self, name: str, path: Path) -> Path:
         """Click a download button (the file is made on the click, and the page reruns) and keep the file."""
         with self.rerun(), self.page.expect_download() as download:
@@ -217,6 +259,51 @@ class Screen:
         """Click a button of the page and wait for the run it sets off."""
         with self.rerun():
             self.button(name).click()
+
+    def segment(self, label: str) -> Locator:
+        """Choose the segment `label` of a segmented control (such as Team's groups) and see it chosen."""
+        segment = self.main.get_by_role("radio", name=label, exact=True)
+        with self.rerun():
+            segment.click()
+        expect(segment).to_have_attribute("aria-checked", "true")
+        return segment
+
+    def expand(self, title: str) -> Locator:
+        """Open the expander whose title starts with `title` (no rerun: its content is already on the page)."""
+        expander = self.main.get_by_test_id("stExpander").filter(
+            has=self.page.locator("summary").get_by_text(title)).first
+        expander.locator("summary").click()
+        details = expander.get_by_test_id("stExpanderDetails")
+        expect(details).to_be_visible()
+        return details
+
+    # ------------------------------------------------------------------------------------------------- tables
+
+    def tables(self) -> Locator:
+        """The page's st.dataframe grids, in page order."""
+        return self.main.get_by_test_id("stDataFrame")
+
+    def grid_rows(self, grid: Locator, count: int) -> list[dict[str, str]]:
+        """The `count` rows of an st.dataframe as a person reads them, by column heading. The grid is drawn on a
+        canvas; what it draws is also written as a table inside it for screen readers, which is what is read here
+        (rows and columns scrolled out of sight are not in it). That table follows the data a moment after the run
+        that changed it, so this waits until it holds `count` rows."""
+        self.drawn()
+        table = grid.get_by_test_id("data-grid-canvas").locator("table")
+        expect(table).to_have_attribute("aria-rowcount", str(count + 1))  # the heading row counts too
+        heads, rows = table.evaluate(_READ_GRID)
+        return [dict(zip(heads, row)) for row in rows]
+
+    def tick_row(self, grid: Locator, row: int) -> None:
+        """Tick the selection box of the grid's `row` (0 is the first row under the headings), as a person does
+        with the mouse: the box is drawn at the left end of the row."""
+        canvas = grid.get_by_test_id("data-grid-canvas")
+        canvas.scroll_into_view_if_needed()
+        self.drawn()
+        box = canvas.bounding_box()
+        assert box is not None, "the grid is not on screen"
+        with self.rerun():
+            self.page.mouse.click(box["x"] + _ROW_MARKER_X, box["y"] + _GRID_HEADER + _GRID_ROW * (row + 0.5))
 
     # ------------------------------------------------------------------------------------------------ questions
 

@@ -7,6 +7,7 @@ run alone: what it needs from an earlier journey is seeded through the store whe
 
 from __future__ import annotations
 
+import csv
 import re
 import shutil
 import subprocess
@@ -17,10 +18,11 @@ import openpyxl
 import pytest
 from playwright.sync_api import expect
 
+from modules import replay
 from modules.certificates import verify_url
 from modules.core.records import Actor
-from modules.core.types import AttemptKind, Role
-from modules.grading import ShownQuestion, describe_answer
+from modules.core.types import AttemptKind, QuestionType, Role
+from modules.grading import ShownQuestion
 from tests.e2e.conftest import ARTIFACTS, PASSWORD
 from tests.e2e.screen import Screen, certificate_code
 
@@ -60,6 +62,17 @@ def pdf_text(path: Path) -> str:
         except zlib.error:
             continue
     return "".join(re.findall(r"\((.*?)\)\s*Tj", "".join(texts)))
+
+
+LAID_OUT_AS_TABLES = {QuestionType.ORDERING, QuestionType.MATCHING}
+
+
+def table_answers(question: ShownQuestion, answer) -> list[str]:
+    """The replay table's second column for an ordering or matching answer: their step per place, or their
+    match per item as the items were shown."""
+    if question.type is QuestionType.ORDERING:
+        return list(answer or [])
+    return [(answer or {}).get(left) or replay.NO_ANSWER for left in question.lefts]
 
 
 def current_certificate(clinic, user):
@@ -122,11 +135,20 @@ def test_journey2_the_manager_adds_a_technician_and_a_trainer(screens, clinic):
         with screen.rerun():
             form.get_by_role("button", name="Add user").click()
         screen.see(f"Account {username} created")
-        one_time = screen.main.get_by_test_id("stCode").inner_text().strip()
+        screen.see("One-time passwords to hand out")
         screen.shot(f"added-{role}")
         made = clinic.user(username)
         assert made.role.value == role and made.full_name == full_name and made.must_change_password
-        clinic.passwords[username] = one_time
+
+    # Both one-time passwords stay on the page, as one sheet to hand out, until the manager chooses Done.
+    sheet = screen.download("Password sheet (CSV)", ARTIFACTS / "journey2-one-time-passwords.csv")
+    with sheet.open(newline="", encoding="utf-8-sig") as rows:
+        handed_out = {row["username"]: row["one_time_password"] for row in csv.DictReader(rows)}
+    assert set(handed_out) == {TECHNICIAN[0], TRAINER[0]}
+    clinic.passwords.update(handed_out)
+    screen.press("Done: forget these passwords")
+    screen.see("The one-time passwords are forgotten.")
+    expect(screen.main.get_by_text("One-time passwords to hand out")).to_have_count(0)
 
     # The new people can sign in with what the manager handed them, and must choose their own password.
     for username, full_name in (TECHNICIAN, TRAINER):
@@ -145,7 +167,9 @@ def test_journey3_a_technician_learns_practises_passes_quizzes_and_exam_and_down
 
     # Read the first lesson, with its diagrams.
     screen.go("Learn", heading=first.title)
-    expect(screen.main.get_by_test_id("stImage").first).to_be_visible()
+    diagram = screen.main.locator("figure img").first  # each diagram an <img> with its text alternative
+    expect(diagram).to_be_visible()
+    assert diagram.get_attribute("alt")
     screen.shot("lesson")
     assert first.id in clinic.store.lessons.read_by(user.id)
 
@@ -168,7 +192,7 @@ def test_journey3_a_technician_learns_practises_passes_quizzes_and_exam_and_down
         screen.shot(f"practice-feedback-{'right' if right else 'wrong'}")
         screen.press("Next question" if number == 1 else "See summary")
     expect(screen.main.get_by_text("Round complete")).to_be_visible()
-    expect(screen.main.get_by_test_id("stMetricValue")).to_have_text("1 of 2")
+    expect(screen.main.get_by_test_id("stMetricValue")).to_have_text("1 of 2 (50%)")
     practice = clinic.store.attempts.for_user(Actor(user.id, user.role), user.id, AttemptKind.PRACTICE)
     assert len(clinic.store.attempts.current_responses(Actor(user.id, user.role), practice[-1].id)) == 2
 
@@ -316,11 +340,17 @@ def test_journey5_the_trainer_replays_the_technicians_exam_and_opens_item_analys
     expect(screen.main.get_by_role("heading", name=f"Attempt {exam.id}: {right} of {len(records)} right")
            ).to_be_visible()
     screen.shot("exam-attempt")
+    # Choice answers read as a line; ordering and matching answers as a table of their step or match per row.
     paragraphs = [" ".join(t.split()) for t in screen.main.locator("p").all_inner_texts()]
     given = [t for t in paragraphs if t.startswith("Answer given:")]
-    wanted = [" ".join(f"Answer given: {describe_answer(ShownQuestion.from_snapshot(r.snapshot), r.answer)}".split())
-              for r in records]
+    shown = [(ShownQuestion.from_snapshot(r.snapshot), r.answer) for r in records]
+    tabled = [(question, answer) for question, answer in shown if question.type in LAID_OUT_AS_TABLES]
+    wanted = [" ".join(f"Answer given: {replay.answer_text(question, answer)}".split())
+              for question, answer in shown if question.type not in LAID_OUT_AS_TABLES]
     assert given == wanted
+    theirs = screen.main.get_by_test_id("stTable").evaluate_all(
+        "tables => tables.map(t => Array.from(t.querySelectorAll('tbody tr'), r => r.cells[1].innerText.trim()))")
+    assert theirs == [table_answers(question, answer) for question, answer in tabled]
     prompts = [t for t in paragraphs if re.match(r"^\d+\. ", t)]
     assert prompts == [f"{r.position + 1}. {r.snapshot['prompt']}" for r in records]
     assert screen.main.get_by_test_id("stAlertContentError").count() == len(records) - right
@@ -337,8 +367,11 @@ def test_journey6_the_manager_exports_the_register_and_revokes_a_certificate(scr
     screen.go("Certification register")
     screen.shot("register")
     workbook = screen.download("Register (Excel)", ARTIFACTS / "journey6-register.xlsx")
-    sheet = openpyxl.load_workbook(workbook, read_only=True).active
-    rows = [list(row) for row in sheet.iter_rows(values_only=True)]
+    book = openpyxl.load_workbook(workbook, read_only=True)
+    try:
+        rows = [list(row) for row in book.active.iter_rows(values_only=True)]
+    finally:
+        book.close()  # a read-only workbook keeps its file open until closed
     header = rows[0]
     records = [dict(zip(header, row)) for row in rows[1:]]
     holder = next(r for r in records if r["Name"] == TECHNICIAN[1])
@@ -350,7 +383,13 @@ def test_journey6_the_manager_exports_the_register_and_revokes_a_certificate(scr
     form.get_by_label("Reason for revoking", exact=True).fill("Exam taken with help")
     with screen.rerun():
         form.get_by_role("button", name="Revoke certificate").click()
+    # Nothing is revoked until the manager confirms a question that repeats who, which certificate and why.
+    screen.see(f"Revoke {TECHNICIAN[1]}'s certificate {code} because 'Exam taken with help'?")
+    screen.shot("revoke-confirmation")
+    assert current_certificate(clinic, exam_taker).code == code
+    screen.press("Confirm: revoke it")
     screen.see(f"Certificate {code} is revoked.")
+    assert current_certificate(clinic, exam_taker) is None
     screen.shot("revoked")
 
     # Anyone holding the printed certificate scans its QR code: a plain page, no account, no WebSocket.
