@@ -40,8 +40,8 @@ if sitting is None:
              "Your answers are saved as you give them, and you see your results after you submit.")
     with common.plain_errors():
         standing = certification.quiz_standing(store, user, bank_set, policy, common.clock(), common.tz_name())
-    st.markdown(f"**Modules passed: {len(standing.passed)} of {len(bank_set.modules)}**\n" + "\n".join(
-        f"- {m.order}\\. {m.title}: {'passed' if m.id in standing.passed else 'not passed yet'}"
+    st.markdown(f"**Modules passed: {len(standing.passed)} of {len(bank_set.modules)}**\n\n" + "\n".join(
+        f"{m.order}. {m.title}: {'passed' if m.id in standing.passed else 'not passed yet'}"
         for m in bank_set.modules))
     if "quiz_module" not in st.session_state:  # open on the first module still to pass (Home may have chosen one)
         st.session_state["quiz_module"] = standing.first_unpassed([m.id for m in bank_set.modules])
