@@ -48,9 +48,11 @@ SHELL = '''
 import streamlit as st
 def other():
     pass
+st.html("<style>h1 {word-break: normal}</style>")  # app.py's page-wide style (modules/pages/theme.py)
 with st.sidebar:
     st.caption("Signed in as **Bench Tech** (technician)")
     st.button("Sign out")
+    st.html("<script>(() => {})();</script>", unsafe_allow_javascript=True)  # theme.menu_folds_after_choice
 pages = [st.Page(page, title="Page", url_path="page", default=True)]
 pages += [st.Page(other, title=f"Other {i}", url_path=f"other-{i}") for i in range(8)]
 pages += [st.Page(other, title=f"Hidden {i}", url_path=f"hidden-{i}", visibility="hidden") for i in range(8)]
