@@ -105,21 +105,30 @@ def store(db_url, clock) -> Store:
         opened.close()
 
 
+@contextmanager
+def setting_for_the_run(name: str, value: str) -> Iterator[None]:
+    """A setting's environment variable for the whole run, put back as it was afterwards."""
+    previous = os.environ.get(name)
+    os.environ[name] = value
+    settings.reload()
+    try:
+        yield
+    finally:
+        if previous is None:
+            os.environ.pop(name, None)
+        else:
+            os.environ[name] = previous
+        settings.reload()
+
+
 @pytest.fixture(scope="session", autouse=True)
 def audit_key_file(tmp_path_factory):
     """One audit key for the whole run, in a temporary file: the app, the CLI, the journeys' server and the tests'
     own stores all key the chain with it, and nothing is written into the checkout's progress/ folder."""
     path = tmp_path_factory.mktemp("audit") / "audit.key"
     path.write_text("00" * 32 + "\n", encoding="ascii")
-    previous = os.environ.get("TRAINING_AUDIT_KEY_FILE")
-    os.environ["TRAINING_AUDIT_KEY_FILE"] = str(path)
-    settings.reload()
-    yield path
-    if previous is None:
-        os.environ.pop("TRAINING_AUDIT_KEY_FILE", None)
-    else:
-        os.environ["TRAINING_AUDIT_KEY_FILE"] = previous
-    settings.reload()
+    with setting_for_the_run("TRAINING_AUDIT_KEY_FILE", str(path)):
+        yield path
 
 
 @pytest.fixture(scope="session", autouse=True)
@@ -127,15 +136,8 @@ def credential_key_file(tmp_path_factory):
     """The credential signing key's path, in a temporary folder for the whole run (made on first use there), so no
     test writes progress/credential-key.pem into the checkout."""
     path = tmp_path_factory.mktemp("credential") / "credential-key.pem"
-    previous = os.environ.get("TRAINING_CREDENTIAL_KEY_FILE")
-    os.environ["TRAINING_CREDENTIAL_KEY_FILE"] = str(path)
-    settings.reload()
-    yield path
-    if previous is None:
-        os.environ.pop("TRAINING_CREDENTIAL_KEY_FILE", None)
-    else:
-        os.environ["TRAINING_CREDENTIAL_KEY_FILE"] = previous
-    settings.reload()
+    with setting_for_the_run("TRAINING_CREDENTIAL_KEY_FILE", str(path)):
+        yield path
 
 
 @pytest.fixture(scope="session", autouse=True)

@@ -429,3 +429,22 @@ def next_step_button(step, key: str = "next-step") -> None:
     if module_key and step.module_id:
         st.session_state[module_key] = step.module_id
     st.switch_page(page)
+
+
+def submit_button(label: str, unanswered: list[int], confirm_key: str, attempt_id) -> bool:
+    """The submit button of a quiz or exam; with questions unanswered it first names them and asks (Submit anyway /
+    Keep answering), so nobody loses marks to a question they scrolled past. True once the submission is meant."""
+    if unanswered and st.session_state.get(confirm_key) == attempt_id:
+        st.warning(f"Not answered yet: question(s) {', '.join(map(str, unanswered))}. They score 0 if you submit "
+                   "now. Submit anyway?")
+        submit_anyway, keep_answering = st.columns(2)
+        submit = submit_anyway.button("Submit anyway", type="primary")
+        if keep_answering.button("Keep answering"):
+            del st.session_state[confirm_key]
+            st.rerun()
+        return submit
+    submit = st.button(label, type="primary")
+    if submit and unanswered:
+        st.session_state[confirm_key] = attempt_id
+        st.rerun()
+    return submit

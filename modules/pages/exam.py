@@ -115,20 +115,8 @@ with navigator:
                 f"- **Not answered yet** ({len(unanswered)}): {', '.join(map(str, unanswered)) or 'none'}\n"
                 f"- **Flagged to come back to** ({len(flagged)}): {', '.join(map(str, flagged)) or 'none'}")
 st.caption(f"{len(saved)} of {len(sitting.shown)} answered.")
-# Submitting with gaps asks first, naming them; the same for flagged questions is left to the navigator above.
-if unanswered and st.session_state.get("exam_confirm") == sitting.attempt.id:
-    st.warning(f"Not answered yet: question(s) {', '.join(map(str, unanswered))}. They score 0 if you submit now. "
-               "Submit anyway?")
-    submit_anyway, keep_answering = st.columns(2)
-    submit = submit_anyway.button("Submit anyway", type="primary")
-    if keep_answering.button("Keep answering"):
-        del st.session_state["exam_confirm"]
-        st.rerun()
-else:
-    submit = st.button("Submit the exam", type="primary")
-    if submit and unanswered:
-        st.session_state["exam_confirm"] = sitting.attempt.id
-        st.rerun()
+# Flagged questions are left to the navigator above; gaps are named before submitting.
+submit = common.submit_button("Submit the exam", unanswered, "exam_confirm", sitting.attempt.id)
 if submit:
     with common.plain_errors():
         st.session_state["exam_outcome"] = certification.finish_exam(store, user, sitting, policy, common.clock())

@@ -88,21 +88,7 @@ for position, shown in enumerate(sitting.shown):
 unanswered = certification.unanswered_numbers(sitting, saved)
 if unanswered:
     st.caption(f"{len(unanswered)} question(s) not fully answered yet; they score 0 if you submit now.")
-# Submitting with gaps asks first, naming them, so nobody loses marks to a question they scrolled past.
-confirming = bool(unanswered) and st.session_state.get("quiz_confirm") == sitting.attempt.id
-if confirming:
-    st.warning(f"Not answered yet: question(s) {', '.join(map(str, unanswered))}. They score 0 if you submit now. "
-               "Submit anyway?")
-    submit_anyway, keep_answering = st.columns(2)
-    submit = submit_anyway.button("Submit anyway", type="primary")
-    if keep_answering.button("Keep answering"):
-        del st.session_state["quiz_confirm"]
-        st.rerun()
-else:
-    submit = st.button("Submit quiz", type="primary")
-    if submit and unanswered:
-        st.session_state["quiz_confirm"] = sitting.attempt.id
-        st.rerun()
+submit = common.submit_button("Submit quiz", unanswered, "quiz_confirm", sitting.attempt.id)
 if submit:
     with common.plain_errors():
         st.session_state["quiz_outcome"] = certification.finish_quiz(store, user, sitting, policy, common.clock())
