@@ -12,6 +12,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from playwright.sync_api import Locator, Page, expect
+from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
 from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
 
 from modules.banks import BankSet, Question
@@ -248,10 +249,19 @@ class Screen:
             "group", name="Selected values")
         expect(chosen.get_by_label(value, exact=True)).to_have_count(1)
 
-    def download(self, name: str, path: Path) -> Path:
-        """Click a download button (the file is made on the click, and the page reruns) and keep the file."""
-        with self.rerun(), self.page.expect_download() as download:
-            self.main.get_by_role("button", name=name, exact=True).click()
+    def download(self, name: str, path: Path, tries: int = 2) -> Path:
+        """Click a download button (the file is made on the click, and the page reruns) and keep the file. A redraw
+        landing on the click can swallow it (seen once in CI on a busy machine): then, like a person, click again."""
+        button = self.main.get_by_role("button", name=name, exact=True)
+        for attempt in range(tries):
+            try:
+                with self.rerun(), self.page.expect_download(timeout=15_000) as download:
+                    button.click()
+                break
+            except PlaywrightTimeoutError:
+                if attempt + 1 == tries:
+                    raise
+                self.settle()
         download.value.save_as(path)
         return path
 
