@@ -12,6 +12,7 @@ import math
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
+from functools import lru_cache
 from urllib.parse import quote
 
 from modules.banks import BankSet, Module
@@ -98,9 +99,18 @@ def _stems(text: str) -> set[str]:
     return {word[:_STEM_LENGTH] for word in _WORD.findall(text.lower()) if len(word) > 3 and word not in _STOP}
 
 
+@lru_cache(maxsize=32)
+def _indexed(lesson: str) -> tuple[list[LessonSection], list[set[str]], list[set[str]]]:
+    """A lesson's sections (summaries left out) with the stems of each title and of each whole section: the same for
+    every question of the module, so made once per lesson text, not on every feedback of every rerun."""
+    sections = [s for s in lesson_sections(lesson) if s.title.lower().rstrip(":") not in _SUMMARY_TITLES]
+    title_stems = [_stems(s.title) for s in sections]
+    return sections, title_stems, [title | _stems(s.body) for s, title in zip(sections, title_stems)]
+
+
 def best_section(lesson: str, tags: Iterable[str], text: str) -> LessonSection | None:
     """The section that teaches what the tags and text (prompt, case, explanation) are about, or None."""
-    sections = [s for s in lesson_sections(lesson) if s.title.lower().rstrip(":") not in _SUMMARY_TITLES]
+    sections, title_stems, all_stems = _indexed(lesson)
     if not sections:
         return None
     weights: dict[str, float] = {}
@@ -108,8 +118,6 @@ def best_section(lesson: str, tags: Iterable[str], text: str) -> LessonSection |
         weights[stem] = 1.0
     for stem in _stems(" ".join(tag.replace("-", " ") for tag in tags)):
         weights[stem] = _TAG_WEIGHT
-    title_stems = [_stems(s.title) for s in sections]
-    all_stems = [title | _stems(s.body) for s, title in zip(sections, title_stems)]
     count = len(sections)
 
     def score(index: int) -> float:

@@ -35,6 +35,7 @@ from modules.grading import (
 from modules.policy import Policy, load_policy
 from modules.store import Store
 from modules.team import module_label
+from modules.workspace import Destination
 
 PAGES_DIR = Path(__file__).resolve().parent
 TOKEN_KEY = "_session_token"
@@ -414,10 +415,10 @@ def ask(state: dict, shown: ShownQuestion, total: int, key: str,
 
 # Where each of the workspace's next steps leads, and the session key that hands the chosen module to that page.
 _STEP_PAGES = {
-    "lesson": ("modules/pages/learn.py", "learn_module"),
-    "quiz": ("modules/pages/quiz.py", "quiz_module"),
-    "exam": ("modules/pages/exam.py", None),
-    "review": ("modules/pages/review.py", None),
+    Destination.LESSON: ("modules/pages/learn.py", "learn_module"),
+    Destination.QUIZ: ("modules/pages/quiz.py", "quiz_module"),
+    Destination.EXAM: ("modules/pages/exam.py", None),
+    Destination.REVIEW: ("modules/pages/review.py", None),
 }
 
 
@@ -425,7 +426,7 @@ def next_step_button(step, key: str = "next-step") -> None:
     """The technician's next step (modules.workspace) as one button that opens its page on its module."""
     if step is None or not st.button(step.label, type="primary", key=key):
         return
-    page, module_key = _STEP_PAGES[step.destination.value]
+    page, module_key = _STEP_PAGES[step.destination]
     if module_key and step.module_id:
         st.session_state[module_key] = step.module_id
     st.switch_page(page)
