@@ -293,14 +293,17 @@ class Screen:
         """The page's st.dataframe grids, in page order."""
         return self.main.get_by_test_id("stDataFrame")
 
-    def grid_rows(self, grid: Locator, count: int) -> list[dict[str, str]]:
+    def grid_rows(self, grid: Locator, count: int, showing: str | None = None) -> list[dict[str, str]]:
         """The `count` rows of an st.dataframe as a person reads them, by column heading. The grid is drawn on a
         canvas; what it draws is also written as a table inside it for screen readers, which is what is read here
         (rows and columns scrolled out of sight are not in it). That table follows the data a moment after the run
-        that changed it, so this waits until it holds `count` rows."""
+        that changed it, so this waits until it holds `count` rows and, when a rerun keeps the count but changes
+        the data, until it shows the text `showing`."""
         self.drawn()
         table = grid.get_by_test_id("data-grid-canvas").locator("table")
         expect(table).to_have_attribute("aria-rowcount", str(count + 1))  # the heading row counts too
+        if showing is not None:
+            expect(table).to_contain_text(showing)
         heads, rows = table.evaluate(_READ_GRID)
         return [dict(zip(heads, row)) for row in rows]
 

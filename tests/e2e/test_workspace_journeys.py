@@ -254,7 +254,7 @@ def test_manager_filters_the_register_confirms_a_revocation_and_reads_the_audit_
     revoked = next(c for c in clinic.store.certificates.for_user(Actor(rory.id, rory.role), rory.id)
                    if c.code == code)
     assert revoked.revoked_at is not None
-    rows = {row["Name"]: row for row in screen.grid_rows(screen.tables().first, len(south))}
+    rows = {row["Name"]: row for row in screen.grid_rows(screen.tables().first, len(south), showing="revoked")}
     assert rows[REVOKED[1]]["Status"] == "revoked"
     photograph(screen, "register-revoked")
 
@@ -272,7 +272,8 @@ def test_manager_filters_the_register_confirms_a_revocation_and_reads_the_audit_
     expect(refused_only).not_to_be_checked()
     screen.choose(screen.main.get_by_role("combobox", name="Action"), "Certificate revoked")
     screen.see("1 entry, newest first.")
-    (entry,) = screen.grid_rows(screen.tables().first, 1)
+    # One row before and after the filter: wait for the new row, not the refused one still drawn.
+    (entry,) = screen.grid_rows(screen.tables().first, 1, showing="Certificate revoked")
     assert entry["Who"] == "Mara Manager (mara)" and entry["About"] == f"certificate {code}"
     assert entry["What happened"] == f"Revoked certificate {code}. Reason: {reason}."
     photograph(screen, "audit-revoked")
