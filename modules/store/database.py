@@ -8,6 +8,7 @@ count and then insert (the audit chain, the last manager, one certificate per co
 
 from __future__ import annotations
 
+import gc
 import sqlite3
 import threading
 from collections.abc import Callable, Iterator
@@ -151,6 +152,32 @@ class Prebuilt:
         if isinstance(rows, dict):
             return conn.exec_driver_sql(sql, driver(rows))
         return conn.exec_driver_sql(sql, [driver(row) for row in rows])
+
+
+_gc_pauses = 0
+_gc_paused_by_us = False
+_gc_lock = threading.Lock()
+
+
+@contextmanager
+def cycle_collection_paused() -> Iterator[None]:
+    """Around a read that builds tens of thousands of row tuples at once (the register): the cyclic garbage
+    collector would stop again and again to scan them, though rows hold no cycles. That was a third of the
+    register's read. Threads may overlap; the collector runs again when the last of them is done."""
+    global _gc_pauses, _gc_paused_by_us
+    with _gc_lock:
+        if _gc_pauses == 0 and gc.isenabled():
+            gc.disable()
+            _gc_paused_by_us = True
+        _gc_pauses += 1
+    try:
+        yield
+    finally:
+        with _gc_lock:
+            _gc_pauses -= 1
+            if _gc_pauses == 0 and _gc_paused_by_us:
+                _gc_paused_by_us = False
+                gc.enable()
 
 
 def inserted_id(result: CursorResult[Any]) -> int:

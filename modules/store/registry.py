@@ -27,7 +27,7 @@ from modules.core.types import (
     Role,
     UserId,
 )
-from modules.store.database import Database
+from modules.store.database import Database, cycle_collection_paused
 from modules.store.schema import (
     attempt_results,
     attempts,
@@ -99,6 +99,10 @@ class Registry:
         """Every account, deactivated ones too, ordered by full name then id, with its status at `now`."""
         require_manager(actor, "read the certification register")
         require_utc(now)
+        with cycle_collection_paused():
+            return self._rows(now)
+
+    def _rows(self, now: datetime) -> list[RegisterRow]:
         with self._db.read() as conn:
             # The driver's own rows, converted here: SQLAlchemy's per-row processing of 50,000 rows cost as much
             # as the statement itself.

@@ -130,6 +130,7 @@ users = Table(
     Column("created_at", UTCDateTime, nullable=False),
     Column("email", String(254)),  # optional, for expiry reminders (254: the longest address SMTP carries)
     CheckConstraint("role IN ('technician', 'trainer', 'manager')", name="role"),
+    Index(None, "full_name", "id"),  # the register's order: read in order instead of sorted on every read
 )
 
 # Mutable on purpose: a counter, not history. Every change to it is also written to audit_log.

@@ -668,3 +668,32 @@ def test_0009_keeps_every_account_without_an_address_until_one_is_set(db_url: st
         store.close()
     with opened(db_url) as engine:
         assert current_revision(engine) == head_revision()
+
+
+# ---- 0010: accounts indexed by name, the register's order ---------------------------------------------------
+
+
+def test_0010_indexes_existing_accounts_and_the_register_still_lists_them_by_name(db_url: str) -> None:
+    when = datetime(2026, 11, 2, 9, 0, tzinfo=UTC)
+    # Two people share a name: the register orders them by id. Inserted out of order, as a clinic's were.
+    accounts = [(4, "zoe", "Zoë Adams", "technician"), (1, "mia", "Mia Manager", "manager"),
+                (3, "sam2", "Sam Lee", "technician"), (2, "sam", "Sam Lee", "technician"),
+                (5, "abe", "Abe Brown", "trainer")]
+    with opened(db_url) as engine, engine.begin() as conn:
+        command.upgrade(alembic_config(conn), "0009")
+        for user_id, username, name, role in accounts:
+            conn.execute(text("INSERT INTO users (id, username, full_name, role, location, password_hash, active, "
+                              "must_change_password, created_at, email) VALUES (:id, :username, :name, :role, NULL, "
+                              "'x', true, false, :when, NULL)"),
+                         {"id": user_id, "username": username, "name": name, "role": role, "when": when})
+    store = Store.open(db_url, audit_key=settings.audit_key())  # 0009 -> head
+    try:
+        manager = store.accounts.find("mia").actor
+        listed = [(row.user_id, row.username) for row in store.registry.rows(manager, when)]
+        assert listed == [(5, "abe"), (1, "mia"), (2, "sam"), (3, "sam2"), (4, "zoe")]
+    finally:
+        store.close()
+    with opened(db_url) as engine:
+        assert current_revision(engine) == head_revision()
+        indexes = {index["name"]: index["column_names"] for index in inspect(engine).get_indexes("users")}
+        assert indexes["ix_users_full_name_id"] == ["full_name", "id"]

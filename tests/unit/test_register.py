@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import gc
 import io
 import zipfile
 from datetime import date, datetime, timedelta
@@ -16,11 +17,12 @@ from sqlalchemy import text
 
 from modules import auth, register
 from modules.certificates import STATUS_LABELS, current_certificate
-from modules.core.errors import AuthError, ImportRejected, LastManagerError, PermissionDenied
+from modules.core.errors import AuthError, ImportRejected, LastManagerError, PermissionDenied, StoreError
 from modules.core.records import AttemptResult, Certificate
 from modules.core.timezones import local_day
 from modules.core.types import AttemptKind, CertificateStatus, PracticalOutcome, Role
 from modules.exports import neutralise_cell, to_csv_bytes
+from modules.store.database import cycle_collection_paused
 from tests.helpers import behind_the_store, record_attempt
 
 PASSWORD = "correct horse battery"
@@ -551,3 +553,25 @@ def test_parse_status_accepts_what_people_type():
     assert register.parse_status("Expiring") is CertificateStatus.EXPIRING
     with pytest.raises(Exception, match="Unknown status"):
         register.parse_status("lapsed")
+
+
+def test_the_register_read_leaves_the_garbage_collector_running(store, manager, monkeypatch):
+    """The read pauses the cyclic collector while it builds its rows; afterwards it runs again, also when the read
+    failed, and a read that overlaps another leaves it paused until both are done."""
+    assert gc.isenabled()
+    store.registry.rows(manager, store.clock())
+    assert gc.isenabled()
+
+    def unreachable(*_args):
+        raise StoreError("The record store could not be read just now. Please try again in a moment.")
+
+    monkeypatch.setattr(store.registry, "_rows", unreachable)
+    with pytest.raises(StoreError):
+        store.registry.rows(manager, store.clock())
+    assert gc.isenabled()
+
+    with cycle_collection_paused():
+        with cycle_collection_paused():
+            assert not gc.isenabled()
+        assert not gc.isenabled()  # the outer read is still building its rows
+    assert gc.isenabled()
