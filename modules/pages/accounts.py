@@ -47,9 +47,9 @@ if pending:
                       for e in pending], hide_index=True, width="stretch")
         pdf_column, csv_column, done_column = st.columns(3)
         pdf_column.download_button("Password sheet (PDF, to print)", data=sheet_file(pending, "pdf"),
-                                   file_name="one-time-passwords.pdf", mime="application/pdf")
+                                   file_name="one-time-passwords.pdf", on_click="ignore", mime="application/pdf")
         csv_column.download_button("Password sheet (CSV)", data=sheet_file(pending, "csv"),
-                                   file_name="one-time-passwords.csv", mime="text/csv")
+                                   file_name="one-time-passwords.csv", on_click="ignore", mime="text/csv")
         if done_column.button("Done: forget these passwords", type="primary",
                               help="Once handed out, the passwords are no longer needed here. A lost one is "
                                    "replaced with Reset password."):

@@ -73,4 +73,4 @@ def audit_csv() -> bytes:
     return data
 
 
-st.download_button("Export as CSV", data=audit_csv, file_name="audit-log.csv", mime="text/csv")
+st.download_button("Export as CSV", data=audit_csv, file_name="audit-log.csv", on_click="ignore", mime="text/csv")

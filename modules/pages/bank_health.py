@@ -39,7 +39,7 @@ def gift_preview() -> None:
         return
     st.code(imported.yaml, language="yaml")
     st.download_button("Download the YAML", data=lambda: imported.yaml.encode("utf-8"),
-                       file_name=f"{module.id}.yaml", mime="application/x-yaml")
+                       file_name=f"{module.id}.yaml", on_click="ignore", mime="application/x-yaml")
 
 
 common.require(Role.TRAINER, Role.MANAGER)

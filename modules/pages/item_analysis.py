@@ -63,7 +63,7 @@ st.dataframe(display, hide_index=True, placeholder="n/a", column_config={
     **{label: st.column_config.NumberColumn(label, format="%.1f", help=team.FIGURE_HELP[column])
        for column, label in team.FIGURES.items()}})
 name = f"item-analysis-{module_id or 'exam'}-{'first' if scope == 'First attempts' else 'all'}.csv"
-st.download_button("Download as CSV", file_name=name, mime="text/csv",
+st.download_button("Download as CSV", file_name=name, on_click="ignore", mime="text/csv",
                    data=lambda: exports.to_csv_bytes(team.item_display(report, sort_by)))
 
 st.subheader("Facility against discrimination")

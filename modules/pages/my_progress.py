@@ -80,14 +80,17 @@ if view is not None:
     heading = "Certificate" if lapsed is None else f"Certificate ({lapsed}, no longer valid)"
     st.write(f"{heading}: code **{view.code}** · issued {common.local_time(view.issued_at, '%d %b %Y')} · "
              f"{ends} {common.local_time(view.expires_at, '%d %b %Y')}")
+    # Every download is made on the click and needs no rerun (on_click="ignore"): a rerun racing the file's request
+    # could leave the button spinning with no file (seen in CI on a busy machine).
     st.download_button(
         "Download my certificate (PDF)" if lapsed is None else f"Download my {lapsed} certificate (PDF)",
         data=pdf_of(view),
-        file_name=certificate_filename(view), mime="application/pdf")
+        file_name=certificate_filename(view), on_click="ignore", mime="application/pdf")
     if lapsed is None:  # a lapsed certificate's credential would only say so: the PDF keeps the record
         st.download_button(
             "Download my digital credential (Open Badges 3.0)", data=credential_of(view),
-            file_name=certificate_filename(view).removesuffix(".pdf") + ".jwt", mime=credentials.MEDIA_TYPE)
+            file_name=certificate_filename(view).removesuffix(".pdf") + ".jwt", on_click="ignore",
+            mime=credentials.MEDIA_TYPE)
         st.caption("A .jwt file holding your certificate as an Open Badges 3.0 credential, signed by the clinic: add "
                    "it to a digital wallet or send it to an employer, who can check it against the clinic's "
                    "published key.")

@@ -91,13 +91,13 @@ def attempts_file(fmt: str):
 
 columns = st.columns(4)
 columns[0].download_button("Register (CSV)", data=register_file("csv"), file_name=f"register-{stamp}.csv",
-                           mime=mimes["csv"])
+                           on_click="ignore", mime=mimes["csv"])
 columns[1].download_button("Register (Excel)", data=register_file("xlsx"), file_name=f"register-{stamp}.xlsx",
-                           mime=mimes["xlsx"])
+                           on_click="ignore", mime=mimes["xlsx"])
 columns[2].download_button("All attempts (CSV)", data=attempts_file("csv"), file_name=f"attempts-{stamp}.csv",
-                           mime=mimes["csv"])
+                           on_click="ignore", mime=mimes["csv"])
 columns[3].download_button("All attempts (Excel)", data=attempts_file("xlsx"), file_name=f"attempts-{stamp}.xlsx",
-                           mime=mimes["xlsx"])
+                           on_click="ignore", mime=mimes["xlsx"])
 
 st.subheader("Certificates (PDF)")
 current = {view.code: view for view in register.current_views(shown, now)}
@@ -106,7 +106,7 @@ picked = st.multiselect("Current certificates to include", list(current), defaul
 selected = [current[code] for code in picked]
 st.download_button(
     f"Download {len(selected)} certificate(s) as one ZIP", disabled=not selected, file_name=f"certificates-{stamp}.zip",
-    mime="application/zip",
+    on_click="ignore", mime="application/zip",
     data=lambda: register.certificates_zip_export(store, actor, selected, clinic_name, address, zone))
 
 st.subheader("Revoke a certificate")

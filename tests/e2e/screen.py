@@ -250,19 +250,21 @@ class Screen:
         expect(chosen.get_by_label(value, exact=True)).to_have_count(1)
 
     def download(self, name: str, path: Path, tries: int = 2) -> Path:
-        """Click a download button (the file is made on the click, and the page reruns) and keep the file. A redraw
-        landing on the click can swallow it (seen once in CI on a busy machine): then, like a person, click again."""
+        """Click a download button and keep the file. The file is made on the click and the page does not rerun.
+        A redraw landing on the click can swallow it (seen once in CI on a busy machine): then, like a person, wait
+        for the button to be ready again and click again."""
         button = self.main.get_by_role("button", name=name, exact=True)
         for attempt in range(tries):
+            expect(button).to_be_enabled()  # it spins, disabled, while a file it asked for is being made
             try:
-                with self.rerun(), self.page.expect_download(timeout=15_000) as download:
+                with self.page.expect_download(timeout=15_000) as download:
                     button.click()
                 break
             except PlaywrightTimeoutError:
                 if attempt + 1 == tries:
                     raise
-                self.settle()
         download.value.save_as(path)
+        self.settle()
         return path
 
     def press(self, name: str) -> None:
