@@ -91,9 +91,16 @@ def action_label(action: str) -> str:
     return _LABELS.get(action) or action.replace("_", " ").strip().capitalize() or "(no action)"
 
 
-def in_words(row: AuditRow, names: Mapping[UserId, str], tz_name: str) -> AuditLine:
-    """`row` with names for ids and a sentence for its details (`names` from `account_names`)."""
-    words = _Words(row, names, tz_name)
+def certificate_codes(rows: Iterable[AuditRow]) -> set[str]:
+    """The certificate codes the rows are about, to look up their holders for `in_words`."""
+    return {row.target.partition(":")[2] for row in rows if row.target.startswith("certificate:")}
+
+
+def in_words(row: AuditRow, names: Mapping[UserId, str], tz_name: str,
+             holders: Mapping[str, UserId] | None = None) -> AuditLine:
+    """`row` with names for ids and a sentence for its details (`names` from `account_names`; `holders`, each
+    certificate code's holder, lets a sentence say whose certificate it is about)."""
+    words = _Words(row, names, tz_name, holders or {})
     build = _BUILDERS.get(row.action, _fallback)
     try:
         sentence = build(words)
@@ -105,8 +112,8 @@ def in_words(row: AuditRow, names: Mapping[UserId, str], tz_name: str) -> AuditL
 class _Words:
     """What a builder needs: the row, its details parsed, and names and times in words."""
 
-    def __init__(self, row: AuditRow, names: Mapping[UserId, str], tz_name: str):
-        self.row, self._names, self._tz_name = row, names, tz_name
+    def __init__(self, row: AuditRow, names: Mapping[UserId, str], tz_name: str, holders: Mapping[str, UserId]):
+        self.row, self._names, self._tz_name, self._holders = row, names, tz_name, holders
         self.detail: Any = _parsed(row.detail)
         self.fields: dict[str, Any] = self.detail if isinstance(self.detail, dict) else {}
         self.text: str = self.local_times(self.detail) if isinstance(self.detail, str) else ""
@@ -129,6 +136,12 @@ class _Words:
         if row.actor_username.startswith("unknown #"):
             return f"someone typing an unknown username ({row.actor_username.removeprefix('unknown ')})"
         return row.actor_username
+
+    def of_holder(self) -> str:
+        """" of <holder>" when the row is about a certificate whose holder is known, else nothing."""
+        kind, _, code = self.row.target.partition(":")
+        holder = self._holders.get(code) if kind == "certificate" else None
+        return "" if holder is None else f" of {self.account(holder)}"
 
     def about(self) -> str:
         kind, _, name = self.row.target.partition(":")
@@ -292,7 +305,8 @@ def _certificate_issued(w: _Words) -> str:
 
 
 def _certificate_revoked(w: _Words) -> str:
-    return _sentence(f"Revoked {w.about()}. Reason: {w.text}" if w.text else f"Revoked {w.about()}")
+    certificate = w.about() + w.of_holder()
+    return _sentence(f"Revoked {certificate}. Reason: {w.text}" if w.text else f"Revoked {certificate}")
 
 
 def _certificate_repaired(w: _Words) -> str:

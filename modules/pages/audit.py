@@ -45,7 +45,8 @@ def matching(most: int | None):
 
 with common.plain_errors():
     entries = matching(limit)
-lines = [audit_words.in_words(e, accounts, zone) for e in entries]
+    holders = store.certificates.holders(actor, audit_words.certificate_codes(entries))
+lines = [audit_words.in_words(e, accounts, zone, holders) for e in entries]
 frame = pd.DataFrame(
     {"Entry": [e.id for e in entries], "When": [common.local_time(e.at, "%Y-%m-%d %H:%M:%S") for e in entries],
      "Who": [line.who for line in lines], "Action": [line.action for line in lines],
@@ -62,7 +63,8 @@ filters = {"who": who, "action": action, "from": str(first or ""), "to": str(las
 
 def audit_csv() -> bytes:
     full = matching(None)
-    words = [audit_words.in_words(e, accounts, zone) for e in full]
+    every_holder = store.certificates.holders(actor, audit_words.certificate_codes(full))
+    words = [audit_words.in_words(e, accounts, zone, every_holder) for e in full]
     data = to_csv_bytes(pd.DataFrame(
         {"entry": [e.id for e in full], "at_utc": [e.at.isoformat() for e in full],
          "who": [e.actor_username for e in full], "action": [e.action for e in full],

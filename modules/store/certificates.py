@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
@@ -16,6 +17,7 @@ from modules.store.audit import AuditLog
 from modules.store.database import Database, inserted_id
 from modules.store.schema import certificate_revocations, certificates, users
 
+_CODES_PER_READ = 500  # well under SQLite's limit on bound parameters, for an audit export of a chain's history
 
 class Certificates:
     def __init__(self, db: Database, audit: AuditLog):
@@ -83,6 +85,18 @@ class Certificates:
         """For the public verify page: the certificate with this code, or None."""
         found = self._select(certificates.c.code == code.strip().upper())
         return found[0] if found else None
+
+    def holders(self, actor: Actor, codes: Iterable[str]) -> dict[str, UserId]:
+        """Whose certificate each code is, for the audit log to name them; unknown codes are left out."""
+        require_manager(actor, "read the audit log")
+        wanted = sorted(set(codes))
+        found: dict[str, UserId] = {}
+        with self._db.read() as conn:
+            for start in range(0, len(wanted), _CODES_PER_READ):
+                chunk = wanted[start:start + _CODES_PER_READ]
+                found.update((row.code, UserId(row.user_id)) for row in conn.execute(
+                    select(certificates.c.code, certificates.c.user_id).where(certificates.c.code.in_(chunk))))
+        return found
 
     def revoke(self, certificate_id: CertificateId, actor: Actor, reason: str) -> None:
         """A revocation is a new, attributed row; the certificate row itself never changes."""

@@ -274,8 +274,9 @@ def test_manager_filters_the_register_confirms_a_revocation_and_reads_the_audit_
     screen.see("1 entry, newest first.")
     # One row before and after the filter: wait for the new row, not the refused one still drawn.
     (entry,) = screen.grid_rows(screen.tables().first, 1, showing="Certificate revoked")
+    holder = f"{REVOKED[1]} ({REVOKED[0]})"
     assert entry["Who"] == "Mara Manager (mara)" and entry["About"] == f"certificate {code}"
-    assert entry["What happened"] == f"Revoked certificate {code}. Reason: {reason}."
+    assert entry["What happened"] == f"Revoked certificate {code} of {holder}. Reason: {reason}."
     photograph(screen, "audit-revoked")
 
     # Expiring certificates, by window: Ezio within 30 days, Gina within 60, nobody else.

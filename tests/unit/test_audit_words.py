@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import ast
 import json
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -12,7 +12,7 @@ from sqlalchemy import text
 
 from modules import audit_words, auth, sessions
 from modules.audit_words import account_names, action_label, in_words
-from modules.core.errors import LastManagerError
+from modules.core.errors import LastManagerError, PermissionDenied
 from modules.core.records import AuditRow, User
 from modules.core.types import Role, UserId
 
@@ -133,6 +133,35 @@ def test_a_sign_out_says_who_signed_out():
 def test_names_replace_ids_for_the_actor_and_the_target_deactivated_accounts_included():
     line = words("role_changed", "user:3", {"role": "trainer"})
     assert (line.who, line.about) == ("Maya Manager (maya)", "Olga Left (olga, deactivated)")
+
+
+def test_a_certificate_is_named_with_its_holder_once_the_holder_is_known():
+    holders = {"MDA-7K2Q": TESS}
+    revoked = in_words(row("certificate_revoked", "certificate:MDA-7K2Q", "issued in error"), NAMES, "UTC", holders)
+    assert revoked.sentence == "Revoked certificate MDA-7K2Q of Tess Technician (tess). Reason: issued in error."
+    assert revoked.about == "certificate MDA-7K2Q"  # the column stays narrow enough for the sentence beside it
+    # A sentence that already names the holder does not name them twice.
+    issued = in_words(row("certificate_issued", "certificate:MDA-7K2Q", {"user_id": 2, "attempt_id": 15}), NAMES,
+                      "UTC", holders)
+    assert issued.sentence == "Issued certificate MDA-7K2Q to Tess Technician (tess) for exam attempt 15."
+    # A code with no known holder reads as before.
+    unknown = in_words(row("certificate_revoked", "certificate:ZZZ-0000", "typo"), NAMES, "UTC", holders)
+    assert unknown.sentence == "Revoked certificate ZZZ-0000. Reason: typo."
+
+
+def test_the_store_finds_each_certificates_holder_in_any_number_of_codes(store):
+    mia = store.accounts.get(auth.create_user(store, "mia", "Mia Manager", Role.MANAGER, "correct horse battery"))
+    tess = store.accounts.get(auth.create_user(store, "tess", "Tess T", Role.TECHNICIAN, "correct horse battery"))
+    until = store.clock() + timedelta(days=365)
+    first = store.certificates.issue(tess.id, None, "Technician", 0.9, until).code
+    second = store.certificates.issue(mia.id, None, "Technician", 0.9, until).code
+    unknown = [f"NO-{n:05d}" for n in range(1_200)]  # more codes than one read takes, as in a chain's export
+    rows = [AuditRow(n, AT, mia.id, "mia", "certificate_revoked", f"certificate:{code}", "")
+            for n, code in enumerate([*unknown, first, second])]
+    assert store.certificates.holders(mia.actor, audit_words.certificate_codes(rows)) == {first: tess.id,
+                                                                                         second: mia.id}
+    with pytest.raises(PermissionDenied):
+        store.certificates.holders(tess.actor, [first])
 
 
 def test_an_id_with_no_account_reads_as_account_n():
