@@ -158,16 +158,19 @@ def expiring_for(store: Store, actor: Actor | None, now: datetime, window_days: 
 
 
 EXPIRING_COLUMNS = ("Name", "Username", "Location", "Role", "Certificate code", "Expires", "Days left",
-                    "Reminder sent")
+                    "Reminder sent", "E-mail")
+NO_ADDRESS = "none: tell them in person"
 
 
 def expiring_frame(entries: Iterable[Expiring], now: datetime, tz_name: str,
                    sent: set[tuple[str, int]]) -> pd.DataFrame:
-    """The entries as the Expiring page shows them; "Reminder sent" is for the entry's own window."""
+    """The entries as the Expiring page shows them; "Reminder sent" is for the entry's own window, and "E-mail"
+    says who gets no reminder of their own (the manager's digest names them)."""
     zone = timezones.zone(tz_name)
     return pd.DataFrame([(entry.full_name, entry.username, entry.location or "", entry.role.value, entry.code,
                           entry.expires_at.astimezone(zone).date().isoformat(), entry.days_left(now),
-                          "yes" if (entry.code, entry.window_days) in sent else "no") for entry in entries],
+                          "yes" if (entry.code, entry.window_days) in sent else "no", entry.email or NO_ADDRESS)
+                         for entry in entries],
                         columns=list(EXPIRING_COLUMNS))
 
 

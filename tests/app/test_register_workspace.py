@@ -123,6 +123,14 @@ def test_the_expiring_page_lists_each_window_and_says_email_is_off(users, clinic
     assert list(at.dataframe[1].value["Name"]) == ["Sam Lee"]
 
 
+def test_the_expiring_page_shows_each_holders_address_or_that_they_have_none(users, clinic, app_store, no_smtp):
+    app_store.accounts.set_email(clinic["sam"].id, "sam@clinic.example", users["manager"].actor)
+    at = open_page_directly(users["manager"], "expiring.py")
+    assert not at.exception
+    assert list(at.dataframe[0].value["E-mail"]) == ["none: tell them in person"]  # Tess
+    assert list(at.dataframe[1].value["E-mail"]) == ["sam@clinic.example"]
+
+
 @pytest.mark.parametrize("role", ["technician", "trainer"])
 def test_the_expiring_page_refuses_everyone_but_managers(users, clinic, role, no_smtp):
     at = open_page_directly(users[role], "expiring.py")
