@@ -12,8 +12,18 @@ from modules.workspace import workspace_for
 
 # The timer's box stays in view while the questions scroll beneath it (below Streamlit's 3.75rem header); opaque, so
 # the questions do not show through. Our own constant CSS, never anything a person typed.
+# A question the navigator jumps to stops below the header and the timer instead of under them.
 STICKY_TIMER = ("<style>.st-key-exam-timer {position: sticky; top: 3.75rem; z-index: 100; background-color: #fff; "
-                "padding-bottom: 0.25rem;}</style>")
+                "padding-bottom: 0.25rem;} [id^='question-'] {scroll-margin-top: 10rem;}</style>")
+
+
+def question_anchor(number: int) -> str:
+    return f"question-{number}"
+
+
+def question_links(numbers: list[int]) -> str:
+    """The navigator's numbers, each a link to its question on this page."""
+    return ", ".join(f"[{number}](#{question_anchor(number)})" for number in numbers)
 
 
 @st.fragment(run_every=timedelta(seconds=20))
@@ -99,6 +109,7 @@ for position, shown in enumerate(sitting.shown):
     key = f"exam-{sitting.attempt.id}-{position}"
     common.preset_answer(shown, key, saved.get(position))
     with st.container(border=True):
+        st.html(f'<span id="{question_anchor(position + 1)}"></span>')  # where the navigator's link jumps to
         st.caption(f"Question {position + 1} of {len(sitting.shown)}")
         answers[position] = common.question_input(shown, key)
         if st.toggle("Flag to come back to", key=f"flag-{sitting.attempt.id}-{position}"):
@@ -110,10 +121,10 @@ for position, shown in enumerate(sitting.shown):
 unanswered = certification.unanswered_numbers(sitting, saved)
 answered = [n for n in range(1, len(sitting.shown) + 1) if n not in unanswered]
 with navigator:
-    st.markdown("Question navigator:\n"
-                f"- **Answered** ({len(answered)}): {', '.join(map(str, answered)) or 'none yet'}\n"
-                f"- **Not answered yet** ({len(unanswered)}): {', '.join(map(str, unanswered)) or 'none'}\n"
-                f"- **Flagged to come back to** ({len(flagged)}): {', '.join(map(str, flagged)) or 'none'}")
+    st.markdown("Question navigator (a number goes to that question):\n"
+                f"- **Answered** ({len(answered)}): {question_links(answered) or 'none yet'}\n"
+                f"- **Not answered yet** ({len(unanswered)}): {question_links(unanswered) or 'none'}\n"
+                f"- **Flagged to come back to** ({len(flagged)}): {question_links(flagged) or 'none'}")
 st.caption(f"{len(saved)} of {len(sitting.shown)} answered.")
 # Flagged questions are left to the navigator above; gaps are named before submitting.
 submit = common.submit_button("Submit the exam", unanswered, "exam_confirm", sitting.attempt.id)

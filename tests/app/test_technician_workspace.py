@@ -177,14 +177,15 @@ def test_the_exam_shows_a_countdown_and_a_navigator_of_answered_and_flagged_ques
     button(at, "Start the exam").click().run()
     total = POLICY.exam_size([m.id for m in BANKS.modules])
     assert f"Time left: about **{POLICY.exam_minutes} min**" in texts(at)
-    assert f"**Not answered yet** ({total}): {', '.join(str(n) for n in range(1, total + 1))}" in texts(at)
+    every = ", ".join(f"[{n}](#question-{n})" for n in range(1, total + 1))  # each number links to its question
+    assert f"**Not answered yet** ({total}): {every}" in texts(at)
 
     first, second = question_boxes(at)[:2]
     fill_answer(first, question_on_screen(first, BANKS), right=True)
     second.toggle[0].set_value(True)
     at.run()
-    assert "**Answered** (1): 1" in texts(at)
-    assert "**Flagged to come back to** (1): 2" in texts(at)
+    assert "**Answered** (1): [1](#question-1)" in texts(at)
+    assert "**Flagged to come back to** (1): [2](#question-2)" in texts(at)
 
     for _ in range(3):  # in steps shorter than the idle sign-out, as someone answering would
         clock.advance(minutes=(POLICY.exam_minutes - 3) / 3)

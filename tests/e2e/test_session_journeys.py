@@ -74,9 +74,15 @@ def test_journey9_a_reload_mid_exam_keeps_the_sign_in_and_the_answers(screens, c
         screen.answer(screen.question_block(number, total), question)
     screen.see(f"2 of {total} answered.")
 
+    # The navigator's numbers go to their questions: the last one is scrolled into view, below the timer.
+    last = screen.question_block(total, total)
+    expect(last).not_to_be_in_viewport()
+    screen.main.get_by_role("link", name=str(total), exact=True).click()
+    expect(last.get_by_text(f"Question {total} of {total}", exact=True)).to_be_in_viewport()
+
     screen.page.reload()
     screen.loaded()
-    assert not screen.on_sign_in_form() and screen.page.url.endswith("/exam")
+    assert not screen.on_sign_in_form() and screen.page.url.endswith(f"/exam#question-{total}")
     screen.see("Time left: about")
     for number, question in enumerate(shown, start=1):
         screen.expect_answered(screen.question_block(number, total), question)
