@@ -248,10 +248,6 @@ def status_list_credential(address: str, revoked: Iterable[int], now: datetime) 
                                   "encodedList": encode_status_list(revoked)}}
 
 
-def revoked_ids(certificates: Iterable[Certificate]) -> list[int]:
-    return [int(c.id) for c in certificates if c.revoked]
-
-
 # ------------------------------------------------------------------------------------------ verifying
 
 
@@ -372,7 +368,6 @@ def _read_text(path: Path, what: str) -> str:
 
 
 def _revoked_in_store(url: str, index: int) -> bool:
-    from modules.register import COMMAND_LINE
     from modules.store import Store
 
     try:
@@ -381,7 +376,7 @@ def _revoked_in_store(url: str, index: int) -> bool:
         raise CredentialError("its revocation status cannot be checked here (no clinic database); give a saved "
                               "copy of the status list with --status-list.") from None
     try:
-        return index in revoked_ids(store.certificates.every(COMMAND_LINE))
+        return index in store.certificates.revoked_ids()
     finally:
         store.close()
 

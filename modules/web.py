@@ -307,16 +307,13 @@ def _credential_document(kind: str) -> tuple[str, str]:
 
     from modules import clinic, credentials
     from modules.core.clock import system_clock
-    from modules.register import COMMAND_LINE
-
     store = _store(settings.get("TRAINING_DB_URL"))
     address, key = clinic.public_address(store), credentials.signing_key()
     if kind == "jwks":
         return json.dumps(credentials.jwks(address, key)), "application/jwk-set+json"
     if kind == "did":
         return json.dumps(credentials.did_document(address, key)), "application/did+json"
-    revoked = credentials.revoked_ids(store.certificates.every(COMMAND_LINE))
-    listing = credentials.status_list_credential(address, revoked, system_clock())
+    listing = credentials.status_list_credential(address, store.certificates.revoked_ids(), system_clock())
     return credentials.sign(listing, address, key), credentials.MEDIA_TYPE
 
 

@@ -18,7 +18,6 @@ from modules import auth, credentials, settings
 from modules.__main__ import main
 from modules.core.clock import FixedClock
 from modules.core.types import Role
-from modules.register import COMMAND_LINE
 from modules.store import Store
 
 PASSWORD = "correct horse battery"
@@ -193,8 +192,7 @@ def test_a_revoked_certificate_reports_revoked_from_the_store_and_from_a_saved_s
     # Offline: the clinic's published key and a saved copy of its status list, and no database at all.
     key = credentials.signing_key()
     jwks = write(tmp_path / "jwks.json", json.dumps(credentials.jwks(ADDRESS, key)))
-    listing = credentials.status_list_credential(ADDRESS, credentials.revoked_ids(
-        clinic_db.certificates.every(COMMAND_LINE)), datetime.now(UTC))
+    listing = credentials.status_list_credential(ADDRESS, clinic_db.certificates.revoked_ids(), datetime.now(UTC))
     saved = write(tmp_path / "revocation.jwt", credentials.sign(listing, ADDRESS, key))
     monkeypatch.setenv("TRAINING_DB_URL", f"sqlite:///{tmp_path / 'nowhere' / 'none.db'}")
     settings.reload()

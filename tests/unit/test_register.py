@@ -271,6 +271,17 @@ def test_revoked_shows_at_once_in_register_and_verification(store, clock, manage
     assert register.verify_code(store, cert.code, clock()).verdict == "revoked"
 
 
+def test_the_public_revocation_list_holds_each_revoked_certificate_and_nothing_else(store, manager):
+    tess, sam, kim = technician(store), technician(store, "sam", "Sam South"), technician(store, "kim", "Kim Kept")
+    withdrawn, misnamed, kept = certify(store, tess), certify(store, sam), certify(store, kim)
+    assert store.certificates.revoked_ids() == []
+    store.certificates.revoke(misnamed.id, manager, "Wrong name")
+    store.certificates.revoke(withdrawn.id, manager, "Exam taken with help")
+    assert store.certificates.revoked_ids() == sorted([withdrawn.id, misnamed.id])
+    assert kept.id not in store.certificates.revoked_ids()
+    assert store.certificates.revoked_ids() == [c.id for c in store.certificates.every(manager) if c.revoked]
+
+
 def test_a_newer_certificate_replaces_a_revoked_one(store, clock, manager):
     tess = technician(store)
     store.certificates.revoke(certify(store, tess).id, manager, "Wrong name")
